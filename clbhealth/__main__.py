@@ -1,0 +1,3 @@
+from clbhealth.cli import main
+
+main()

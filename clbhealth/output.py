@@ -1,0 +1,126 @@
+"""Render a table of results as a terminal table, CSV, JSON or XLSX (to stdout or a file)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from clbhealth.errors import ClbError
+from clbhealth.files import atomic_path, atomic_text
+
+FORMATS = ("table", "csv", "json", "xlsx")
+PLAIN_TABLE_ROWS = 2000  # beyond this a plain fixed-width table is printed (rich is slow on huge tables)
+
+
+def safe_cell(value: object) -> object:
+    """A value that Excel will show as text, never run as a formula (=, +, -, @ at the start)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_frame(frame: pd.DataFrame, fmt: str, output: Path | None, *, sheet: str = "Lijst",
+                title: str | None = None) -> None:
+    """Write `frame` in `fmt` to `output` (atomically) or stdout; xlsx needs a file."""
+    if fmt not in FORMATS:
+        raise ClbError(f"Unknown format '{fmt}'.", hint="Use table, csv, json or xlsx.")
+    if fmt == "xlsx":
+        if output is None:
+            raise ClbError("The xlsx format needs --output FILE.")
+        write_xlsx(frame, output, sheet=sheet, title=title)
+        return
+    if fmt == "csv":
+        text = _csv_text(frame)
+    elif fmt == "json":
+        text = json.dumps(_records(frame), ensure_ascii=False, indent=1) + "\n"
+    else:
+        text = plain_table(frame)
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        with atomic_text(output, encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as handle:
+            handle.write(text)
+
+
+def _csv_text(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(frame.columns)
+    for row in frame.itertuples(index=False, name=None):
+        writer.writerow(["" if _missing(v) else v for v in row])
+    return buffer.getvalue()
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NaT
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    columns = list(frame.columns)
+    out = []
+    for row in frame.itertuples(index=False, name=None):
+        record = {}
+        for key, value in zip(columns, row):
+            if _missing(value) or value == "":
+                value = None
+            elif hasattr(value, "item"):
+                value = value.item()
+            record[key] = value
+        out.append(record)
+    return out
+
+
+def plain_table(frame: pd.DataFrame, max_width: int = 60) -> str:
+    """A fixed-width text table: fast for any size, readable in a terminal and in a pipe."""
+    columns = [str(c) for c in frame.columns]
+    cells = [["" if _missing(v) else str(v)[:max_width] for v in row] for row in frame.itertuples(index=False, name=None)]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    return "\n".join(lines) + "\n"
+
+
+def write_xlsx(frame: pd.DataFrame, output: Path, *, sheet: str = "Lijst", title: str | None = None,
+               widths: Sequence[int] | None = None) -> None:
+    """A plain but tidy workbook: bold frozen header, autofilter, column widths; text never a formula."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=False)
+    ws = workbook.active
+    ws.title = sheet[:31]
+    start = 1
+    if title:
+        ws.cell(row=1, column=1, value=safe_cell(title)).font = Font(bold=True, size=12)
+        start = 3
+    for col, name in enumerate(frame.columns, start=1):
+        cell = ws.cell(row=start, column=col, value=str(name))
+        cell.font = Font(bold=True)
+    for r, row in enumerate(frame.itertuples(index=False, name=None), start=start + 1):
+        for col, value in enumerate(row, start=1):
+            if _missing(value):
+                continue
+            if hasattr(value, "item"):
+                value = value.item()
+            ws.cell(row=r, column=col, value=safe_cell(value))
+    ws.freeze_panes = ws.cell(row=start + 1, column=1)
+    last_col = get_column_letter(max(len(frame.columns), 1))
+    ws.auto_filter.ref = f"A{start}:{last_col}{start + len(frame)}"
+    for col, name in enumerate(frame.columns, start=1):
+        if widths:
+            width = widths[col - 1]
+        else:
+            sample = [len(str(v)) for v in frame.iloc[:500, col - 1] if not _missing(v)]
+            width = min(max([len(str(name))] + sample) + 2, 60)
+        ws.column_dimensions[get_column_letter(col)].width = width
+    with atomic_path(output) as temp:
+        workbook.save(temp)

@@ -1,0 +1,196 @@
+"""Load and check protocol data files (TOML), versioned by school year."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from clbhealth.dates import SchoolYear
+from clbhealth.errors import ClbError
+from clbhealth.grades import GRADE_INDEX
+
+ROLES_KNOWN = ("nurse", "doctor", "psychosocial")
+
+_RULE_KEYS = {
+    "code", "name", "select", "grades", "age", "staff", "minutes", "from_year", "until_year", "source",
+    "series", "dose", "follows", "interval_months", "three_dose_from_age", "interval_months_three_dose",
+    "only_three_dose", "catch_up_grades", "catch_up_max_age", "with_contact",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One version of a contact moment or vaccination dose."""
+
+    kind: Literal["contact", "vaccination"]
+    code: str
+    name: str
+    source: str
+    from_year: SchoolYear
+    until_year: SchoolYear | None = None
+    select: Literal["class", "birth_year"] = "class"
+    grades: tuple[str, ...] = ()
+    age: int | None = None
+    staff: tuple[str, ...] = ()
+    minutes: int = 0
+    series: str | None = None
+    dose: int = 1
+    follows: str | None = None
+    interval_months: int = 0
+    three_dose_from_age: int | None = None
+    interval_months_three_dose: int | None = None
+    only_three_dose: bool = False
+    catch_up_grades: tuple[str, ...] = ()
+    catch_up_max_age: int | None = None
+    with_contact: str | None = None
+
+    def in_force(self, year: SchoolYear) -> bool:
+        return self.from_year <= year and (self.until_year is None or year <= self.until_year)
+
+    @property
+    def is_vaccination(self) -> bool:
+        return self.kind == "vaccination"
+
+    def validity(self) -> str:
+        if self.until_year is None:
+            return f"from {self.from_year}"
+        return f"{self.from_year} to {self.until_year}"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A whole protocol: its contact moments and vaccinations over the school years."""
+
+    id: str
+    name: str
+    source: str
+    first_year: SchoolYear
+    compulsory_age: int
+    rules: tuple[Rule, ...] = field(default=())
+
+    def in_force(self, year: SchoolYear) -> list[Rule]:
+        """The rules that apply in `year`, in protocol order."""
+        return [r for r in self.rules if r.in_force(year)]
+
+    def versions(self, code: str) -> list[Rule]:
+        """Every version of one code, past and present."""
+        return [r for r in self.rules if r.code == code]
+
+    def codes(self, year: SchoolYear, kind: str | None = None) -> list[str]:
+        """Codes in force in `year` (contacts first, then vaccinations), without repeats."""
+        return list(dict.fromkeys(r.code for r in self.in_force(year) if kind is None or r.kind == kind))
+
+    def all_codes(self) -> list[str]:
+        return list(dict.fromkeys(r.code for r in self.rules))
+
+    def rule(self, code: str, year: SchoolYear) -> Rule | None:
+        """The first version of `code` in force in `year`."""
+        return next((r for r in self.rules if r.code == code and r.in_force(year)), None)
+
+    def series_of(self, code: str) -> str:
+        rule = next((r for r in self.rules if r.code == code), None)
+        return (rule.series or rule.code) if rule else code
+
+    def check_year(self, year: SchoolYear) -> None:
+        if year < self.first_year:
+            raise ClbError(
+                f"The protocol '{self.id}' starts in {self.first_year}; it has no rules for {year}.",
+                hint="The five systematic contact moments exist since 2019-2020.",
+            )
+
+
+def load_protocol(name_or_path: str, base: Path | None = None) -> Protocol:
+    """Load a bundled protocol by id ('flanders') or a CLB's own TOML file by path."""
+    path = Path(name_or_path)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    if name_or_path.endswith(".toml"):
+        if not path.exists():
+            raise ClbError(f"Protocol file {path} does not exist.", hint="Fix 'protocol' in clbhealth.toml.")
+        text = path.read_text(encoding="utf-8")
+        label = str(path)
+    else:
+        resource = resources.files("clbhealth.protocols").joinpath(f"{name_or_path}.toml")
+        if not resource.is_file():
+            raise ClbError(
+                f"Unknown protocol '{name_or_path}'.",
+                hint="Use 'flanders' or the path of a protocol .toml file in clbhealth.toml.",
+            )
+        text = resource.read_text(encoding="utf-8")
+        label = f"protocol '{name_or_path}'"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ClbError(f"{label} is not valid TOML: {exc}") from None
+    return _build(label, data)
+
+
+def _build(label: str, data: dict) -> Protocol:
+    def fail(message: str) -> ClbError:
+        return ClbError(f"{label}: {message}")
+
+    head = data.get("protocol", {})
+    try:
+        first_year = SchoolYear.parse(head.get("first_year", "2019-2020"))
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    rules: list[Rule] = []
+    for kind, key in (("contact", "contact"), ("vaccination", "vaccination")):
+        for n, raw in enumerate(data.get(key, []), start=1):
+            unknown = set(raw) - _RULE_KEYS
+            if unknown:
+                raise fail(f"{key} #{n} has unknown field(s) {', '.join(sorted(unknown))}")
+            for required in ("code", "name", "source", "from_year"):
+                if required not in raw:
+                    raise fail(f"{key} #{n} lacks '{required}' (every rule cites its source)")
+            try:
+                rule = Rule(
+                    kind=kind,  # type: ignore[arg-type]
+                    code=str(raw["code"]),
+                    name=str(raw["name"]),
+                    source=str(raw["source"]),
+                    from_year=SchoolYear.parse(raw["from_year"]),
+                    until_year=SchoolYear.parse(raw["until_year"]) if raw.get("until_year") else None,
+                    select=raw.get("select", "class"),
+                    grades=tuple(raw.get("grades", ())),
+                    age=raw.get("age"),
+                    staff=tuple(raw.get("staff", ())),
+                    minutes=int(raw.get("minutes", 0)),
+                    series=raw.get("series"),
+                    dose=int(raw.get("dose", 1)),
+                    follows=raw.get("follows"),
+                    interval_months=int(raw.get("interval_months", 0)),
+                    three_dose_from_age=raw.get("three_dose_from_age"),
+                    interval_months_three_dose=raw.get("interval_months_three_dose"),
+                    only_three_dose=bool(raw.get("only_three_dose", False)),
+                    catch_up_grades=tuple(raw.get("catch_up_grades", ())),
+                    catch_up_max_age=raw.get("catch_up_max_age"),
+                    with_contact=raw.get("with_contact"),
+                )
+            except (ValueError, TypeError) as exc:
+                raise fail(f"{key} #{n} ({raw.get('code')}): {exc}") from None
+            for grade in (*rule.grades, *rule.catch_up_grades):
+                if grade not in GRADE_INDEX:
+                    raise fail(f"{rule.code}: unknown grade '{grade}'")
+            if rule.select not in ("class", "birth_year"):
+                raise fail(f"{rule.code}: select must be 'class' or 'birth_year'")
+            if rule.follows is None and (not rule.grades or rule.age is None):
+                raise fail(f"{rule.code}: needs 'grades' and 'age' (or 'follows' for a later dose)")
+            rules.append(rule)
+    codes = {r.code for r in rules}
+    for rule in rules:
+        if rule.follows and rule.follows not in codes:
+            raise fail(f"{rule.code} follows unknown dose '{rule.follows}'")
+        if rule.with_contact and rule.with_contact not in codes:
+            raise fail(f"{rule.code}: with_contact names unknown contact '{rule.with_contact}'")
+    return Protocol(
+        id=str(head.get("id", "custom")),
+        name=str(head.get("name", "")),
+        source=str(head.get("source", "")),
+        first_year=first_year,
+        compulsory_age=int(head.get("compulsory_age", 5)),
+        rules=tuple(rules),
+    )

@@ -1,0 +1,66 @@
+"""Operations the CLI offers, composed from the pure core and the I/O edges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Sequence
+
+import pandas as pd
+
+from clbhealth.errors import ClbError, Problem
+from clbhealth.protocols.due import OPEN_STATUSES, STATUSES, DueSettings, compute_due
+from clbhealth.readers.values import parse_school_id
+from clbhealth.store import known_school_ids, load_events, load_pupils
+from clbhealth.workspace import Workspace
+
+
+def due_settings(workspace: Workspace) -> DueSettings:
+    return DueSettings(catch_up_missed_contacts=workspace.config.catch_up_missed_contacts)
+
+
+def due_list(
+    workspace: Workspace,
+    as_of: dt.date,
+    *,
+    schools: Sequence[str] = (),
+    moments: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    include_all: bool = False,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """The due list with the CLI's filters; returns the rows and warnings for the user."""
+    year = workspace.config.school_year
+    protocol = workspace.protocol
+    warnings: list[Problem] = []
+    if not year.first_day <= as_of <= year.last_day:
+        warnings.append(Problem(
+            "due", f"the as-of date {as_of} lies outside the workspace's school year {year} "
+            f"({year.first_day} to {year.last_day}); grades are those of {year}.", severity="warning"))
+    codes = protocol.all_codes()
+    lookup = {c.lower(): c for c in codes}
+    wanted_moments = []
+    for moment in moments:
+        code = lookup.get(moment.lower())
+        if code is None:
+            raise ClbError(f"--moment {moment!r} is not a contact moment or dose.", hint="Use one of: " + ", ".join(codes) + ".")
+        wanted_moments.append(code)
+    for status in statuses:
+        if status not in STATUSES:
+            raise ClbError(f"--status {status!r} is not a status.", hint="Use one of: " + ", ".join(STATUSES) + ".")
+    chosen = tuple(statuses) if statuses else (STATUSES if include_all else OPEN_STATUSES)
+    school_ids: list[str] = []
+    with workspace.connect() as conn:
+        known = known_school_ids(conn)
+        for school in schools:
+            try:
+                school_id = parse_school_id(school)
+            except ValueError as exc:
+                raise ClbError(f"--school {school!r} {exc}.") from None
+            if school_id not in known:
+                raise ClbError(f"--school {school}: no such school in this workspace.",
+                               hint="Import the school list first, or check the number.")
+            school_ids.append(school_id)
+        pupils = load_pupils(conn, school_ids or None)
+        events = load_events(conn, school_ids or None)
+    frame = compute_due(pupils, events, protocol, year, as_of, due_settings(workspace),
+                        statuses=chosen, moments=tuple(wanted_moments) or None)
+    return frame, warnings

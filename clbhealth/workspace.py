@@ -1,0 +1,215 @@
+"""A workspace: a folder with clbhealth.toml, the SQLite database, a lock and a log folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import getpass
+import json
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator
+
+from clbhealth import db
+from clbhealth.config import CONFIG_NAME, Config, default_config_text, load_config
+from clbhealth.dates import SchoolYear
+from clbhealth.errors import ClbError
+from clbhealth.protocols.model import Protocol, load_protocol
+
+DB_NAME = "clbhealth.sqlite"
+LOCK_NAME = ".clbhealth.lock"
+HOME_EDUCATION = "HUISONDERWIJS"
+LOCK_WAIT_SECONDS = float(os.environ.get("CLBHEALTH_LOCK_WAIT", "10"))
+
+
+def now_text() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: Config
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
+    @cached_property
+    def protocol(self) -> Protocol:
+        protocol = load_protocol(self.config.protocol, base=self.root)
+        protocol.check_year(self.config.school_year)
+        return protocol
+
+    # --- creating and opening ------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, root: Path, name: str, school_year: SchoolYear) -> "Workspace":
+        """Make a new workspace in `root` (created if needed); refuse to overwrite one."""
+        root = root.expanduser()
+        if (root / CONFIG_NAME).exists() or (root / DB_NAME).exists():
+            raise ClbError(f"{root} already holds a clbhealth workspace.", hint="Use it, or choose another folder.")
+        protocol = load_protocol("flanders")
+        protocol.check_year(school_year)
+        try:
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.chmod(root, 0o700)
+        except OSError as exc:
+            raise ClbError(f"Cannot create the workspace folder {root}: {exc.strerror}.") from None
+        minutes = {}
+        for rule in protocol.in_force(school_year):
+            minutes.setdefault(rule.code, rule.minutes)
+        text = default_config_text(name, school_year, minutes)
+        _write_private(root / CONFIG_NAME, text)
+        conn = _open_db(root / DB_NAME)
+        try:
+            db.migrate(conn)
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "INSERT INTO schools (school_id, name, level, updated_at) VALUES (?, ?, ?, ?)",
+                (HOME_EDUCATION, "Huisonderwijs (CLB-kantoor)", "huisonderwijs", now_text()),
+            )
+            conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (now_text(),))
+            _audit(conn, "init", [], {"school_year": str(school_year)})
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        (root / "logs").mkdir(mode=0o700, exist_ok=True)
+        return cls(root=root, config=load_config(root))
+
+    @classmethod
+    def open(cls, root: Path | str | None) -> "Workspace":
+        """Open the workspace in `root` (default: current folder); explain when there is none."""
+        root = Path(root).expanduser() if root else Path.cwd()
+        if not (root / CONFIG_NAME).exists():
+            raise ClbError(
+                f"No clbhealth workspace in {root} (no {CONFIG_NAME} there).",
+                hint="Create one with `clbhealth init DIR`, or name one with --workspace DIR "
+                "or the CLBHEALTH_WORKSPACE environment variable.",
+            )
+        if not (root / DB_NAME).exists():
+            raise ClbError(
+                f"The workspace {root} has {CONFIG_NAME} but no database ({DB_NAME}).",
+                hint="Restore the database from a backup, or create a new workspace with `clbhealth init`.",
+            )
+        workspace = cls(root=root, config=load_config(root))
+        with workspace.connect() as conn:
+            if db.schema_version(conn) < db.SCHEMA_VERSION:
+                with workspace.locked():
+                    db.migrate(conn)
+        return workspace
+
+    # --- database access ----------------------------------------------------------------------
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        conn = _open_db(self.db_path)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the workspace's write lock; wait a little for another command, then give up clearly."""
+        path = self.root / LOCK_NAME
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + LOCK_WAIT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() >= deadline:
+                        holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another command"
+                        raise ClbError(
+                            f"The workspace {self.root} is busy: {holder} is changing it.",
+                            hint="Wait until it has finished and run the command again.",
+                        ) from None
+                    time.sleep(0.1)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"clbhealth (pid {os.getpid()}, since {now_text()})".encode(), 0)
+            yield
+        finally:
+            os.close(fd)
+
+    @contextmanager
+    def writing(self, command: str) -> Iterator["WriteSession"]:
+        """One locked transaction: everything inside is stored together, or nothing is."""
+        with self.locked(), self.connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            session = WriteSession(conn, command)
+            try:
+                yield session
+                if session.rollback:
+                    conn.execute("ROLLBACK")
+                else:
+                    _audit(conn, command, session.files, session.counts)
+                    conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def audit(self, command: str, files: list[str], counts: dict) -> None:
+        """Record a command that wrote no data (an export) in the audit log."""
+        with self.connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            _audit(conn, command, files, counts)
+            conn.execute("COMMIT")
+
+
+@dataclass
+class WriteSession:
+    conn: sqlite3.Connection
+    command: str
+    files: list[str] | None = None
+    counts: dict | None = None
+    rollback: bool = False  # set for a dry run: the work is done, then undone
+
+    def __post_init__(self) -> None:
+        self.files = []
+        self.counts = {}
+
+
+def _audit(conn: sqlite3.Connection, command: str, files: list[str] | None, counts: dict | None) -> None:
+    """One audit row: time, user, command, file names and counts; never personal data."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in some containers
+        user = str(os.getuid())
+    conn.execute(
+        "INSERT INTO audit (at, user, command, files, counts) VALUES (?, ?, ?, ?, ?)",
+        (now_text(), user, command, json.dumps([Path(f).name for f in files or []]), json.dumps(counts or {})),
+    )
+
+
+def _open_db(path: Path) -> sqlite3.Connection:
+    existed = path.exists()
+    if not existed:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+    try:
+        conn = db.connect(path)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise ClbError(
+            f"{path} is not a readable clbhealth database ({exc}).",
+            hint="Run `clbhealth doctor`, or restore the file from a backup.",
+        ) from None
+    return conn
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
