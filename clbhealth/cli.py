@@ -288,26 +288,29 @@ def protocols_show(
     protocol.check_year(year)
     out.print(f"[bold]{protocol.name}[/] ({protocol.id}), school year {year}")
     out.print(f"Legal basis: {protocol.source}")
-    table = RichTable(show_lines=True)
-    for column in ("code", "kind", "who", "staff", "minutes", "valid", "source"):
-        table.add_column(column, overflow="fold")
     for rule in protocol.in_force(year):
         if rule.follows:
             who = f"{rule.interval_months} months after {rule.follows}"
             if rule.three_dose_from_age:
-                who += f" ({'only ' if rule.only_three_dose else ''}3-dose schedule from age {rule.three_dose_from_age}"
-                who += f": {rule.interval_months_three_dose} month(s))" if rule.interval_months_three_dose else ")"
+                prefix = "only in the " if rule.only_three_dose else ""
+                who += f"; {prefix}3-dose schedule when the first dose is given at {rule.three_dose_from_age} or older"
+                if rule.interval_months_three_dose:
+                    who += f" ({rule.interval_months_three_dose} month(s) then)"
         elif rule.select == "birth_year":
-            who = f"born {year.start_year - (rule.age or 0)} (by birth year)"
+            who = f"born {year.start_year - (rule.age or 0)} (by birth year, whatever the class)"
         else:
-            who = f"grade {', '.join(rule.grades)}; no grade: born {year.start_year - (rule.age or 0)}"
+            who = f"grade {', '.join(rule.grades)}; pupils without a grade: born {year.start_year - (rule.age or 0)}"
         if rule.catch_up_grades:
             who += f"; catch-up at {', '.join(rule.catch_up_grades)}"
         if rule.catch_up_max_age:
-            who += f" and up to age {rule.catch_up_max_age}"
+            who += f" and for pupils up to age {rule.catch_up_max_age}"
         minutes = ws.config.minutes_for(rule.code, rule.minutes)
-        table.add_row(rule.code, rule.kind, who, " + ".join(rule.staff), str(minutes), rule.validity(), rule.source)
-    out.print(table)
+        kind = "contact moment" if rule.kind == "contact" else "vaccination, needs consent"
+        out.print(f"\n[bold]{rule.code}[/]  {rule.name} ({kind})")
+        out.print(f"  who:    {who}")
+        out.print(f"  staff:  {' + '.join(rule.staff)}, {minutes} min per pupil")
+        out.print(f"  valid:  {rule.validity()}")
+        out.print(f"  source: {rule.source}")
 
 
 def main() -> None:

@@ -110,7 +110,7 @@ def parse_level(value: object) -> str | None:
     text = _plain(str(value))
     if not text:
         return None
-    if "buitengewoon" in text or text.startswith("bu") and text[:4] in {"buo", "bubao", "buso"}:
+    if "buitengewoon" in text or text.startswith(("buo", "bubao", "buso", "bulo", "buko")):
         return "buitengewoon"
     if "huisonderwijs" in text:
         return "huisonderwijs"

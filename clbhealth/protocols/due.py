@@ -58,6 +58,7 @@ class _Pupils:
     age_this_year: np.ndarray  # Y - birth year
     grade_index: np.ndarray  # float, NaN without grade
     by_age: np.ndarray  # bool
+    home_education: np.ndarray  # bool
     grade: np.ndarray  # object (str or None)
     education: np.ndarray  # object
 
@@ -83,7 +84,7 @@ def compute_due(
     as_of: dt.date,
     settings: DueSettings | None = None,
     *,
-    statuses: tuple[str, ...] | None = STATUSES,
+    statuses: tuple[str, ...] | None = OPEN_STATUSES,
     moments: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Due list for `year` as of `as_of`.
@@ -95,7 +96,7 @@ def compute_due(
     """
     settings = settings or DueSettings()
     protocol.check_year(year)
-    statuses = tuple(statuses or STATUSES)
+    statuses = tuple(statuses or OPEN_STATUSES)
     codes = [c for c in protocol.codes(year) if moments is None or c in moments]
     people = _pupil_arrays(pupils, year)
     history = _history_arrays(pupils, events, protocol, as_of, people.n)
@@ -135,6 +136,7 @@ def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear) -> _Pupils:
         age_this_year=year.start_year - birth_year,
         grade_index=grade_index,
         by_age=by_age,
+        home_education=education == "huisonderwijs",
         grade=grade,
         education=education,
     )
@@ -192,6 +194,18 @@ def _history_arrays(
         when[pos] = group["date"].to_numpy()
         consent[series], consent_date[series] = value, when
 
+    # A dose the CLB gave (not an external one) shows that consent for its series was given.
+    for rule in protocol.rules:
+        if not rule.is_vaccination or rule.code not in done:
+            continue
+        series = rule.series or rule.code
+        given_here = ~np.isnat(done[rule.code]) & ~done_external[rule.code]
+        value = consent.setdefault(series, np.zeros(n, dtype=np.int8))
+        when = consent_date.setdefault(series, np.full(n, _NAT))
+        implied = given_here & (value == 0)
+        value[implied] = 1
+        when[implied] = done[rule.code][implied]
+
     staff_rows = ev[(ev["status"] == "objected") & (ev["staff"] != "")]
     excluded = np.full(n, "", dtype=object)
     if len(staff_rows):
@@ -227,11 +241,14 @@ def _reach(code: str, protocol: Protocol, people: _Pupils, year: SchoolYear) -> 
         until = version.until_year.start_year if version.until_year else 10_000
         by_cohort = version.select == "birth_year"
         age_rel = people.age_this_year - version.age
+        # Home education starts at compulsory school age: no moment from before it is owed.
+        applies = ~people.home_education | (version.age >= protocol.compulsory_age)
         for grade in version.grades:
             if by_cohort:
                 rel = age_rel.astype(float)
             else:
                 rel = np.where(people.by_age, age_rel, people.grade_index - GRADE_INDEX[grade])
+            rel = np.where(applies, rel, np.nan)
             if in_force:
                 hit = rel == 0
                 at_target |= hit
