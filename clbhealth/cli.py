@@ -203,6 +203,56 @@ def import_history_command(
     render_import(import_history(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "history")
 
 
+Replace = Annotated[bool, typer.Option("--replace", help="Replace all known entries with this file's.")]
+
+
+@import_app.command("staff")
+@handle_errors
+def import_staff_command(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: staff_id, name, role, base_lat, base_lon, availability, schools.")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Import the staff doing systematic contacts; the list replaces the previous one."""
+    from clbhealth.imports.staff import import_staff
+
+    ws = open_workspace(workspace)
+    render_import(import_staff(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "staff")
+
+
+@import_app.command("absences")
+@handle_errors
+def import_absences_command(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: staff_id, from, to, part (am/pm or empty).")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+    replace: Replace = False,
+) -> None:
+    """Import staff absences (added to those known; --replace to start over)."""
+    from clbhealth.imports.staff import import_absences
+
+    ws = open_workspace(workspace)
+    render_import(import_absences(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "absences")
+
+
+@import_app.command("closures")
+@handle_errors
+def import_closures_command(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: school_id, from, to, reason.")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+    replace: Replace = False,
+) -> None:
+    """Import school closures (study days, trips) on top of the Flemish school calendar."""
+    from clbhealth.imports.staff import import_closures
+
+    ws = open_workspace(workspace)
+    render_import(import_closures(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "closures")
+
+
 # --- due -----------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,54 @@ class Office:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A half-day block in which sessions take place."""
+
+    part: str  # 'am' or 'pm'
+    start: dt.time
+    end: dt.time
+
+    @property
+    def minutes(self) -> int:
+        return (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute)
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a moment may be planned: dates or calendar marks, and for a later dose a gap after the earlier."""
+
+    start: str | None = None  # ISO date or a mark: start, autumn, christmas, krokus, easter, end
+    until: str | None = None
+
+
+@dataclass(frozen=True)
+class Planning:
+    """Planner settings ([calendar], [planning], [travel] in clbhealth.toml)."""
+
+    morning: Block = field(default_factory=lambda: Block("am", dt.time(8, 30), dt.time(12, 0)))
+    afternoon: Block = field(default_factory=lambda: Block("pm", dt.time(13, 15), dt.time(15, 30)))
+    wednesday_afternoon: bool = False
+    plan_needs_consent: bool = True
+    windows: dict[str, Window] = field(default_factory=lambda: {"HPV1": Window(until="christmas")})
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    road_factor: float = 1.3
+    speed_kmh: float = 45.0
+    travel_matrix: str | None = None
+
+
+DEFAULT_WEIGHTS = {
+    "unplanned": 1000,   # per pupil-moment left unplanned
+    "visits": 100,       # per school visit (session)
+    "travel": 1,         # per km driven
+    "balance": 20,       # per percentage point between the busiest and the least busy person
+    "continuity": 30,    # per session not done by the school's fixed contact
+    "early": 1,          # per week a session lies after the start of the planning period
+}
+WINDOW_MARKS = ("start", "autumn", "christmas", "krokus", "easter", "end")
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything a workspace can set; every field has a documented default."""
 
@@ -35,6 +85,7 @@ class Config:
     catch_up_missed_contacts: bool = False
     minutes: dict[str, int] = field(default_factory=dict)
     setup_minutes: int = 15
+    planning: Planning = field(default_factory=Planning)
     raw: dict = field(default_factory=dict)
 
     def minutes_for(self, code: str, protocol_default: int) -> int:
@@ -78,6 +129,46 @@ catch_up_missed_contacts = false
 {minute_lines}
 # Minutes to set up per session (room, equipment).
 setup = 15
+
+[calendar]
+# The half-day blocks in which sessions take place. The Flemish school and public holidays come
+# from the `holidays` package; school closures are imported per school (clbhealth import closures).
+morning = "08:30-12:00"
+afternoon = "13:15-15:30"
+# [I] No classes on Wednesday afternoon in primary (and most secondary) schools.
+wednesday_afternoon = false
+
+[planning]
+# Plan vaccination pupils whose consent form has not come back yet (they are vaccinated only
+# with consent on the day). false: plan only pupils with consent.
+plan_needs_consent = true
+
+[planning.windows]
+# When a moment may be planned. `start`/`until` take a date (2027-03-31) or a mark of the school
+# calendar: start, autumn, christmas, krokus, easter, end ("until = christmas": before the
+# Christmas holiday). A later dose keeps its interval after the earlier one (protocol).
+HPV1 = {{ until = "christmas" }}
+
+[planning.roles]
+# Roles per moment; the protocol's defaults apply to moments not listed here. E.g. a CLB whose
+# psycho-social workers join L6:
+# L6 = ["nurse", "psychosocial"]
+
+[planning.weights]
+# The soft goals of the planner, each a named, weighted term of its objective.
+unplanned = 1000   # per pupil-moment left unplanned (only when capacity cannot cover it)
+visits = 100       # per school visit
+travel = 1         # per km driven
+balance = 20       # per percentage point between the busiest and the least busy person
+continuity = 30    # per session not done by the school's fixed contact
+early = 1          # per week a session lies after the start of the planning period
+
+[travel]
+# Straight-line distance times a road factor, driven at an average speed. Or give a CSV of real
+# travel times (from_id, to_id, minutes, km), ids being staff ids, school ids or "OFFICE".
+road_factor = 1.3
+speed_kmh = 45
+# matrix = "travel-times.csv"
 '''
 
 
@@ -131,6 +222,7 @@ def load_config(root: Path) -> Config:
         minutes[code] = value
     if not isinstance(setup, int) or isinstance(setup, bool) or not 0 <= setup <= 120:
         raise fail("[minutes] setup", "must be a whole number of minutes between 0 and 120")
+    planning = _planning(data, fail)
     return Config(
         clb_name=name.strip(),
         school_year=year,
@@ -139,6 +231,7 @@ def load_config(root: Path) -> Config:
         catch_up_missed_contacts=catch_up,
         minutes=minutes,
         setup_minutes=setup,
+        planning=planning,
         raw=data,
     )
 
@@ -157,3 +250,89 @@ def _number(table: dict, key: str, fail, label: str, low: float, high: float) ->
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise fail(label, f"must be a number between {low} and {high}")
     return float(value)
+
+
+def _block(text: object, part: str, fail, label: str) -> Block:
+    match = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*-\s*(\d{1,2})[:.](\d{2})\s*", str(text))
+    if not match:
+        raise fail(label, 'must be a time range like "08:30-12:00"')
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        block = Block(part, dt.time(h1, m1), dt.time(h2, m2))
+    except ValueError:
+        raise fail(label, "holds a time that does not exist") from None
+    if block.minutes < 30:
+        raise fail(label, "must last at least 30 minutes")
+    return block
+
+
+def _planning(data: dict, fail) -> Planning:
+    calendar = _table(data, "calendar", fail)
+    planning = _table(data, "planning", fail)
+    travel = _table(data, "travel", fail)
+    morning = _block(calendar.get("morning", "08:30-12:00"), "am", fail, "[calendar] morning")
+    afternoon = _block(calendar.get("afternoon", "13:15-15:30"), "pm", fail, "[calendar] afternoon")
+    if afternoon.start < morning.end:
+        raise fail("[calendar] afternoon", "must start after the morning block ends")
+    wednesday = calendar.get("wednesday_afternoon", False)
+    if not isinstance(wednesday, bool):
+        raise fail("[calendar] wednesday_afternoon", "must be true or false")
+    needs_consent = planning.get("plan_needs_consent", True)
+    if not isinstance(needs_consent, bool):
+        raise fail("[planning] plan_needs_consent", "must be true or false")
+    windows = {"HPV1": Window(until="christmas")}
+    raw_windows = planning.get("windows", {})
+    if not isinstance(raw_windows, dict):
+        raise fail("[planning.windows]", "must be a table")
+    for code, spec in raw_windows.items():
+        if not isinstance(spec, dict) or set(spec) - {"start", "until"}:
+            raise fail(f"[planning.windows] {code}", 'must be like { start = "autumn", until = "2027-03-31" }')
+        for key in ("start", "until"):
+            value = spec.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, (str, dt.date)):
+                raise fail(f"[planning.windows] {code}.{key}", "must be a date or a calendar mark")
+            if isinstance(value, str) and value not in WINDOW_MARKS:
+                try:
+                    dt.date.fromisoformat(value)
+                except ValueError:
+                    raise fail(f"[planning.windows] {code}.{key}",
+                               f"must be a date (yyyy-mm-dd) or one of {', '.join(WINDOW_MARKS)}") from None
+        windows[code] = Window(start=_iso(spec.get("start")), until=_iso(spec.get("until")))
+    roles: dict[str, tuple[str, ...]] = {}
+    raw_roles = planning.get("roles", {})
+    if not isinstance(raw_roles, dict):
+        raise fail("[planning.roles]", "must be a table")
+    for code, value in raw_roles.items():
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise fail(f"[planning.roles] {code}", 'must be a list of roles, e.g. ["nurse", "doctor"]')
+        roles[code] = tuple(value)
+    weights = dict(DEFAULT_WEIGHTS)
+    raw_weights = planning.get("weights", {})
+    if not isinstance(raw_weights, dict):
+        raise fail("[planning.weights]", "must be a table")
+    for key, value in raw_weights.items():
+        if key not in DEFAULT_WEIGHTS:
+            raise fail(f"[planning.weights] {key}", f"is not a goal; the goals are {', '.join(DEFAULT_WEIGHTS)}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
+            raise fail(f"[planning.weights] {key}", "must be a whole number from 0 to 1000000")
+        weights[key] = value
+    road = travel.get("road_factor", 1.3)
+    speed = travel.get("speed_kmh", 45)
+    if isinstance(road, bool) or not isinstance(road, (int, float)) or not 1 <= road <= 3:
+        raise fail("[travel] road_factor", "must be a number from 1 to 3")
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 5 <= speed <= 130:
+        raise fail("[travel] speed_kmh", "must be a number from 5 to 130")
+    matrix = travel.get("matrix")
+    if matrix is not None and (not isinstance(matrix, str) or not matrix.strip()):
+        raise fail("[travel] matrix", "must be the path of a CSV file")
+    return Planning(morning=morning, afternoon=afternoon, wednesday_afternoon=wednesday,
+                    plan_needs_consent=needs_consent, windows=windows, roles=roles, weights=weights,
+                    road_factor=float(road), speed_kmh=float(speed), travel_matrix=matrix or None)
+
+
+def _iso(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
