@@ -28,7 +28,12 @@ from _common import header, remove, row, run_cli  # noqa: E402
 
 from clbhealth.dates import SchoolYear  # noqa: E402
 from clbhealth.imports.schools import import_schools  # noqa: E402
-from clbhealth.samples.generator import Site, generate_site_pupils, write_informat_xlsx  # noqa: E402
+from clbhealth.samples.generator import (  # noqa: E402
+    SAMPLE_HISTORY_UNTIL,
+    Site,
+    _informat_year,
+    generate_site_pupils,
+)
 from clbhealth.workspace import Workspace  # noqa: E402
 
 YEAR = SchoolYear(2026)
@@ -64,6 +69,30 @@ def make_pupils(sites: list[Site], rows: int) -> list[dict]:
     if len(pupils) < rows:
         raise SystemExit(f"generated only {len(pupils)} pupils for {rows} rows")
     return pupils[:rows]
+
+
+def write_informat_xlsx_fast(pupils: list[dict], path: Path, title: str) -> None:
+    """The same workbook as generator.write_informat_xlsx, streamed (write-only mode).
+
+    generator.write_informat_xlsx calls `ws.max_row` for every row, which openpyxl computes over
+    all cells so far: quadratic, more than 10 minutes for 50,000 rows. Same cells, same layout here.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    ws = workbook.create_sheet("Leerlingen")
+    ws.append([title])
+    ws.append([f"Afgedrukt op {SAMPLE_HISTORY_UNTIL:%d/%m/%Y}"])
+    ws.append([])
+    ws.append(["lastName", "firstName", "dateOfBirth", "sex", "nationalRegistrationNo", "instituteNo",
+               "studentNo", "departmentYear", "classGroup", "isOkan"])
+    for p in pupils:
+        birth = WriteOnlyCell(ws, value=p["birth_date"])
+        birth.number_format = "DD/MM/YYYY"
+        ws.append([p["last_name"], p["first_name"], birth, p["sex"], int(p["insz"]), int(p["school_id"]),
+                   p["pupil_number"], _informat_year(p["grade"]), p["class"], "nee"])
+    workbook.save(path)
 
 
 def write_schools_csv(sites: list[Site], path: Path) -> None:
@@ -119,7 +148,7 @@ def run(base: Path, rows: int) -> int:
     used = sorted({p["school_id"] for p in pupils})
     sites = [s for s in sites if s.school_id in used]
     t1 = time.perf_counter()
-    write_informat_xlsx(pupils, roster, f"Leerlingenlijst benchmark {YEAR}")
+    write_informat_xlsx_fast(pupils, roster, f"Leerlingenlijst benchmark {YEAR}")
     t2 = time.perf_counter()
     workspace = Workspace.create(root, "Bench", YEAR)
     write_schools_csv(sites, schools_csv)

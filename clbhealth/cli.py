@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from clbhealth.dates import SchoolYear
@@ -52,13 +54,26 @@ def handle_errors(func: Callable) -> Callable:
         except ClbError as exc:
             if exc.problems:
                 show_problems(exc.problems)
-            err.print(f"[bold red]Error:[/] {exc.message}")
+            err.print(f"[bold red]Error:[/] {escape(exc.message)}")
             if exc.hint:
-                err.print(exc.hint)
+                err.print(exc.hint, markup=False)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("Interrupted; nothing was changed by the unfinished step.")
             raise typer.Exit(130) from None
+        except sqlite3.DatabaseError as exc:
+            # A damaged, locked or read-only database: every write is one transaction, so nothing half-done.
+            err.print(f"[bold red]Error:[/] the workspace database cannot be used ({escape(str(exc))}); "
+                      "nothing was changed by the unfinished step.")
+            err.print("Run `clbhealth doctor` on the workspace and follow its advice.", markup=False)
+            raise typer.Exit(1) from None
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            err.print(f"[bold red]Error:[/] {escape(exc.strerror or str(exc))}{escape(where)}; "
+                      "nothing was changed by the unfinished step.")
+            err.print("Check the path, the free disk space and the permissions, then run the command again.",
+                      markup=False)
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -87,7 +102,7 @@ def show_problems(problems: list[Problem]) -> None:
     for group, style, mark in ((errors, "red", "✗"), (warnings, "yellow", "!")):
         if len(group) <= MAX_LISTED_PROBLEMS:
             for problem in group:
-                err.print(f"[{style}]{mark}[/] {problem}", markup=True, highlight=False)
+                err.print(f"[{style}]{mark}[/] {escape(str(problem))}", markup=True, highlight=False)
             continue
         buckets: dict[tuple, list[Problem]] = {}
         for problem in group:
@@ -98,7 +113,7 @@ def show_problems(problems: list[Problem]) -> None:
             if column:
                 where += f", column '{column}'"
             sep = "" if message.endswith((".", ":")) else "."
-            err.print(f"[{style}]{mark}[/] {where}: {message}" + (f"{sep} {hint}" if hint else ""))
+            err.print(f"[{style}]{mark}[/] " + escape(f"{where}: {message}" + (f"{sep} {hint}" if hint else "")))
 
 
 # --- init, demo --------------------------------------------------------------------------------
@@ -319,6 +334,203 @@ def render_due_table(frame, day: dt.date, order: list[str]) -> None:
         out.print(totals)
 
 
+# --- plan ----------------------------------------------------------------------------------------
+
+plan_app = typer.Typer(help="Plan nurse and doctor sessions across all schools (OR-Tools CP-SAT).",
+                       invoke_without_command=True)
+app.add_typer(plan_app, name="plan")
+
+
+@plan_app.callback(invoke_without_command=True)
+@handle_errors
+def plan(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    date_from: Annotated[Optional[str], typer.Option("--from", help="First day to plan (default: the school year's start).")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Last day to plan (default: 30 June).")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver work budget in seconds.")] = 60.0,
+    workers: Annotated[int, typer.Option("--workers", help="Solver threads.")] = 2,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same inputs and seed give the same plan.")] = 1,
+    keep_until: Annotated[Optional[str], typer.Option("--keep-until", help="Keep published sessions up to this date as they are.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the due list and of 'today' (default: today).")] = None,
+) -> None:
+    """Solve and store the plan, then print its summary (or use a subcommand: show, check, explain)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from clbhealth.services import run_plan
+
+    ws = open_workspace(workspace)
+    day = parse_day(as_of, "--as-of") or dt.date.today()
+    summary = _with_progress(lambda progress: run_plan(
+        ws, as_of=day, seconds=time_limit, seed=seed, workers=workers,
+        date_from=parse_day(date_from, "--from"), date_to=parse_day(date_to, "--to"),
+        keep_until=parse_day(keep_until, "--keep-until"), progress=progress))
+    render_plan_summary(summary)
+
+
+def _with_progress(job):
+    """Run `job(progress)` with a live line showing each stage's objective and bound."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    if not err.is_terminal:
+        return job(None)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("preparing the planning problem", total=None)
+
+        def progress(stage: str, objective, bound) -> None:
+            text = f"{stage}: objective {objective:,.0f}" if objective is not None else stage
+            if bound is not None:
+                text += f", bound {bound:,.0f}"
+            bar.update(task, description=text)
+
+        return job(progress)
+
+
+def render_plan_summary(summary: dict) -> None:
+    metrics = summary["metrics"]
+    out.print(f"[bold]Plan {summary['plan_id']}[/]: {metrics['sessions']} sessions from {summary['period'][0]} "
+              f"to {summary['period'][1]} ({summary['kept_sessions']} kept as they were); solved in "
+              f"{metrics['seconds']} s, the first complete plan after {metrics['first_complete_seconds']} s.")
+    for warning in summary.get("warnings", []):
+        err.print(f"[yellow]![/] {escape(warning)}")
+    table = RichTable(title="Pupil-moments planned", title_justify="left")
+    for column in ("moment", "due", "planned", "%"):
+        table.add_column(column, justify="left" if column == "moment" else "right")
+    for moment, row in summary["per_moment"].items():
+        pct = 100 * row["planned"] / row["due"] if row["due"] else 100.0
+        table.add_row(moment, str(row["due"]), str(row["planned"]), f"{pct:.0f}")
+    out.print(table)
+    terms = RichTable(title="Soft goals (objective terms)", title_justify="left")
+    for column in ("goal", "value", "weight", "weighted"):
+        terms.add_column(column, justify="left" if column == "goal" else "right")
+    units = {"unplanned": "pupil-moments", "visits": "school visits", "travel": "km", "balance": "% points",
+             "continuity": "sessions", "early": "session-weeks"}
+    for name, value in metrics["terms"].items():
+        weight = metrics["weights"][name]
+        terms.add_row(f"{name} ({units[name]})", f"{value:,}", str(weight), f"{weight * value:,.0f}")
+    terms.add_row("total", "", "", f"{metrics['objective']:,.0f}", style="bold")
+    out.print(terms)
+    bounds = summary.get("bounds", {})
+    visits, travel = metrics["terms"]["visits"], metrics["terms"]["travel"]
+    if bounds:
+        lb_v, lb_t = bounds["visits_lower_bound"], bounds["travel_lower_bound_km"]
+        out.print(f"Visits {visits} against a lower bound of {lb_v} (gap {_gap(visits, lb_v)}); travel {travel:,.0f} km "
+                  f"against {lb_t:,.0f} km (gap {_gap(travel, lb_t)}). Bounds computed without the solver.")
+    for stage in metrics["stages"]:
+        if stage["objective"] is not None and stage["bound"] is not None:
+            out.print(f"  {stage['stage']}: {stage['status']}, objective {stage['objective']:,.0f}, proven bound "
+                      f"{stage['bound']:,.0f} (gap {_gap(stage['objective'], stage['bound'])}), {stage['seconds']} s")
+    load = RichTable(title="Load per person", title_justify="left")
+    for column in ("staff", "sessions", "available half-days", "load %"):
+        load.add_column(column, justify="left" if column == "staff" else "right")
+    for staff_id, row in metrics["load"].items():
+        load.add_row(staff_id, str(row["sessions"]), str(row["available_half_days"]), f"{row['load_pct']}")
+    out.print(load)
+    if summary["unplanned_pupil_moments"]:
+        out.print(f"[yellow]{summary['unplanned_pupil_moments']} pupil-moment(s) are not planned:[/]")
+        for reason, count in summary["unplanned_reasons"].items():
+            out.print(f"  {count}: {escape(reason)}")
+        out.print("See why in detail: clbhealth plan explain")
+    else:
+        out.print("Every due pupil-moment is planned.")
+    if summary["moved"] or summary["dropped"]:
+        out.print(f"Re-planning: {len(summary['moved'])} session(s) moved, {len(summary['dropped'])} dropped, "
+                  f"{summary['new_sessions']} new.")
+        for move in summary["moved"][:50]:
+            out.print(f"  {move['session_id']} ({move['school_id']}): {move['from']} -> {move['to']}"
+                      + (f", staff {' '.join(move['staff_from'])} -> {' '.join(move['staff_to'])}"
+                         if move["staff_from"] != move["staff_to"] else ""))
+        if len(summary["moved"]) > 50:
+            out.print(f"  ... and {len(summary['moved']) - 50} more (clbhealth plan show)")
+
+
+def _gap(value: float, bound: float) -> str:
+    if not bound:
+        return "0%" if not value else "n/a"
+    return f"{100 * (value - bound) / abs(bound):.1f}%"
+
+
+@plan_app.command("show")
+@handle_errors
+def plan_show(
+    workspace: WorkspaceOption = None,
+    school: Annotated[Optional[str], typer.Option("--school", help="Only this school.")] = None,
+    staff: Annotated[Optional[str], typer.Option("--staff", help="Only this person's sessions.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or xlsx.")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.", dir_okay=False)] = None,
+) -> None:
+    """The stored plan: one row per session."""
+    import json
+
+    from clbhealth.output import write_frame
+    from clbhealth.plan_store import load_plan_frame
+
+    if fmt not in ("table", "csv", "json", "xlsx"):
+        raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv, json or xlsx.")
+    ws = open_workspace(workspace)
+    with ws.connect() as conn:
+        frame = load_plan_frame(conn, school=school, staff=staff)
+    if fmt == "json":
+        records = frame.drop(columns=["kind"]).to_dict(orient="records")
+        text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            from clbhealth.files import atomic_text
+
+            with atomic_text(output) as handle:
+                handle.write(text)
+        return
+    flat = frame.copy()
+    for column in ("staff_ids", "moments", "classes", "pupil_ids"):
+        flat[column] = flat[column].map(lambda v: " ".join(str(x) for x in v))
+    if fmt == "table" and output is None:
+        if flat.empty:
+            out.print("No sessions planned (run clbhealth plan).")
+            return
+        shown = flat.drop(columns=["pupil_ids"]).assign(pupils=frame["pupil_ids"].map(len))
+        sys.stdout.write(__import__("clbhealth.output", fromlist=["plain_table"]).plain_table(shown))
+        return
+    write_frame(flat, fmt, output, sheet="Plan", title=f"{ws.config.clb_name}: plan")
+    if output is not None:
+        err.print(f"Wrote {len(flat)} session(s) to {output}.")
+
+
+@plan_app.command("check")
+@handle_errors
+def plan_check(workspace: WorkspaceOption = None) -> None:
+    """Check the stored plan against every hard rule, independently of the solver."""
+    from clbhealth.plan_store import load_check_input
+    from clbhealth.scheduler.check import check_plan
+
+    ws = open_workspace(workspace)
+    data = load_check_input(ws)
+    violations = check_plan(data)
+    if not violations:
+        out.print(f"The plan ({len(data.sessions)} sessions) keeps every hard rule.")
+        return
+    for violation in violations:
+        err.print(f"[red]✗[/] {escape(str(violation))}")
+    err.print(f"{len(violations)} violation(s) in {len({v.session_id for v in violations})} session(s).")
+    err.print("Re-plan (clbhealth plan) after new objections, refusals, absences or closures.")
+    raise typer.Exit(1)
+
+
+@plan_app.command("explain")
+@handle_errors
+def plan_explain(
+    workspace: WorkspaceOption = None,
+    school: Annotated[Optional[str], typer.Option("--school", help="Only this school.")] = None,
+) -> None:
+    """Why demand is unplanned or late: which rule, and which resource is short when."""
+    from clbhealth.plan_explain import explain
+
+    ws = open_workspace(workspace)
+    for line in explain(ws, school=school):
+        out.print(line, markup=False)
+
+
 # --- protocols -----------------------------------------------------------------------------------
 
 
@@ -337,7 +549,7 @@ def protocols_show(
     protocol = ws.protocol
     protocol.check_year(year)
     out.print(f"[bold]{protocol.name}[/] ({protocol.id}), school year {year}")
-    out.print(f"Legal basis: {protocol.source}")
+    out.print(f"Legal basis: {escape(protocol.source)}")
     for rule in protocol.in_force(year):
         if rule.follows:
             who = f"{rule.interval_months} months after {rule.follows}"
@@ -360,7 +572,206 @@ def protocols_show(
         out.print(f"  who:    {who}")
         out.print(f"  staff:  {' + '.join(rule.staff)}, {minutes} min per pupil")
         out.print(f"  valid:  {rule.validity()}")
-        out.print(f"  source: {rule.source}")
+        out.print(f"  source: {escape(rule.source)}")
+
+
+# --- doctor, purge, audit (trust and privacy) ------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def doctor(workspace: WorkspaceOption = None) -> None:
+    """Check a workspace (schema, integrity, orphans, settings, protocol, permissions, lock) and say what to do."""
+    from clbhealth.doctor import check_workspace
+
+    root = Path(workspace).expanduser() if workspace else Path.cwd()
+    findings = check_workspace(root)
+    problems = [f for f in findings if f.problem]
+    for finding in findings:
+        mark = "[red]✗[/]" if finding.problem else "[green]✓[/]"
+        out.print(f"{mark} {escape(finding.check)}: {escape(finding.message)}")
+        if finding.problem and finding.advice:
+            out.print(f"    What to do: {finding.advice}", markup=False)
+    if problems:
+        err.print(f"[bold red]{len(problems)} problem(s)[/] in {escape(str(root))}; see 'What to do' above.")
+        raise typer.Exit(1)
+    out.print(f"No problems found in {root}.", markup=False)
+
+
+@app.command()
+@handle_errors
+def purge(
+    left_before: Annotated[str, typer.Option("--left-before", help="Remove pupils who left before this date.")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+) -> None:
+    """Remove pupils who left before DATE, with their history and planned contacts (this workspace only)."""
+    from clbhealth.purge import DOSSIER_NOTE, PUPIL_ROWS, purge_left
+
+    day = parse_day(left_before, "--left-before")
+    assert day is not None
+    ws = open_workspace(workspace)
+    result = purge_left(ws, day, dry_run=dry_run)
+    if result.per_school:
+        table = RichTable(title="pupils who left before " + day.isoformat(), title_justify="left")
+        table.add_column("school id")
+        table.add_column("pupils", justify="right")
+        for row in result.per_school:
+            table.add_row(escape(str(row["school_id"])), str(row["pupils"]))
+        out.print(table)
+    rows = ", ".join(f"{result.rows.get(t, 0)} {what}" for t, what in PUPIL_ROWS)
+    verb = "Dry run: would remove" if dry_run else "Removed"
+    out.print(f"{verb} {result.pupils} pupil(s) who left before {day.isoformat()}, with {rows}."
+              + (" Nothing was written." if dry_run else ""), markup=False)
+    out.print(DOSSIER_NOTE, markup=False)
+
+
+@app.command()
+@handle_errors
+def audit(
+    workspace: WorkspaceOption = None,
+    last: Annotated[int, typer.Option("--last", min=1, help="Show the last N entries.")] = 50,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+) -> None:
+    """The audit log: every import, export, plan and purge with time, user, command, files and counts."""
+    import pandas as pd
+
+    from clbhealth.output import write_frame
+
+    if fmt not in ("table", "csv", "json"):
+        raise ClbError(f"--format {fmt!r} is not a format here.", hint="Use table, csv or json.")
+    ws = open_workspace(workspace)
+    with ws.connect() as conn:
+        rows = conn.execute("SELECT audit_id, at, user, command, files, counts FROM audit "
+                            "ORDER BY audit_id DESC LIMIT ?", (last,)).fetchall()
+    frame = pd.DataFrame([dict(r) for r in reversed(rows)], columns=["audit_id", "at", "user", "command", "files", "counts"])
+    if fmt == "table":
+        from clbhealth.output import plain_table
+
+        sys.stdout.write(plain_table(frame, max_width=200))
+        return
+    write_frame(frame, fmt, None)
+
+
+# --- exports, results, weekly, report (issue 4) --------------------------------------------------
+
+export_app = typer.Typer(help="Files for schools and staff: school workbooks, calendars, attendance sheets.",
+                         no_args_is_help=True)
+app.add_typer(export_app, name="export")
+OutDir = Annotated[Path, typer.Option("--out", help="Folder to write the files to.", file_okay=False)]
+
+
+@export_app.command("schools")
+@handle_errors
+def export_schools_command(
+    out_dir: OutDir,
+    workspace: WorkspaceOption = None,
+    school: Annotated[Optional[list[str]], typer.Option("--school", help="Only this school (repeatable).")] = None,
+) -> None:
+    """One workbook per school site (DIR/<school_id>-<name>.xlsx): the planning and a sheet per session."""
+    from clbhealth.exports import export_school_workbooks
+
+    ws = open_workspace(workspace)
+    paths = export_school_workbooks(ws, out_dir, school or None)
+    out.print(f"Wrote {len(paths)} school workbook(s) to {out_dir}.", markup=False)
+
+
+@export_app.command("calendars")
+@handle_errors
+def export_calendars_command(
+    out_dir: OutDir,
+    workspace: WorkspaceOption = None,
+    staff: Annotated[Optional[list[str]], typer.Option("--staff", help="Only this person (repeatable).")] = None,
+) -> None:
+    """One iCalendar file per person (DIR/<staff_id>-<name>.ics); a re-export updates the same events."""
+    from clbhealth.exports import export_calendars
+
+    ws = open_workspace(workspace)
+    paths = export_calendars(ws, out_dir, staff or None)
+    out.print(f"Wrote {len(paths)} calendar(s) to {out_dir}.", markup=False)
+
+
+@export_app.command("attendance")
+@handle_errors
+def export_attendance_command(
+    out_file: Annotated[Path, typer.Option("--out", help="The workbook to write (.xlsx).", dir_okay=False)],
+    workspace: WorkspaceOption = None,
+    session: Annotated[Optional[str], typer.Option("--session", help="The session id, e.g. S000123.")] = None,
+    date: Annotated[Optional[str], typer.Option("--date", help="Every session on this day (or use --session).")] = None,
+    staff: Annotated[Optional[str], typer.Option("--staff", help="With --date: only this person's sessions.")] = None,
+) -> None:
+    """The attendance sheet for the nurse: one row per planned pupil and moment, a status drop-down."""
+    from clbhealth.exports import export_attendance
+
+    ws = open_workspace(workspace)
+    path = export_attendance(ws, out_file, session_id=session, day=parse_day(date, "--date"), staff_id=staff)
+    out.print(f"Wrote {path}. Fill in the status column, then: clbhealth import results {path}", markup=False)
+
+
+@import_app.command("results")
+@handle_errors
+def import_results_command(
+    file: Annotated[Path, typer.Argument(help="The filled-in attendance sheet (from `clbhealth export attendance`).")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+) -> None:
+    """Results of a session into the history: gezien, afwezig, geweigerd, verzet (re-importing changes nothing)."""
+    from clbhealth.imports.results import import_results
+
+    ws = open_workspace(workspace)
+    render_import(import_results(ws, file, dry_run=dry_run), "results")
+
+
+@app.command()
+@handle_errors
+def weekly(
+    out_dir: OutDir,
+    workspace: WorkspaceOption = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Run as on this date (default: today).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say what was written (silent otherwise).")] = False,
+) -> None:
+    """For cron: the coming week's sessions per school and person, backlog, new pupils (DIR/<yyyy-Www>/).
+
+    Exit 0: done; 1: error (also in logs/weekly.log); 3: done, with warnings (e.g. unplanned due pupils).
+    """
+    from clbhealth.weekly import log, run_weekly
+
+    ws = open_workspace(workspace)
+    try:
+        day = parse_day(as_of, "--as-of") or dt.date.today()
+    except ClbError as exc:
+        log(ws, "ERROR", f"weekly: {exc.message}")
+        raise
+    result = run_weekly(ws, out_dir, day)
+    if verbose:
+        c = result.counts
+        backlog = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c["backlog"].items())
+        out.print(f"Week {result.week}: {c['sessions']} session(s) at {c['schools']} school(s) for {c['staff']} "
+                  f"person(s), {c['planned_pupil_moments']} pupil-moment(s); backlog: {backlog}; "
+                  f"{c['new_pupils']} new pupil(s).", markup=False)
+        out.print(f"{len(result.files)} file(s) in {result.folder}", markup=False)
+    for warning in result.warnings:
+        err.print(f"[yellow]Warning:[/] {escape(warning)}")
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@handle_errors
+def report(
+    workspace: WorkspaceOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.", dir_okay=False)] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the report (default: today).")] = None,
+) -> None:
+    """Progress: per school and moment due/planned/done/missed/coverage, doses, load per person, over time."""
+    from clbhealth.report import write_report
+
+    ws = open_workspace(workspace)
+    day = parse_day(as_of, "--as-of") or dt.date.today()
+    write_report(ws, day, fmt, output, out)
+    if output is not None:
+        err.print(f"Wrote the {fmt} report to {output}.", markup=False)
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ DEFAULT_WEIGHTS = {
     "visits": 100,       # per school visit (session)
     "travel": 1,         # per km driven
     "balance": 20,       # per percentage point between the busiest and the least busy person
-    "continuity": 30,    # per session not done by the school's fixed contact
+    "continuity": 200,   # per session not done by the school's fixed contact
     "early": 1,          # per week a session lies after the start of the planning period
 }
 WINDOW_MARKS = ("start", "autumn", "christmas", "krokus", "easter", "end")
@@ -92,9 +92,17 @@ class Config:
         return int(self.minutes.get(code, protocol_default))
 
 
-def default_config_text(clb_name: str, school_year: SchoolYear, minutes: dict[str, int]) -> str:
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def default_config_text(clb_name: str, school_year: SchoolYear, minutes: dict[str, int],
+                        office: Office | None = None) -> str:
     """The commented clbhealth.toml that `clbhealth init` writes."""
     name = clb_name.replace("\\", "\\\\").replace('"', '\\"')
+    office = office or Office()
+    position = (f"lat = {office.lat}\nlon = {office.lon}" if office.lat is not None and office.lon is not None
+                else "# lat = 51.0\n# lon = 4.4")
     minute_lines = "\n".join(f'"{code}" = {value}' for code, value in minutes.items())
     return f'''# clbhealth workspace configuration.
 # Edit freely; `clbhealth doctor` checks this file. Lines starting with # are comments.
@@ -111,12 +119,11 @@ protocol = "flanders"
 
 [office]
 # The CLB office, where home-educated pupils are seen (and where staff without a base start).
-name = "CLB-kantoor"
-street = ""
-postcode = ""
-municipality = ""
-# lat = 51.0
-# lon = 4.4
+name = {_quote(office.name)}
+street = {_quote(office.street)}
+postcode = {_quote(office.postcode)}
+municipality = {_quote(office.municipality)}
+{position}
 
 [due]
 # [I] There is no general rule to catch up a missed contact moment (a pupil now past the grade
@@ -160,7 +167,7 @@ unplanned = 1000   # per pupil-moment left unplanned (only when capacity cannot 
 visits = 100       # per school visit
 travel = 1         # per km driven
 balance = 20       # per percentage point between the busiest and the least busy person
-continuity = 30    # per session not done by the school's fixed contact
+continuity = 200   # per session not done by the school's fixed contact (or, re-planning, its previous one)
 early = 1          # per week a session lies after the start of the planning period
 
 [travel]

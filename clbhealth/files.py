@@ -20,12 +20,19 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        missing = [f for f in (folder, *folder.parents) if not f.exists()]
+        for new_folder in reversed(missing):  # new folders for exports are private too
+            new_folder.mkdir(mode=0o700, exist_ok=True)
     except OSError as exc:
         raise ClbError(f"Cannot create the folder {folder}: {exc.strerror}.") from None
     if target.is_dir():
         raise ClbError(f"{target} is a folder; give a file name.")
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    remove_stale_temporaries(target)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ClbError(f"Cannot write {target}: {exc.strerror}.",
+                       hint="Choose a folder you may write to, or check the free disk space.") from None
     os.close(fd)
     temp = Path(name)
     try:
@@ -33,10 +40,70 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
         os.chmod(temp, mode)
         with open(temp, "rb") as handle:
             os.fsync(handle.fileno())
-        os.replace(temp, target)
+        try:
+            os.replace(temp, target)
+        except OSError as exc:
+            raise ClbError(f"Cannot write {target}: {exc.strerror}.",
+                           hint="Close the file if it is open in another program, then run the command again.") from None
+        _fsync_folder(folder)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove the hidden temporary files that killed writers of `target` left (their process is gone).
+
+    Returns the files removed. A temporary of a writer that is still running is left alone.
+    """
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    removed = []
+    try:
+        candidates = list(folder.glob(f".{glob_escape(target.name)}.*.tmp"))
+    except OSError:
+        return removed
+    for path in candidates:
+        pid_text = path.name[len(target.name) + 2 :].split(".", 1)[0]
+        if not pid_text.isdigit() or process_alive(int(pid_text)):
+            continue
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
+def glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (ours counts as running)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (a crash right after it must not bring back the old file)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 @contextmanager

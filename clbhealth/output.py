@@ -54,8 +54,14 @@ def _csv_text(frame: pd.DataFrame) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(frame.columns)
     for row in frame.itertuples(index=False, name=None):
-        writer.writerow(["" if _missing(v) else v for v in row])
+        writer.writerow(["" if _missing(v) else _csv_cell(v) for v in row])
     return buffer.getvalue()
+
+
+def _csv_cell(value: object) -> object:
+    """Excel opens CSV files too: no formulas; and a lone CR would split the row (csv does not quote it)."""
+    value = safe_cell(value)
+    return value.replace("\r", " ") if isinstance(value, str) else value
 
 
 def _missing(value: object) -> bool:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from clbhealth import db
-from clbhealth.config import CONFIG_NAME, Config, default_config_text, load_config
+from clbhealth.config import CONFIG_NAME, Config, Office, default_config_text, load_config
 from clbhealth.dates import SchoolYear
 from clbhealth.errors import ClbError
 from clbhealth.protocols.model import Protocol, load_protocol
@@ -50,10 +50,10 @@ class Workspace:
     # --- creating and opening ------------------------------------------------------------------
 
     @classmethod
-    def create(cls, root: Path, name: str, school_year: SchoolYear) -> "Workspace":
+    def create(cls, root: Path, name: str, school_year: SchoolYear, office: "Office | None" = None) -> "Workspace":
         """Make a new workspace in `root` (created if needed); refuse to overwrite one."""
         root = root.expanduser()
-        if (root / CONFIG_NAME).exists() or (root / DB_NAME).exists():
+        if (root / CONFIG_NAME).exists() or ((root / DB_NAME).exists() and not _unfinished_init(root / DB_NAME)):
             raise ClbError(f"{root} already holds a clbhealth workspace.", hint="Use it, or choose another folder.")
         protocol = load_protocol("flanders")
         protocol.check_year(school_year)
@@ -65,9 +65,13 @@ class Workspace:
         minutes = {}
         for rule in protocol.in_force(school_year):
             minutes.setdefault(rule.code, rule.minutes)
-        text = default_config_text(name, school_year, minutes)
-        _write_private(root / CONFIG_NAME, text)
-        conn = _open_db(root / DB_NAME)
+        text = default_config_text(name, school_year, minutes, office)
+        # Built under a temporary name, then put in place: a killed init leaves no half-made workspace.
+        # The database comes first and the settings file last; the settings file marks a workspace.
+        for stale in root.glob(f".{DB_NAME}.init-*"):
+            stale.unlink(missing_ok=True)
+        temp = root / f".{DB_NAME}.init-{os.getpid()}"
+        conn = _open_db(temp)
         try:
             db.migrate(conn)
             conn.execute("BEGIN IMMEDIATE")
@@ -78,9 +82,15 @@ class Workspace:
             conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (now_text(),))
             _audit(conn, "init", [], {"school_year": str(school_year)})
             conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to rename
         finally:
             conn.close()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{root / DB_NAME}{suffix}").unlink(missing_ok=True)
+        os.replace(temp, root / DB_NAME)
+        _write_private(root / CONFIG_NAME, text)
         (root / "logs").mkdir(mode=0o700, exist_ok=True)
+        os.chmod(root / "logs", 0o700)
         return cls(root=root, config=load_config(root))
 
     @classmethod
@@ -100,7 +110,10 @@ class Workspace:
             )
         workspace = cls(root=root, config=load_config(root))
         with workspace.connect() as conn:
-            if db.schema_version(conn) < db.SCHEMA_VERSION:
+            version = db.schema_version(conn)
+            if version > db.SCHEMA_VERSION:
+                db.migrate(conn)  # refuses: made by a newer clbhealth
+            if version < db.SCHEMA_VERSION:
                 with workspace.locked():
                     db.migrate(conn)
         return workspace
@@ -209,7 +222,34 @@ def _open_db(path: Path) -> sqlite3.Connection:
 
 
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
+    """Write a file readable by the owner only, complete or not at all (temporary name, then rename)."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def _unfinished_init(path: Path) -> bool:
+    """True for a database that an interrupted `init` left without its settings file: nothing in it yet."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) != db.SCHEMA_VERSION:
+                return False
+            data = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                       for t in ("pupils", "events", "staff", "absences", "closures", "plans"))
+            schools = [r[0] for r in conn.execute("SELECT school_id FROM schools")]
+            commands = {r[0] for r in conn.execute("SELECT command FROM audit")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return data == 0 and schools in ([], [HOME_EDUCATION]) and commands <= {"init"}

@@ -7,6 +7,7 @@ from typing import Callable, TypeVar
 
 from clbhealth.errors import ClbError, Problem
 from clbhealth.readers.tabular import Table
+from clbhealth.readers.values import mask_insz_like
 
 T = TypeVar("T")
 
@@ -76,7 +77,7 @@ class RowChecker:
         elif shown is not None:
             text = shown(value)
         else:
-            text = str(value)
+            text = mask_insz_like(str(value))  # an INSZ in the wrong column is still an INSZ
             if len(text) > 60:
                 text = text[:57] + "..."
         return Problem(
@@ -84,7 +85,7 @@ class RowChecker:
             row=row,
             column=column,
             value=text,
-            message=message,
+            message=mask_insz_like(message),
             hint=hint or None,
             severity=severity,  # type: ignore[arg-type]
         )

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from clbhealth.dates import parse_date
-from clbhealth.errors import Problem
+from clbhealth.errors import ClbError, Problem
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.protocols.due import EVENT_STATUSES
 from clbhealth.readers.tabular import FieldSpec, read_table
@@ -55,8 +55,6 @@ def import_history(
     result = ImportResult(kind="history", files=[str(path)], dry_run=dry_run)
     result.warnings.extend(table.notes)
     if "insz" not in table.columns and not {"school_id", "pupil_number"} <= set(table.columns):
-        from clbhealth.errors import ClbError
-
         raise ClbError(
             f"{table.file}: the history file does not say who each row is about.",
             hint="Add a column 'insz' (rijksregisternummer), or both 'school_id' and 'pupil_number'.",
@@ -124,6 +122,14 @@ def import_history(
     with workspace.writing("import history") as session:
         session.rollback = dry_run
         session.files.append(str(path))
+        wanted = {e[0] for e in events}
+        present = {r[0] for r in session.conn.execute("SELECT pupil_id FROM pupils")} if wanted else set()
+        if wanted - present:  # another command removed pupils since the file was checked
+            raise ClbError(
+                f"{table.file}: {len(wanted - present)} pupil(s) of this file were removed from the workspace "
+                "while it was being checked; nothing was imported.",
+                hint="Run the import again.",
+            )
         before_count = session.conn.execute("SELECT count(*) FROM events").fetchone()[0]
         stamp = now_text()
         session.conn.executemany(

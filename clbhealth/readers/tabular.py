@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from clbhealth.errors import ClbError, Problem
+from clbhealth.readers.values import mask_insz_like
 
 MAX_ROWS = 250_000
 MAX_FIELD_CHARS = 10_000
@@ -48,6 +49,7 @@ class Table:
     rows: list[tuple[int, list[object]]]
     notes: list[Problem] = field(default_factory=list)
     sheet: str | None = None
+    header_row: int | None = None  # the header's row number as the spreadsheet shows it
 
     def value(self, cells: list[object], name: str) -> object:
         """The cell of field `name` in a row, or None when the file has no such column or it is blank."""
@@ -84,6 +86,9 @@ def read_table(path: Path, specs: Sequence[FieldSpec], *, what: str) -> Table:
 
     if data[:4] == b"PK\x03\x04":
         sheets = _read_zip_workbook(path, data)
+        table = _pick_sheet(name, sheets, specs, what)
+        _check_formula_cells(path, table)
+        return table
     elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         sheets = _read_ole_workbook(path)
     elif data[:5] == b"%PDF-":
@@ -93,6 +98,12 @@ def read_table(path: Path, specs: Sequence[FieldSpec], *, what: str) -> Table:
         )
     else:
         text = _decode_text(name, data)
+        if re.match(r"\s*<(?:!doctype\s+html|html|table|\?xml)", text[:2000], re.IGNORECASE):
+            raise ClbError(
+                f"{name}: this is a web page or XML document (as some school software saves '.xls'), "
+                "not a spreadsheet.",
+                hint=f"Open it in Excel and save it as .xlsx, or export the {what} as CSV.",
+            )
         return _table_from_text(name, text, specs, what)
 
     return _pick_sheet(name, sheets, specs, what)
@@ -109,7 +120,35 @@ def _read_zip_workbook(path: Path, data: bytes) -> list[tuple[str, list[list[obj
                 f"{path.name}: this is a ZIP archive, not a spreadsheet.",
                 hint="Unpack it and import the .xlsx or .csv file inside.",
             )
+    _check_xlsx_dimensions(path)
     return _read_with_calamine(path)
+
+
+def _too_many_rows(name: str) -> ClbError:
+    return ClbError(
+        f"{name}: the file has more than {MAX_ROWS:,} rows.",
+        hint="Split it into files of at most that many rows (one school or a few schools each).",
+    )
+
+
+def _check_xlsx_dimensions(path: Path) -> None:
+    """Refuse a huge XLSX from the size its sheets declare, before loading any of them."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                    continue
+                with archive.open(info) as handle:
+                    head = handle.read(4096)
+                match = re.search(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"', head)
+                if match and match.group(1) and int(match.group(1)) > MAX_ROWS + HEADER_SEARCH_ROWS:
+                    raise _too_many_rows(path.name)
+    except ClbError:
+        raise
+    except Exception:  # a damaged archive: calamine says so below
+        return
 
 
 def _read_ole_workbook(path: Path) -> list[tuple[str, list[list[object]]]]:
@@ -128,15 +167,19 @@ def _read_with_calamine(path: Path, ole: bool = False) -> list[tuple[str, list[l
             if str(meta.visible) != str(calamine.SheetVisibleEnum.Visible):
                 continue
             sheet = workbook.get_sheet_by_name(meta.name)
+            if max(sheet.height, sheet.total_height) > MAX_ROWS + HEADER_SEARCH_ROWS:
+                raise _too_many_rows(path.name)
             sheets.append((meta.name, sheet.to_python(skip_empty_area=False)))
         return sheets
+    except ClbError:
+        raise
     except calamine.PasswordError:
         raise ClbError(
             f"{path.name}: the workbook is protected with a password.",
             hint="Open it in Excel, remove the password (File > Info > Protect workbook) and save it again.",
         ) from None
     except Exception as exc:  # calamine raises several types for damaged files
-        if ole and "encrypt" in str(exc).lower() or "password" in str(exc).lower():
+        if (ole and "encrypt" in str(exc).lower()) or "password" in str(exc).lower():
             raise ClbError(
                 f"{path.name}: the workbook is protected with a password.",
                 hint="Open it in Excel, remove the password and save it again as .xlsx.",
@@ -168,6 +211,98 @@ def _pick_sheet(
         return table
     assert first_error is not None
     raise first_error
+
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+def _check_formula_cells(path: Path, table: Table) -> None:
+    """Refuse XLSX cells whose value the reader cannot see: formulas never computed, error values.
+
+    Calamine gives a formula's computed (cached) value, which is right for files saved by Excel.
+    A formula without a stored result (a file written by a script) or an error result (#N/A,
+    #REF!) would otherwise read as a blank cell and the value would silently be lost. Only the
+    columns the import uses are checked; each such cell is reported with its row and column.
+    """
+    import zipfile
+    import xml.etree.ElementTree as ET
+
+    used = {column: field for field, column in table.columns.items()}
+    first_data_row = (table.header_row or 0) + 1
+    problems: list[Problem] = []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_part(archive, table.sheet)
+            if part is None:
+                return
+            with archive.open(part) as handle:
+                raw = handle.read()
+            if b"<f" not in raw and b't="e"' not in raw:
+                return
+            for _, element in ET.iterparse(io.BytesIO(raw)):
+                if element.tag != _MAIN_NS + "c":
+                    continue
+                ref = _CELL_REF.fullmatch(element.get("r", ""))
+                kind = element.get("t")
+                formula = element.find(_MAIN_NS + "f")
+                value = element.find(_MAIN_NS + "v")
+                element.clear()
+                if ref is None:
+                    continue
+                row, column = int(ref.group(2)), _column_index(ref.group(1))
+                if column not in used or row < first_data_row:
+                    continue
+                header = table.headers.get(used[column], used[column])
+                if kind == "e":
+                    shown = value.text if value is not None and value.text else "#ERROR"
+                    problems.append(Problem(
+                        table.file, f"holds the spreadsheet error {shown}: the formula behind it failed",
+                        row=row, column=header, value=shown,
+                        hint="Correct the formula in Excel, or type the value in the cell."))
+                elif formula is not None and (value is None or (not value.text and kind not in ("str", "s"))):
+                    problems.append(Problem(
+                        table.file, "holds a formula without a computed value (the file was not saved by Excel)",
+                        row=row, column=header,
+                        hint="Open the file in Excel and save it again, or replace the formulas by their values."))
+    except Exception:  # unreadable parts: calamine has read the values, nothing more to check
+        return
+    if problems:
+        raise ClbError(
+            f"{table.file}: {len(problems)} cell(s) hold no readable value; nothing was imported.",
+            hint="Open the file in Excel, correct or recalculate those cells and save it again.",
+            problems=problems,
+        )
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + (ord(letter) - ord("A") + 1)
+    return index - 1
+
+
+def _sheet_part(archive, sheet_name: str | None) -> str | None:
+    """The zip member holding the worksheet called `sheet_name` in an XLSX, or None."""
+    import xml.etree.ElementTree as ET
+
+    if sheet_name is None or "xl/workbook.xml" not in archive.namelist():
+        return None
+    workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+    rel_id = None
+    for sheet in workbook.iter(_MAIN_NS + "sheet"):
+        if sheet.get("name") == sheet_name:
+            rel_id = sheet.get(_REL_NS + "id")
+    if rel_id is None or "xl/_rels/workbook.xml.rels" not in archive.namelist():
+        return None
+    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            return member if member in archive.namelist() else None
+    return None
 
 
 def _clean_cell(cell: object) -> object:
@@ -205,7 +340,8 @@ def _decode_text(name: str, data: bytes) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise ClbError(f"{name}: the file claims to be UTF-16 but cannot be read as such.") from None
+            raise ClbError(f"{name}: the file claims to be UTF-16 but cannot be read as such.",
+                           hint="Open it in Excel and save it again as 'CSV UTF-8 (comma delimited)'.") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
         try:
@@ -217,6 +353,13 @@ def _decode_text(name: str, data: bytes) -> str:
                 hint="Open it in Excel and save it again as 'CSV UTF-8 (comma delimited)'.",
             ) from None
     sample = data[:200_000]
+    utf16 = _utf16_without_bom(sample)
+    if utf16 is not None:
+        try:
+            return data.decode(utf16)
+        except UnicodeDecodeError:
+            raise ClbError(f"{name}: the file looks like UTF-16 text but cannot be read as such.",
+                           hint="Open it in Excel and save it again as 'CSV UTF-8 (comma delimited)'.") from None
     if b"\x00" in sample or _looks_binary(sample):
         raise ClbError(
             f"{name}: this is not a text (CSV) file nor an Excel workbook.",
@@ -234,13 +377,26 @@ def _decode_text(name: str, data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' for text saved as UTF-16 without a byte order mark, else None."""
+    even, odd = sample[0:2000:2], sample[1:2000:2]
+    if len(sample) < 4 or len(sample) % 2:
+        return None
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
 def _looks_binary(sample: bytes) -> bool:
     control = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
     return control > max(8, len(sample) // 100)
 
 
 def _table_from_text(name: str, text: str, specs: Sequence[FieldSpec], what: str) -> Table:
-    sample_lines = [line for line in text.splitlines()[: HEADER_SEARCH_ROWS * 2] if line.strip()]
+    head = text[: 1_000_000] if len(text) > 1_000_000 else text
+    sample_lines = [line for line in head.splitlines()[: HEADER_SEARCH_ROWS * 2] if line.strip()]
     sample = "\n".join(sample_lines)
     best_score: tuple[int, int, int] | None = None
     best_delimiter = _DELIMITERS[0]
@@ -254,8 +410,25 @@ def _table_from_text(name: str, text: str, specs: Sequence[FieldSpec], what: str
         if best_score is None or score > best_score:
             best_score, best_delimiter = score, delimiter
     rows = _parse_csv(name, text, best_delimiter, limit=MAX_ROWS + HEADER_SEARCH_ROWS + 1)
+    _check_unclosed_quotes(name, rows, best_delimiter)
     cleaned = [[(c.strip() or None) for c in row] for row in rows]
     return _table_from_rows(name, cleaned, specs, what)
+
+
+def _check_unclosed_quotes(name: str, rows: list[list[str]], delimiter: str) -> None:
+    """A cell running over lines that look like rows (2+ delimiters) is the rest of the file after a stray quote.
+
+    A quoted cell may hold line breaks (an address); it does not hold whole rows.
+    """
+    for number, row in enumerate(rows, start=1):
+        for cell in row:
+            if "\n" in cell and any(line.count(delimiter) >= 2 for line in cell.splitlines()[1:]):
+                raise ClbError(
+                    f"{name}, row {number}: a quote (\") opens a cell that is never closed, so the rows "
+                    "after it run together.",
+                    hint="Remove the stray quote in that row, or double it (\"\") inside quoted text; "
+                    "then save the file again.",
+                )
 
 
 def _parse_csv(name: str, text: str, delimiter: str, limit: int | None) -> list[list[str]]:
@@ -355,7 +528,9 @@ def _table_from_rows(name: str, rows: list[list[object]], specs: Sequence[FieldS
         notes.append(
             Problem(
                 name,
-                "columns not used (nothing from them is stored): " + ", ".join(f"'{c}'" for c in ignored),
+                "columns not used (nothing from them is stored): "
+                + ", ".join(f"'{mask_insz_like(c[:40])}'" for c in ignored[:20])
+                + (f" and {len(ignored) - 20:,} more" if len(ignored) > 20 else ""),
                 row=header_index + 1,
                 severity="warning",
             )
@@ -382,6 +557,7 @@ def _table_from_rows(name: str, rows: list[list[object]], specs: Sequence[FieldS
         headers={f: h for f, (_, _, h) in chosen.items()},
         rows=data_rows,
         notes=notes,
+        header_row=header_index + 1,
     )
 
 

@@ -58,9 +58,17 @@ def parse_label(value: object, max_chars: int = MAX_TEXT_CHARS) -> str | None:
 
 
 def check_not_formula(text: str) -> None:
-    """Refuse text that a spreadsheet would run as a formula (=, +, @ at the start)."""
-    if text.startswith(_FORMULA_START) or (text.startswith("-") and len(text) > 1 and not text[1].isalnum()):
+    """Refuse text that a spreadsheet would run as a formula (=, +, @ at the start), or an error value."""
+    if text.startswith(_FORMULA_START) or (
+        text.startswith("-") and len(text) > 1 and not text[1:].replace(" ", "").isalnum()
+    ):  # '-1' is a number and '-A' text to Excel, but '-1+A1' is a formula
         raise ValueError("looks like a spreadsheet formula; only plain text is accepted")
+    if text.upper() in SPREADSHEET_ERRORS:
+        raise ValueError(f"is the spreadsheet error {text}: the formula behind it failed; type the value instead")
+
+
+SPREADSHEET_ERRORS = frozenset({"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!",
+                                "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!"})
 
 
 def parse_school_id(value: object) -> str:
@@ -105,6 +113,14 @@ def mask_insz(number: str) -> str:
     """'•••••••••28': enough to find the row, too little to identify a child."""
     digits = re.sub(r"\D", "", number)
     return "•" * max(len(digits) - 2, 0) + digits[-2:]
+
+
+_INSZ_LIKE = re.compile(r"(?<!\d)(?:\d{2}[.\- /]?\d{2}[.\- /]?\d{2}[.\- /]?\d{3}[.\- /]?\d{2}|\d{10})(?!\d)")
+
+
+def mask_insz_like(text: str) -> str:
+    """Mask every run of 10 or 11 digits (in the usual INSZ notations) in a message, as mask_insz does."""
+    return _INSZ_LIKE.sub(lambda m: mask_insz(m.group(0)), text)
 
 
 def parse_insz(value: object) -> Insz | None:

@@ -114,10 +114,10 @@ def generate_site_pupils(site: Site, year: SchoolYear, rng: random.Random, count
             key = birth.isoformat()
             counters[key] = counters.get(key, 0) + 1
             counter = counters[key] * 2 - (1 if sex == "M" else 0)
-            class_letter = "ABCDEFGH"[i % classes]
+            class_letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[i % classes % 26]
             pupils.append({
                 "school_id": site.school_id,
-                "pupil_number": f"{int(site.school_id) % 1000:03d}{number:04d}",
+                "pupil_number": f"{_number_prefix(site.school_id)}{number:04d}",
                 "insz": insz_for(birth, counter),
                 "last_name": rng.choice(LAST),
                 "first_name": rng.choice(BOYS if sex == "M" else GIRLS),
@@ -129,6 +129,10 @@ def generate_site_pupils(site: Site, year: SchoolYear, rng: random.Random, count
             })
             number += 1
     return pupils
+
+
+def _number_prefix(school_id: str) -> str:
+    return f"{int(school_id) % 1000:03d}" if school_id.isdigit() else school_id[:4]
 
 
 def _class_name(grade: str, letter: str, level: str) -> str:
@@ -364,7 +368,47 @@ def build_samples(out: Path, seed: int = SAMPLE_SEED, year: SchoolYear = SAMPLE_
     history = out / "history.csv"
     write_history_csv(generate_history(everyone, year, rng), history, leerid)
     written.append(history)
+    written.extend(write_planning_samples(out, sites))
     return written
+
+
+SAMPLE_OFFICE = {"name": "CLB-kantoor Herentals (voorbeeld)", "street": "Voorbeeldlaan 10", "postcode": "2200",
+                 "municipality": "Herentals", "lat": 51.1766, "lon": 4.8323}
+
+
+def write_planning_samples(out: Path, sites: list[Site]) -> list[Path]:
+    """Fictional staff (bases near real towns), their absences and some school closures."""
+    ids = [s.school_id for s in sites]
+    staff = out / "staff.csv"
+    rows = [
+        ("V01", "An Verbeeck", "verpleegkundige", 51.1766, 4.8323, "ma-vm ma-nm di-vm di-nm do-vm do-nm vr-vm",
+         " ".join(ids[0:5])),
+        ("V02", "Koen Mertens", "verpleegkundige", 51.3227, 4.9447, "ma-vm di-vm wo-vm do-vm do-nm vr-vm vr-nm",
+         " ".join(ids[5:10])),
+        ("V03", "Sofie Wouters", "verpleegkundige", 51.1320, 4.5680, "di-vm wo-vm do-vm vr-vm",
+         " ".join(ids[10:] + ["HUISONDERWIJS"])),
+        ("A01", "Dr. Els Peeters", "arts", 51.1766, 4.8323, "ma-vm di-vm di-nm do-vm vr-vm", ""),
+        ("A02", "Dr. Pieter Claes", "arts", 51.2140, 5.0840, "ma-vm wo-vm do-vm", ""),
+    ]
+    with open(staff, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer.writerow(["medewerker_id", "naam", "rol", "lat", "lon", "beschikbaarheid", "scholen"])
+        writer.writerows(rows)
+    absences = out / "absences.csv"
+    with open(absences, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer.writerow(["medewerker_id", "van", "tot", "dagdeel"])
+        writer.writerow(["V02", "11/01/2027", "22/01/2027", ""])
+        writer.writerow(["A01", "03/12/2026", "03/12/2026", "vm"])
+        writer.writerow(["A02", "15/03/2027", "19/03/2027", ""])
+    closures = out / "closures.csv"
+    with open(closures, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
+        writer.writerow(["instellingsnummer", "van", "tot", "reden"])
+        writer.writerow([ids[0], "14/10/2026", "14/10/2026", "pedagogische studiedag"])
+        writer.writerow([ids[4], "20/05/2027", "21/05/2027", "schoolreis"])
+        writer.writerow([ids[-1], "22/03/2027", "26/03/2027", "projectweek"])
+    return [staff, absences, closures]
 
 
 # --- large instances -----------------------------------------------------------------------------

@@ -1,0 +1,164 @@
+"""`clbhealth export schools`: one workbook per school site for the school's care coordinator.
+
+Sheet `Planning` lists the sessions (date, day, hours, classes, contact moments or vaccinations in
+words, CLB staff, location); one sheet per session lists its pupils. Parents of K1 pupils are
+invited, so K1 pupils have individual times; other sessions list the pupils by class. Only fields
+on the allow-list of `clbhealth.exports.privacy` are written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Sequence
+
+from openpyxl.styles import Font
+from openpyxl.worksheet.hyperlink import Hyperlink
+
+from clbhealth.errors import ClbError
+from clbhealth.exports import privacy
+from clbhealth.exports.plan import (
+    MomentWords, Session, Site, birth_text, day_name, load_sessions, load_sites, require_plan, safe_id,
+    sheet_label, slug, PART_WORDS,
+)
+from clbhealth.exports.workbook import new_workbook, save_workbook, table_sheet
+from clbhealth.dates import dutch_short_date
+from clbhealth.readers.values import parse_school_id
+from clbhealth.workspace import Workspace
+
+LINK_FONT = Font(color="0563C1", underline="single")
+
+
+def school_file_name(site: Site) -> str:
+    return f"{safe_id(site.school_id)}-{slug(site.name)}.xlsx"
+
+
+def resolve_schools(workspace: Workspace, conn, schools: Sequence[str] | None) -> list[str] | None:
+    """School ids as given on the command line, checked; None means every school with sessions."""
+    if not schools:
+        return None
+    known = {r[0] for r in conn.execute("SELECT school_id FROM schools")}
+    out = []
+    for text in schools:
+        try:
+            school_id = parse_school_id(text)
+        except ValueError as exc:
+            raise ClbError(f"--school {text!r} {exc}.") from None
+        if school_id not in known:
+            raise ClbError(f"--school {text}: no such school in this workspace.",
+                           hint="Import the school list first, or check the number.")
+        if school_id not in out:
+            out.append(school_id)
+    return out
+
+
+def export_school_workbooks(
+    workspace: Workspace,
+    out_dir: Path,
+    schools: Sequence[str] | None = None,
+    *,
+    exported: dt.date | None = None,
+) -> list[Path]:
+    """Write DIR/<school_id>-<name-slug>.xlsx per school site; return the paths written."""
+    exported = exported or dt.date.today()
+    out_dir = Path(out_dir)
+    with workspace.connect() as conn:
+        require_plan(conn)
+        wanted = resolve_schools(workspace, conn, schools)
+        sites = load_sites(workspace, conn)
+        sessions = load_sessions(conn, schools=wanted, current_pupils_only=True)
+    words = MomentWords(workspace.protocol, workspace.config.school_year)
+    by_school: dict[str, list[Session]] = {school: [] for school in (wanted or [])}
+    for session in sessions:
+        by_school.setdefault(session.school_id, []).append(session)
+    paths = []
+    for school_id in sorted(by_school):
+        site = sites.get(school_id) or Site(school_id, school_id)
+        workbook = school_workbook(workspace, site, by_school[school_id], words, exported)
+        paths.append(save_workbook(workbook, out_dir / school_file_name(site)))
+    workspace.audit("export schools", [str(p) for p in paths],
+                    {"schools": len(paths), "sessions": sum(len(v) for v in by_school.values())})
+    return paths
+
+
+def school_workbook(workspace: Workspace, site: Site, sessions: list[Session], words: MomentWords,
+                    exported: dt.date):
+    clb = workspace.config.clb_name
+    workbook = new_workbook()
+    labels = _sheet_names(sessions)
+    planning_rows = []
+    for session in sessions:
+        planning_rows.append(privacy.row(
+            datum=dutch_short_date(session.date),
+            dag=f"{day_name(session.date)} {PART_WORDS.get(session.part, session.part)}",
+            uur=session.hours,
+            klas=", ".join(session.classes),
+            moment=words.join(session.moments),
+            medewerkers=session.staff_names,
+            locatie=site.location,
+            aantal=len({p.pupil_id for p in session.pupils}),
+            blad=labels[session.session_id],
+        ))
+    heading = [
+        f"{site.name}: planning van de CLB-contacten {workspace.config.school_year}",
+        f"{clb} · {site.location}",
+        (f"Export {dutch_short_date(exported)}. Per sessie een blad met de leerlingen."
+         if sessions else f"Export {dutch_short_date(exported)}. Er zijn geen sessies gepland."),
+    ]
+    columns = privacy.columns("datum", "dag", "uur", "klas", "moment", "medewerkers", "locatie", "aantal", "blad")
+    ws, header_row, last = table_sheet(workbook, "Planning", columns, planning_rows, heading=heading,
+                                       clb_name=clb, exported=exported)
+    link_col = len(columns)
+    for r, session in zip(range(header_row + 1, last + 1), sessions):
+        cell = ws.cell(row=r, column=link_col)
+        cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{labels[session.session_id]}'!A1")
+        cell.font = LINK_FONT
+    for session in sessions:
+        session_sheet(workbook, site, session, words, labels[session.session_id], clb, exported)
+    return workbook
+
+
+def session_sheet(workbook, site: Site, session: Session, words: MomentWords, name: str, clb: str,
+                  exported: dt.date) -> None:
+    """The pupils of one session: by individual time for K1 (parents invited), else by class."""
+    first: dict[int, object] = {}
+    for pupil in session.pupils:  # one line per pupil, however many moments they have
+        if pupil.pupil_id not in first or pupil.start < first[pupil.pupil_id].start:
+            first[pupil.pupil_id] = pupil
+    pupils = list(first.values())
+    heading = [
+        f"{site.name}: {words.join(session.moments)}",
+        f"{dutch_short_date(session.date)} · {session.hours} · {site.location}",
+        f"CLB-medewerker(s): {session.staff_names or '-'}",
+    ]
+    if session.invites_parents:
+        heading.append("De ouders zijn uitgenodigd: elk kind heeft een eigen tijdstip.")
+        pupils.sort(key=lambda p: (p.start, p.seq, p.last_name, p.first_name))
+        columns = privacy.columns("tijdstip", "naam", "voornaam", "klas", "geboortedatum")
+        rows = [privacy.row(tijdstip=p.start, naam=p.last_name, voornaam=p.first_name, klas=p.class_name,
+                            geboortedatum=birth_text(p.birth_date)) for p in pupils]
+    else:
+        heading.append("De leerlingen komen per klas; het tijdstip is het begin van de klas.")
+        class_start: dict[str, str] = {}
+        for p in pupils:
+            class_start[p.class_name] = min(class_start.get(p.class_name, p.start), p.start)
+        pupils.sort(key=lambda p: (class_start[p.class_name], p.class_name, p.last_name, p.first_name, p.pupil_id))
+        columns = privacy.columns("klas", "tijdstip", "naam", "voornaam", "geboortedatum",
+                                  headers={"tijdstip": "Klas om"})
+        rows = [privacy.row(klas=p.class_name, tijdstip=class_start[p.class_name], naam=p.last_name,
+                            voornaam=p.first_name, geboortedatum=birth_text(p.birth_date)) for p in pupils]
+    table_sheet(workbook, name, columns, rows, heading=heading, clb_name=clb, exported=exported, landscape=False)
+
+
+def _sheet_names(sessions: list[Session]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    used = {"planning"}
+    for session in sessions:
+        base = sheet_label(session.date, session.part)
+        name, n = base, 1
+        while name.lower() in used:
+            n += 1
+            name = f"{base} ({n})"
+        used.add(name.lower())
+        names[session.session_id] = name
+    return names

@@ -1,0 +1,249 @@
+"""`clbhealth import results`: the filled-in attendance sheet back into the history.
+
+gezien -> 'done' (contact done or dose given); afwezig -> 'absent' (the moment stays due and
+becomes catch-up demand for the next plan); geweigerd -> 'consent_refused' for a vaccination dose,
+'objected' for a contact; verzet -> 'objected'. The event carries the session's date and the source
+'session <id>', and session_pupils.outcome is set. A corrected sheet replaces the events that an
+earlier import of the same session wrote; importing the same sheet again changes nothing.
+
+Every row must match a pupil and moment planned in its session, and every planned pupil of a
+session in the file must have a row; a file with any invalid row changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from clbhealth.errors import ClbError, Problem
+from clbhealth.imports.common import ImportResult, RowChecker
+from clbhealth.readers.tabular import FieldSpec, Table, read_table
+from clbhealth.readers.values import text_of
+from clbhealth.workspace import Workspace, now_text
+
+RESULT_FIELDS = (
+    FieldSpec("session_id", ("sessie", "sessie id", "sessie-id", "session", "session_id"), True),
+    FieldSpec("pupil_id", ("leerling-id", "leerling id", "leerlingid", "pupil_id", "pupil id"), True),
+    FieldSpec("moment", ("code", "momentcode", "moment code", "moment"), True),
+    FieldSpec("status", ("status", "resultaat", "uitkomst", "result", "outcome"), True),
+    FieldSpec("last_name", ("naam", "achternaam", "last_name")),
+    FieldSpec("first_name", ("voornaam", "first_name")),
+    # Shown for the nurse; read so that they are not reported as unused columns.
+    FieldSpec("class", ("klas",)),
+    FieldSpec("birth", ("geboortedatum",)),
+    FieldSpec("time", ("tijdstip", "uur")),
+    FieldSpec("words", ("contactmoment / vaccinatie", "contactmoment", "vaccinatie")),
+)
+
+OUTCOME_WORDS = {
+    "gezien": "seen", "seen": "seen", "done": "seen", "gedaan": "seen", "aanwezig": "seen", "gegeven": "seen",
+    "afwezig": "absent", "absent": "absent", "ziek": "absent",
+    "geweigerd": "refused", "refused": "refused", "weigering": "refused", "weigert": "refused",
+    "verzet": "objected", "objected": "objected", "objection": "objected", "bezwaar": "objected",
+}
+OUTCOME_DUTCH = {"seen": "gezien", "absent": "afwezig", "refused": "geweigerd", "objected": "verzet"}
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+def event_for(outcome: str, is_vaccination: bool) -> str:
+    """The history status an outcome writes."""
+    if outcome == "seen":
+        return "done"
+    if outcome == "absent":
+        return "absent"
+    if outcome == "refused":
+        return "consent_refused" if is_vaccination else "objected"
+    return "objected"
+
+
+def source_of(session_id: str) -> str:
+    return f"session {session_id}"
+
+
+def read_result_tables(path: Path) -> list[Table]:
+    """Every worksheet of an attendance workbook (one per session), or the one table of a CSV."""
+    from clbhealth.readers import tabular
+
+    data = path.read_bytes()[:4] if path.is_file() else b""
+    if data != b"PK\x03\x04":
+        return [read_table(path, RESULT_FIELDS, what="attendance sheet")]
+    sheets = tabular._read_zip_workbook(path, path.read_bytes())
+    tables, first_error = [], None
+    for sheet_name, rows in sheets:
+        rows = [[tabular._clean_cell(c) for c in row] for row in rows]
+        label = f"{path.name} [{sheet_name}]" if len(sheets) > 1 else path.name
+        try:
+            table = tabular._table_from_rows(label, rows, RESULT_FIELDS, "attendance sheet")
+        except ClbError as exc:
+            first_error = first_error or exc
+            continue
+        table.sheet = sheet_name
+        tables.append(table)
+    if not tables:
+        raise first_error or ClbError(f"{path.name}: no attendance sheet found.")
+    return tables
+
+
+def import_results(workspace: Workspace, path: Path, *, dry_run: bool = False,
+                   today: dt.date | None = None) -> ImportResult:
+    path = Path(path)
+    today = today or dt.date.today()
+    tables = read_result_tables(path)
+    result = ImportResult(kind="results", files=[str(path)], dry_run=dry_run)
+    vaccinations = {r.code for r in workspace.protocol.rules if r.is_vaccination}
+    rules = {r.code: r for r in workspace.protocol.in_force(workspace.config.school_year)}
+    with workspace.connect() as conn:
+        sessions = {r["session_id"]: dict(r) for r in conn.execute("SELECT session_id, date, school_id FROM sessions")}
+        planned: dict[tuple[str, int, str], dict] = {}
+        for r in conn.execute(
+                "SELECT sp.session_id, sp.pupil_id, sp.moment, sp.outcome, p.last_name, p.first_name "
+                "FROM session_pupils sp JOIN pupils p ON p.pupil_id = sp.pupil_id"):
+            planned[(r["session_id"], int(r["pupil_id"]), r["moment"])] = dict(r)
+        planned_pupils = {(k[0], k[1]) for k in planned}
+        staff_of: dict[str, list[tuple[str, str]]] = {}
+        for r in conn.execute("SELECT session_id, staff_id, role FROM session_staff ORDER BY session_id, staff_id"):
+            staff_of.setdefault(r["session_id"], []).append((r["role"], r["staff_id"]))
+
+    rows: list[dict] = []
+    seen_rows: dict[tuple, tuple[str, int]] = {}
+    in_file: set[str] = set()
+    present: set[tuple] = set()  # (session, pupil, moment) of every row whose ids can be read
+    for table in tables:
+        result.warnings.extend(table.notes)
+        check = RowChecker(table, result.errors, result.warnings)
+        for row, cells in table.rows:
+            before = len(check.errors)
+            session_text = text_of(table.value(cells, "session_id"))
+            session_id = session_text.upper() if session_text else None
+            if session_id is None:
+                check.error(row, "session_id", "is empty", "Use the sheet as exported; the session id is filled in.")
+            elif session_id not in sessions:
+                check.error(row, "session_id", "is not a session of the current plan",
+                            "Export the attendance sheet again for the current plan.", value=session_text)
+            pupil_id = check.parse(row, cells, "pupil_id", _pupil_id, "Use the sheet as exported; do not edit the ids.")
+            moment = text_of(table.value(cells, "moment"))
+            if moment is None:
+                check.error(row, "moment", "is empty", "Use the sheet as exported; the code is filled in.")
+            status_cell = table.value(cells, "status")
+            outcome = None
+            if text_of(status_cell) is not None:
+                outcome = OUTCOME_WORDS.get(_key(str(status_cell)))
+                if outcome is None:
+                    check.error(row, "status", "is not a status", "Choose gezien, afwezig, geweigerd or verzet.",
+                                value=status_cell)
+            if session_id in sessions:
+                in_file.add(session_id)
+                if pupil_id is not None and moment is not None:
+                    present.add((session_id, pupil_id, moment))
+            if len(check.errors) > before:
+                continue
+            key = (session_id, pupil_id, moment)
+            plan_row = planned.get(key)
+            if plan_row is None:
+                what = (f"pupil {pupil_id} is planned in session {session_id}, but not for {moment}"
+                        if (session_id, pupil_id) in planned_pupils
+                        else f"pupil {pupil_id} is not planned in session {session_id}")
+                check.error(row, "pupil_id", what, "Use the sheet exported for this session; do not add rows.",
+                            value=pupil_id)
+                continue
+            name = text_of(table.value(cells, "last_name"))
+            first = text_of(table.value(cells, "first_name"))
+            if (name is not None and name != plan_row["last_name"]) or (first is not None and first != plan_row["first_name"]):
+                check.error(row, "last_name" if name is not None and name != plan_row["last_name"] else "first_name",
+                            f"does not match pupil {pupil_id} of the session ({plan_row['last_name']}, "
+                            f"{plan_row['first_name']})",
+                            "Rows were moved or edited; export the sheet again and fill it in.",
+                            value=name if name != plan_row["last_name"] else first)
+                continue
+            if key in seen_rows:
+                other = seen_rows[key]
+                check.error(row, "pupil_id", f"repeats the row of {other[0]}, row {other[1]}", "Remove the duplicate row.",
+                            value=pupil_id)
+                continue
+            seen_rows[key] = (table.file, row)
+            rows.append({"key": key, "outcome": outcome, "old": plan_row["outcome"], "file": table.file, "row": row})
+
+    for session_id in sorted(in_file):
+        missing = sorted((k[1], k[2]) for k in planned if k[0] == session_id and k not in present)
+        if missing:
+            listed = ", ".join(f"{pid} {moment}" for pid, moment in missing[:10])
+            result.errors.append(Problem(
+                path.name, f"session {session_id}: {len(missing)} planned pupil-moment(s) have no row in the file "
+                f"(leerling-id {listed}{', ...' if len(missing) > 10 else ''})",
+                hint="Use the whole sheet as exported; leave the status empty for a pupil without a result."))
+    for session_id in sorted(in_file):
+        day = dt.date.fromisoformat(sessions[session_id]["date"])
+        if day > today and any(r["outcome"] for r in rows if r["key"][0] == session_id):
+            result.warnings.append(Problem(path.name, f"session {session_id} is on {day}, after today: "
+                                           "check that these results belong to it.", severity="warning"))
+    if result.errors:
+        rows_wrong = len({(p.file, p.row) for p in result.errors if p.row is not None})
+        raise ClbError(
+            f"{len(result.errors)} problem(s) in the attendance sheet ({rows_wrong} row(s)); nothing was imported.",
+            hint="Fix the rows listed above, or export the sheet again, fill it in and import it.",
+            problems=result.errors + result.warnings,
+        )
+
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "blank": 0}
+    per_session: dict[str, dict[str, int]] = {}
+    with workspace.writing("import results") as session:
+        session.rollback = dry_run
+        session.files.append(str(path))
+        conn = session.conn
+        stamp = now_text()
+        for item in rows:
+            session_id, pupil_id, moment = item["key"]
+            tally = per_session.setdefault(session_id, {o: 0 for o in (*OUTCOME_DUTCH.values(), "leeg")})
+            outcome = item["outcome"]
+            if outcome is None:
+                counts["blank"] += 1
+                tally["leeg"] += 1
+                continue
+            tally[OUTCOME_DUTCH[outcome]] += 1
+            day = sessions[session_id]["date"]
+            status = event_for(outcome, moment in vaccinations)
+            staff_id = _performer(rules.get(moment), staff_of.get(session_id, [])) if status == "done" else ""
+            existing = {(r[0], r[1]) for r in conn.execute(
+                "SELECT status, staff_id FROM events WHERE pupil_id = ? AND code = ? AND date = ? AND source = ?",
+                (pupil_id, moment, day, source_of(session_id)))}
+            if existing == {(status, staff_id)} and item["old"] == outcome:
+                counts["unchanged"] += 1
+                continue
+            counts["changed" if item["old"] is not None else "new"] += 1
+            conn.execute("DELETE FROM events WHERE pupil_id = ? AND code = ? AND source = ?",
+                         (pupil_id, moment, source_of(session_id)))
+            conn.execute(
+                "INSERT OR IGNORE INTO events (pupil_id, code, date, status, staff_id, source, imported_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", (pupil_id, moment, day, status, staff_id, source_of(session_id), stamp))
+            conn.execute("UPDATE session_pupils SET outcome = ? WHERE session_id = ? AND pupil_id = ? AND moment = ?",
+                         (outcome, session_id, pupil_id, moment))
+        session.counts.update(counts | {"sessions": len(per_session)})
+    if counts["blank"]:
+        result.warnings.append(Problem(path.name, f"{counts['blank']} row(s) have no status: nothing was recorded "
+                                       "for them (an earlier result stays).", severity="warning"))
+    result.totals = counts
+    result.summary = [{"session": s, **t} for s, t in sorted(per_session.items())]
+    result.written = not dry_run
+    return result
+
+
+def _pupil_id(value: object) -> int:
+    text = text_of(value)
+    if text is None:
+        raise ValueError("is empty")
+    if not text.isdigit():
+        raise ValueError("is not a pupil id (a whole number)")
+    return int(text)
+
+
+def _performer(rule, staff: list[tuple[str, str]]) -> str:
+    """Who did a contact or gave a dose: the first of the session's staff in a role the rule needs."""
+    for role in (rule.staff if rule else ()):
+        for staff_role, staff_id in staff:
+            if staff_role == role:
+                return staff_id
+    return staff[0][1] if staff else ""

@@ -1,0 +1,364 @@
+"""From the due list to visits: each pupil's moments become tasks (a contact with the doses that
+go with it), tasks of one class form jobs, and jobs are packed into half-day visits per school.
+
+Packing keeps classes whole where they fit and grades together, and only combines work whose
+time window is the same and whose team is already present (a nurse-only class may join a
+nurse-and-doctor visit, not the other way round). Pure: data in, data out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from clbhealth.scheduler.model import Task, Visit
+
+
+@dataclass(frozen=True)
+class MomentSpec:
+    """What the planner needs to know of one code."""
+
+    code: str
+    kind: str  # contact | vaccination
+    minutes: int
+    roles: frozenset[str]
+    earliest: dt.date
+    latest: dt.date
+    with_contact: str | None = None
+    # Later doses: (code, months after, months after in the 3-dose schedule, only in that schedule)
+    follow_ups: tuple[tuple[str, int, int | None, bool], ...] = ()
+    three_dose_age: int | None = None
+
+
+def build_tasks(due: pd.DataFrame, specs: dict[str, MomentSpec], birth_dates: dict[int, dt.date],
+                range_start: dt.date, range_end: dt.date) -> tuple[list[Task], list[dict]]:
+    """Tasks for every pupil-moment in `due` (rows of compute_due); returns (tasks, rejected).
+
+    Rejected rows are pupil-moments whose window lies outside the planning range, with a reason.
+    """
+    tasks: list[Task] = []
+    rejected: list[dict] = []
+    if due.empty:
+        return tasks, rejected
+    columns = {c: due[c].tolist() for c in ("pupil_id", "school_id", "class", "grade", "moment", "excluded_staff")}
+    due_from = _dates(due["due_from_date"])
+    absent_on = _dates(due["absent_on"])
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    for i, pupil_id in enumerate(columns["pupil_id"]):
+        rows_of[int(pupil_id)].append(i)
+    for pupil_id, rows in rows_of.items():
+        first = rows[0]
+        excluded = frozenset(s for s in str(columns["excluded_staff"][first] or "").split(";") if s)
+        windows: dict[str, tuple[dt.date, dt.date, bool]] = {}
+        for i in rows:
+            moment = columns["moment"][i]
+            spec = specs.get(moment)
+            if spec is None:
+                continue
+            start, end = max(spec.earliest, range_start), min(spec.latest, range_end)
+            catch_up = False
+            if due_from[i] is not None:
+                start = max(start, due_from[i])
+            if absent_on[i] is not None:
+                start = max(start, absent_on[i] + dt.timedelta(days=1))
+                catch_up = True
+            if start > end:
+                rejected.append({"pupil_id": pupil_id, "moment": moment, "school_id": columns["school_id"][i],
+                                 "reason": f"its window ({spec.earliest} to {spec.latest}) lies outside the "
+                                           f"planning period or before the earliest date {start}"})
+                continue
+            windows[moment] = (start, end, catch_up)
+        contacts = [c for c in windows if specs[c].kind == "contact"]
+        bundles: dict[str, list[str]] = {c: [c] for c in contacts}
+        for code in windows:
+            if specs[code].kind == "contact":
+                continue
+            # A dose goes with the contact it belongs to (DTPa-IPV with L1, MMR2 with L4); catch-up
+            # doses are planned on their own, so that a nurse-only class needs no doctor for a few.
+            home = specs[code].with_contact
+            if home not in contacts or windows[home][:2] != windows[code][:2]:
+                home = code
+            bundles.setdefault(home, []).append(code)
+        class_name = columns["class"][first]
+        grade = columns["grade"][first]
+        for bundle, codes in bundles.items():
+            start = max(windows[c][0] for c in codes)
+            end = min(windows[c][1] for c in codes)
+            follow: list[tuple[str, int]] = []
+            for code in codes:
+                follow.extend(_follow_ups(specs[code], birth_dates.get(pupil_id), start))
+            tasks.append(Task(
+                pupil_id=pupil_id, school_id=str(columns["school_id"][first]),
+                class_name=class_name if isinstance(class_name, str) else "",
+                grade=grade if isinstance(grade, str) else None,
+                moments=tuple(codes), minutes=sum(specs[c].minutes for c in codes),
+                roles=frozenset().union(*(specs[c].roles for c in codes)),
+                earliest=start, latest=end, bundle=bundle, excluded_staff=excluded,
+                catch_up=any(windows[c][2] for c in codes), follow_ups=tuple(follow),
+            ))
+    return tasks, rejected
+
+
+def _dates(series: pd.Series) -> list[dt.date | None]:
+    values = pd.to_datetime(series).to_numpy().astype("datetime64[D]")
+    return [None if v != v else v.astype(object) for v in values]
+
+
+def _follow_ups(spec: MomentSpec, birth: dt.date | None, earliest: dt.date) -> list[tuple[str, int]]:
+    """The later doses a dose given now leads to, e.g. [('HPV2', 5)] or [('HPV2', 1), ('HPV3', 3)]."""
+    if not spec.follow_ups:
+        return []
+    three = False
+    if spec.three_dose_age is not None and birth is not None:
+        age = earliest.year - birth.year - ((earliest.month, earliest.day) < (birth.month, birth.day))
+        three = age >= spec.three_dose_age
+    chain = []
+    for code, months, months_three, only_three in spec.follow_ups:
+        if only_three and not three:
+            continue
+        chain.append((code, months_three if three and months_three else months))
+    return chain
+
+
+MIN_SHARED_WINDOW_DAYS = 21
+
+
+def pack_visits(tasks: list[Task], capacity: int, setup: int, sticky: list[Visit] | None = None) -> list[Visit]:
+    """Pack tasks into visits of at most `capacity` pupil-minutes per half-day block.
+
+    Per school and time window, pupils are laid out class after class (bigger teams first, then by
+    grade) and cut into consecutive blocks, which gives the fewest visits a window's minutes allow
+    while keeping grades together. Partly filled visits are then merged where they fit and their
+    windows share at least three weeks. `sticky` visits come from the previous plan (re-planning):
+    they keep their pupils, and new work fills their free room first (a catch-up pupil joins a
+    kept session that lies after the absence), so published sessions change as little as possible.
+    """
+    by_school: dict[str, list[Task]] = defaultdict(list)
+    for task in tasks:
+        by_school[task.school_id].append(task)
+    sticky_by_school: dict[str, list[Visit]] = defaultdict(list)
+    for visit in sticky or []:
+        sticky_by_school[visit.school_id].append(visit)
+    visits: list[Visit] = []
+    for school_id in sorted(set(by_school) | set(sticky_by_school)):
+        bins = [_Bin(v.roles, sum(t.minutes for t in v.tasks), list(v.tasks), v.earliest, v.latest, v)
+                for v in sticky_by_school.get(school_id, [])]
+        rest = _fill_kept(by_school.get(school_id, []), bins, capacity)
+        windows: dict[tuple, list[Task]] = defaultdict(list)
+        for task in rest:
+            windows[(task.earliest, task.latest, task.catch_up)].append(task)
+        for key in sorted(windows):
+            bins.extend(_cut(windows[key], capacity))
+        _merge_partial(bins, capacity)
+        visits.extend(_emit(school_id, bins, setup))
+    return visits
+
+
+@dataclass
+class _Bin:
+    roles: frozenset[str]
+    used: int
+    tasks: list[Task]
+    earliest: dt.date
+    latest: dt.date
+    origin: Visit | None = None
+
+
+def _order(task: Task) -> tuple:
+    return (-len(task.roles), tuple(sorted(task.roles)), task.bundle, task.grade or "", task.class_name, task.pupil_id)
+
+
+def _fill_kept(tasks: list[Task], bins: list[_Bin], capacity: int) -> list[Task]:
+    """Put tasks into kept visits that can take them (room, team, the kept day in the task's window)."""
+    rest = []
+    for task in sorted(tasks, key=_order):
+        target = None
+        for b in bins:
+            kept = b.origin.previous if b.origin is not None else None
+            if kept is None or b.used + task.minutes > capacity or not task.roles <= b.roles:
+                continue
+            if max(task.earliest, b.earliest) <= kept.day <= min(task.latest, b.latest):
+                if target is None or b.used > target.used:
+                    target = b
+        if target is None:
+            rest.append(task)
+            continue
+        target.tasks.append(task)
+        target.used += task.minutes
+        target.earliest, target.latest = max(target.earliest, task.earliest), min(target.latest, task.latest)
+    return rest
+
+
+def _cut(tasks: list[Task], capacity: int) -> list[_Bin]:
+    """Consecutive blocks over the pupils in class order: the fewest visits for these minutes
+    (a class is split only where a block is full)."""
+    ordered = sorted(tasks, key=_order)
+    bins: list[_Bin] = []
+    current: list[Task] = []
+    used = 0
+    for task in ordered:
+        if current and used + task.minutes > capacity:
+            bins.append(_bin_of(current))
+            current, used = [], 0
+        current.append(task)
+        used += task.minutes
+    if current:
+        bins.append(_bin_of(current))
+    return bins
+
+
+def _bin_of(tasks: list[Task]) -> _Bin:
+    return _Bin(frozenset().union(*(t.roles for t in tasks)), sum(t.minutes for t in tasks), list(tasks),
+                max(t.earliest for t in tasks), min(t.latest for t in tasks))
+
+
+def _merge_partial(bins: list[_Bin], capacity: int) -> None:
+    """Merge partly filled visits of one school when together they fit one block."""
+    while True:
+        best = None
+        for i, a in enumerate(bins):
+            for j, b in enumerate(bins):
+                if j <= i or a.used + b.used > capacity or (a.origin is not None and b.origin is not None):
+                    continue
+                start, end = max(a.earliest, b.earliest), min(a.latest, b.latest)
+                if (end - start).days < MIN_SHARED_WINDOW_DAYS:
+                    continue
+                kept = (a.origin or b.origin)
+                if kept is not None and kept.previous is not None and not start <= kept.previous.day <= end:
+                    continue
+                same_window = (a.earliest, a.latest) == (b.earliest, b.latest)
+                extra_roles = len(a.roles | b.roles) - max(len(a.roles), len(b.roles))
+                score = (same_window, -extra_roles, a.used + b.used)
+                if best is None or score > best[0]:
+                    best = (score, i, j)
+        if best is None:
+            return
+        _, i, j = best
+        a, b = bins[i], bins[j]
+        if b.origin is not None:
+            a, b = b, a
+        a.tasks.extend(b.tasks)
+        a.used += b.used
+        a.roles = a.roles | b.roles
+        a.earliest, a.latest = max(a.earliest, b.earliest), min(a.latest, b.latest)
+        bins.remove(b)
+
+
+def _emit(school_id: str, bins: list[_Bin], setup: int) -> list[Visit]:
+    visits = []
+    counter: dict[str, int] = defaultdict(int)
+    for b in bins:
+        if not b.tasks:
+            continue
+        if b.origin is not None:
+            origin = b.origin
+            origin.tasks, origin.roles = b.tasks, frozenset(b.roles)
+            origin.earliest, origin.latest = b.earliest, b.latest
+            visits.append(origin)
+            continue
+        bundle = max(_count(b.tasks, "bundle").items(), key=lambda kv: (kv[1], kv[0]))[0]
+        counter[bundle] += 1
+        visits.append(Visit(
+            visit_id=f"{school_id}/{bundle}/{b.earliest:%m%d}/{counter[bundle]}",
+            school_id=school_id, tasks=b.tasks, roles=frozenset(b.roles), earliest=b.earliest,
+            latest=b.latest, setup=setup, bundle=bundle,
+            kind="catch_up" if all(t.catch_up for t in b.tasks) else "regular",
+        ))
+    return visits
+
+
+def _count(tasks: list[Task], attribute: str) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for task in tasks:
+        counts[getattr(task, attribute)] += task.minutes
+    return counts
+
+
+def follow_up_visits(visits: list[Visit], specs: dict[str, MomentSpec], year_end: dt.date, capacity: int,
+                     setup: int) -> list[Visit]:
+    """Visits for the later doses of series started in this plan (e.g. HPV2 five months after HPV1).
+
+    A follow-up visit holds the pupils of the visits it follows; its earliest day depends on the
+    days those visits get, which the timetable enforces (`after`). Follow-ups of one school and
+    dose are packed together when they fit one block.
+    """
+    steps: dict[tuple[str, str, int], list[tuple[str, Task]]] = defaultdict(list)
+    chains: list[tuple[str, Task, tuple[tuple[str, int], ...]]] = []
+    for visit in visits:
+        for task in visit.tasks:
+            if task.follow_ups:
+                chains.append((visit.visit_id, task, task.follow_ups))
+    result: list[Visit] = []
+    # Step by step: first doses after the visit, then later doses after the first follow-ups.
+    current = [(visit_id, task, chain) for visit_id, task, chain in chains]
+    level = 0
+    while current:
+        groups: dict[tuple[str, str, int, int], list[tuple[str, Task, tuple]]] = defaultdict(list)
+        for visit_id, task, chain in current:
+            code, months = chain[0]
+            groups[(task.school_id, code, months, level)].append((visit_id, task, chain))
+        following = []
+        for (school_id, code, months, _), members in sorted(groups.items()):
+            spec = specs[code]
+            members.sort(key=lambda m: (m[1].class_name, m[1].pupil_id))
+            packs: list[list[tuple[str, Task, tuple]]] = [[]]
+            used = 0
+            for member in members:
+                if packs[-1] and used + spec.minutes > capacity:
+                    packs.append([])
+                    used = 0
+                packs[-1].append(member)
+                used += spec.minutes
+            for n, pack in enumerate(packs, start=1):
+                follow_tasks = [replace(t, moments=(code,), minutes=spec.minutes, roles=spec.roles, bundle=code,
+                                        follow_ups=(), catch_up=False) for _, t, _ in pack]
+                after = tuple(sorted({(visit_id, months) for visit_id, _, _ in pack}))
+                follow = Visit(
+                    visit_id=f"{school_id}/{code}/after-{level}/{n}", school_id=school_id, tasks=follow_tasks,
+                    roles=spec.roles, earliest=spec.earliest, latest=min(spec.latest, year_end), setup=setup,
+                    bundle=code, after=after,
+                )
+                result.append(follow)
+                following.extend((follow.visit_id, t, chain[1:]) for (_, t, chain) in pack if len(chain) > 1)
+        current = following
+        level += 1
+    return result
+
+
+def visits_lower_bound(visits: list[Visit], capacity: int) -> dict[str, int]:
+    """Fewest visits per school any plan of this work needs, whatever the packing.
+
+    Work whose windows overlap could share visits; windows that share no day cannot. So per
+    school: the connected groups of overlapping windows, each needing ceil(minutes / room).
+    """
+    from clbhealth.scheduler.calendar import add_months
+
+    by_id = {v.visit_id: v for v in visits}
+
+    def earliest_of(visit: Visit) -> dt.date:
+        day = visit.earliest
+        for before, months in visit.after:
+            if before in by_id:
+                day = max(day, add_months(earliest_of(by_id[before]), months))
+        return day
+
+    windows: dict[str, dict[tuple[dt.date, dt.date], int]] = defaultdict(lambda: defaultdict(int))
+    for visit in visits:
+        windows[visit.school_id][(earliest_of(visit), visit.latest)] += sum(t.minutes for t in visit.tasks)
+    bound = {}
+    for school, spans in windows.items():
+        groups: list[list[tuple[tuple[dt.date, dt.date], int]]] = []
+        for span, minutes in sorted(spans.items()):
+            if groups and span[0] <= max(e for (s, e), _ in groups[-1]):
+                groups[-1].append((span, minutes))
+            else:
+                groups.append([(span, minutes)])
+        bound[school] = sum(math.ceil(sum(m for _, m in group) / capacity) for group in groups)
+    return bound
+
+
+__all__ = ["MomentSpec", "build_tasks", "pack_visits", "follow_up_visits", "visits_lower_bound"]

@@ -1,0 +1,133 @@
+"""The planner's data: people, sites, visits and the problem handed to the solver stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from clbhealth.scheduler.calendar import HalfDay
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who does systematic contacts."""
+
+    staff_id: str
+    name: str
+    role: str
+    lat: float
+    lon: float
+    slots: frozenset[str]  # weekly half-days worked, e.g. {'mon-am', 'tue-pm'}
+    fixed_schools: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Site:
+    """A place sessions happen: a school site, or the CLB office for home education."""
+
+    school_id: str
+    name: str
+    lat: float
+    lon: float
+    level: str | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """One pupil's work in one session: a contact moment with its doses, or doses alone."""
+
+    pupil_id: int
+    school_id: str
+    class_name: str
+    grade: str | None
+    moments: tuple[str, ...]
+    minutes: int
+    roles: frozenset[str]
+    earliest: dt.date
+    latest: dt.date
+    bundle: str  # the contact moment, or the dose code for doses planned on their own
+    excluded_staff: frozenset[str] = frozenset()
+    catch_up: bool = False
+    # Follow-up doses this task's doses lead to, as (dose code, months after).
+    follow_ups: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass
+class Visit:
+    """A session to place: one school, one half-day, one team, some classes."""
+
+    visit_id: str
+    school_id: str
+    tasks: list[Task]
+    roles: frozenset[str]
+    earliest: dt.date
+    latest: dt.date
+    setup: int
+    bundle: str
+    kind: str = "regular"  # 'regular' | 'catch_up'
+    # Visits that must come first, each with the months this one must wait after it (dose intervals).
+    after: tuple[tuple[str, int], ...] = ()
+    session_id: str | None = None  # kept from the previous plan when re-planning
+    previous: HalfDay | None = None
+    previous_staff: frozenset[str] = frozenset()
+
+    @property
+    def minutes(self) -> int:
+        return self.setup + sum(t.minutes for t in self.tasks)
+
+    @property
+    def pupils(self) -> int:
+        return len({t.pupil_id for t in self.tasks})
+
+    @property
+    def pupil_moments(self) -> int:
+        return sum(len(t.moments) for t in self.tasks)
+
+    @property
+    def excluded_staff(self) -> frozenset[str]:
+        return frozenset().union(*(t.excluded_staff for t in self.tasks)) if self.tasks else frozenset()
+
+    @property
+    def moments(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m for t in self.tasks for m in t.moments))
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(sorted({t.class_name for t in self.tasks}))
+
+
+@dataclass
+class Placement:
+    """Where and with whom a visit happens."""
+
+    visit_id: str
+    half: HalfDay
+    staff: dict[str, str]  # role -> staff_id
+
+
+@dataclass
+class PlanningProblem:
+    """Everything the stages need, as plain data (no database, no files)."""
+
+    year_start: int
+    half_days: list[HalfDay]
+    persons: list[Person]
+    sites: dict[str, Site]
+    visits: list[Visit]
+    available: dict[str, set[HalfDay]]  # staff_id -> half-days worked and not absent
+    closed: dict[str, set[HalfDay]]  # school_id -> closed half-days
+    block_minutes: dict[str, int]  # 'am'/'pm' -> minutes of the block
+    weights: dict[str, int]
+    km: dict[tuple[str, str], float] = field(default_factory=dict)  # (staff_id, school_id) -> round trip
+    minutes_one_way: dict[tuple[str, str], int] = field(default_factory=dict)
+    pinned: list[Placement] = field(default_factory=list)  # sessions kept as they are
+
+    def person(self, staff_id: str) -> Person:
+        return self._people()[staff_id]
+
+    def _people(self) -> dict[str, Person]:
+        cache = getattr(self, "_people_cache", None)
+        if cache is None:
+            cache = {p.staff_id: p for p in self.persons}
+            self._people_cache = cache
+        return cache

@@ -1,0 +1,119 @@
+"""`clbhealth report`: counts per school and moment, doses, load, progress; table, JSON, self-contained HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from clbhealth.exports import export_attendance
+from clbhealth.imports.results import import_results
+from clbhealth.report import build_report, report_html
+from tests.conftest import run
+from tests.planfixture import build_plan_workspace
+from tests.test_attendance import fill
+
+AS_OF = dt.date(2026, 10, 20)
+
+
+@pytest.fixture
+def world(tmp_path):
+    w = build_plan_workspace(tmp_path)
+    sheet = export_attendance(w.workspace, tmp_path / "a.xlsx", day=dt.date(2026, 10, 6))
+    fill(sheet, {("Janssens", "K1"): "gezien", ("Claes", "K1"): "gezien", ("Aerts", "K1"): "afwezig",
+                 ("Peeters", "L1"): "gezien", ("Peeters", "DTPa-IPV"): "gezien",
+                 ("Maes", "L1"): "gezien", ("Maes", "DTPa-IPV"): "geweigerd",
+                 ("Wouters", "L1"): "verzet", ("Wouters", "DTPa-IPV"): "afwezig"})
+    import_results(w.workspace, sheet)
+    return w
+
+
+def by(rows, **keys):
+    return next(r for r in rows if all(r[k] == v for k, v in keys.items()))
+
+
+def test_counts_per_school_and_moment(world):
+    report = build_report(world.workspace, AS_OF)
+    k1 = by(report["school_moments"], school_id="100", moment="K1")
+    # K1: two seen, Aerts absent (due again); the L1 and L4 pupils have no K1 record (missed, earlier years).
+    assert (k1["due"], k1["planned"], k1["done"], k1["missed"], k1["refused"]) == (1, 0, 2, 5, 0)
+    assert k1["coverage"] == pytest.approx(66.7)
+    l1 = by(report["school_moments"], school_id="100", moment="L1")
+    assert (l1["due"], l1["done"], l1["refused"], l1["coverage"]) == (0, 2, 1, pytest.approx(66.7))
+    dtp = by(report["school_moments"], school_id="100", moment="DTPa-IPV")
+    # Peeters done; Maes refused; Wouters absent (due again, not planned); Jacobs, Mertens (L4 catch-up) due.
+    assert (dtp["done"], dtp["refused"], dtp["due"], dtp["planned"]) == (1, 1, 3, 0)
+    l4 = by(report["school_moments"], school_id="100", moment="L4")
+    assert (l4["due"], l4["planned"], l4["done"]) == (2, 2, 0)
+    assert by(report["school_moments"], school_id="200", moment="HPV1")["planned"] == 2
+    school = by(report["schools"], school_id="100")
+    assert school["done"] == 5 and school["school"] == "Basisschool Een"
+    assert report["totals"]["done"] == 5 and report["sessions_in_plan"] == 5
+    assert report["target"] == report["totals"]["done"] + report["totals"]["due"]
+
+
+def test_vaccinations_load_and_progress(world):
+    report = build_report(world.workspace, AS_OF)
+    dtp = by(report["vaccinations"], moment="DTPa-IPV")
+    assert dtp["name"] == "Vaccinatie difterie-tetanus-kinkhoest-polio"
+    # school 100: 3 L1 + 2 L4 pupils; home education: 1; school 200: the two S1 pupils (missed).
+    assert (dtp["pupils"], dtp["done"], dtp["refused"], dtp["missed"]) == (8, 1, 1, 2)
+    assert dtp["coverage"] == pytest.approx(12.5)
+    nurse = by(report["load"], staff_id="N01")
+    assert (nurse["sessions"], nurse["half_days"], nurse["pupil_moments"]) == (4, 4, 14)
+    assert nurse["km"] == pytest.approx(3 * 24.8 + 10.2) and nurse["travel_minutes"] == 2 * (3 * 18 + 9)
+    assert nurse["share_of_role"] == 100.0 and by(report["load"], staff_id="N02")["sessions"] == 0
+    weeks = {w["week"]: w for w in report["progress"]}
+    assert weeks["2026-08-31"]["planned"] == 0
+    assert weeks["2026-10-05"]["planned"] == 13 and weeks["2026-10-05"]["done"] == 5
+    assert weeks["2026-10-12"]["planned"] == 16 and weeks["2026-10-19"]["done"] == 5
+    assert weeks["2026-10-26"]["done"] is None  # after the as-of date
+
+
+def test_cli_table_json_and_html(world, tmp_path, runner):
+    table = run(runner, "report", "-w", world.root, "--as-of", AS_OF.isoformat())
+    for text in ("Per school and moment", "Vaccination coverage per dose", "Load per person", "Progress", "67%"):
+        assert text in table.stdout
+    data = json.loads(run(runner, "report", "-w", world.root, "--as-of", AS_OF.isoformat(), "--format", "json").stdout)
+    assert data["as_of"] == "2026-10-20" and data["totals"]["done"] == 5
+    out = tmp_path / "rapport.html"
+    result = run(runner, "report", "-w", world.root, "--as-of", AS_OF.isoformat(), "--format", "html", "-o", out)
+    assert "Wrote the html report" in result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page
+    for forbidden in ("<script", "http:", "https:", "src=", "<link", "@import", "url("):
+        assert forbidden not in page
+    assert "Basisschool Een" in page and "Vaccinatie difterie-tetanus-kinkhoest-polio" in page
+    assert "di 20/10/2026" in page
+    for name in ("Peeters", "Janssens", "Maes"):  # aggregates only: no pupil names
+        assert name not in page.replace("An Peeters", "")
+    run(runner, "report", "-w", world.root, "--format", "pdf", code=1)
+
+
+def test_html_charts_are_inline_svg_within_their_boxes(world):
+    page = report_html(build_report(world.workspace, AS_OF))
+    charts = re.findall(r"<svg.*?</svg>", page, re.S)
+    assert len(charts) == 2
+    for chart in charts:
+        root = ET.fromstring(chart)  # well-formed
+        width, height = float(root.get("width")), float(root.get("height"))
+        for element in root.iter():
+            tag = element.tag
+            if tag == "rect":
+                x, w = float(element.get("x")), float(element.get("width"))
+                assert 0 <= x and x + w <= width + 0.5
+            if tag in ("line",):
+                for key in ("x1", "x2"):
+                    assert 0 <= float(element.get(key)) <= width
+                for key in ("y1", "y2"):
+                    assert 0 <= float(element.get(key)) <= height
+            if tag == "polyline":
+                for point in element.get("points").split():
+                    x, y = (float(v) for v in point.split(","))
+                    assert 0 <= x <= width and 0 <= y <= height
+    bars = ET.fromstring(charts[0])
+    titles = [t.text for t in bars.iter("title")]
+    assert "done: 5" in titles and "planned: 4" in titles
