@@ -143,11 +143,13 @@ def init(
 @handle_errors
 def demo(
     directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.", file_okay=False)] = Path("clbhealth-demo"),
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Planner work budget in seconds.")] = 10.0,
 ) -> None:
-    """Build a workspace from the bundled samples and run the main job on it."""
+    """Build a workspace from the bundled samples and run the whole chain on it: import, due list,
+    plan, check, school workbooks, calendars, attendance sheet, weekly lists, report."""
     from clbhealth.demo import run_demo
 
-    run_demo(directory, out)
+    run_demo(directory, out, time_limit=time_limit)
 
 
 # --- imports -------------------------------------------------------------------------------------

@@ -55,20 +55,30 @@ def _prepare(directory: Path) -> None:
             child.unlink()
 
 
-def run_demo(directory: Path, out: Console, today: dt.date | None = None) -> Workspace:
+def run_demo(directory: Path, out: Console, today: dt.date | None = None, time_limit: float = 10.0) -> Workspace:
+    """Every step a CLB takes, on the samples: import, due list, plan, check, exports, weekly, report."""
+    from clbhealth.config import Office
+    from clbhealth.exports import export_attendance, export_calendars, export_school_workbooks
     from clbhealth.imports.history import import_history
     from clbhealth.imports.roster import import_roster
     from clbhealth.imports.schools import import_schools
+    from clbhealth.imports.staff import import_absences, import_closures, import_staff
     from clbhealth.output import write_frame
+    from clbhealth.plan_store import load_check_input
     from clbhealth.protocols.due import OUTPUT_COLUMNS
-    from clbhealth.services import due_list
+    from clbhealth.report import build_report, report_html
+    from clbhealth.samples.generator import SAMPLE_OFFICE
+    from clbhealth.scheduler.check import check_plan
+    from clbhealth.services import due_list, run_plan
+    from clbhealth.files import atomic_text
+    from clbhealth.weekly import run_weekly
 
     directory = directory.expanduser().resolve()
     _prepare(directory)
     samples, temp = sample_folder()
     try:
-        out.print(f"[bold]clbhealth demo[/] — samples from {samples}")
-        workspace = Workspace.create(directory, DEMO_NAME, SAMPLE_YEAR)
+        out.print(f"[bold]clbhealth demo[/] - samples from {samples}")
+        workspace = Workspace.create(directory, DEMO_NAME, SAMPLE_YEAR, Office(**SAMPLE_OFFICE))
         with workspace.writing("demo") as session:
             session.conn.execute("INSERT INTO meta (key, value) VALUES ('demo', '1')")
         out.print(f"1. Created workspace {directory} (school year {SAMPLE_YEAR}).")
@@ -96,6 +106,11 @@ def run_demo(directory: Path, out: Console, today: dt.date | None = None) -> Wor
 
         result = import_history(workspace, samples / "history.csv")
         out.print(f"4. Imported {result.totals['new']} history events from history.csv.")
+        staff = import_staff(workspace, samples / "staff.csv")
+        absences = import_absences(workspace, samples / "absences.csv")
+        closures = import_closures(workspace, samples / "closures.csv")
+        out.print(f"5. Imported {staff.totals['new']} staff, {absences.totals['new']} absences, "
+                  f"{closures.totals['new']} school closures.")
 
         as_of = demo_as_of(today)
         frame, _ = due_list(workspace, as_of, include_all=True)
@@ -104,18 +119,51 @@ def run_demo(directory: Path, out: Console, today: dt.date | None = None) -> Wor
                     title=f"{DEMO_NAME}: due list as of {as_of}")
         open_rows = frame[frame["status"].isin(["due", "needs_consent"])]
         write_frame(open_rows[OUTPUT_COLUMNS], "csv", exports / "due-list.csv")
-        summary = Table(title=f"5. Due list as of {as_of}", title_justify="left")
+        summary = Table(title=f"6. Due list as of {as_of}", title_justify="left")
         summary.add_column("moment")
-        for status in ("due", "needs_consent", "missed", "done", "objected", "refused"):
+        statuses = ("due", "needs_consent", "missed", "done", "objected", "refused")
+        for status in statuses:
             summary.add_column(status, justify="right")
         counts = frame.groupby(["moment", "status"]).size()
         present = set(frame["moment"])
         for moment in [m for m in workspace.protocol.all_codes() if m in present]:
-            summary.add_row(moment, *(str(int(counts.get((moment, s), 0))) for s in
-                                      ("due", "needs_consent", "missed", "done", "objected", "refused")))
+            summary.add_row(moment, *(str(int(counts.get((moment, s), 0))) for s in statuses))
         out.print(summary)
-        out.print(f"Due list: {exports / 'due-list.xlsx'} (all statuses), {exports / 'due-list.csv'} (open ones).")
-        out.print(f"Try: clbhealth due -w {directory} --school {open_rows['school_id'].iloc[0] if len(open_rows) else ''}")
+
+        plan = run_plan(workspace, as_of=as_of, seconds=time_limit, seed=1, workers=2)
+        metrics = plan["metrics"]
+        planned = sum(m["planned"] for m in plan["per_moment"].values())
+        wanted = sum(m["due"] for m in plan["per_moment"].values())
+        bounds = plan["bounds"]
+        out.print(f"7. Planned {metrics['sessions']} sessions from {plan['period'][0]} to {plan['period'][1]}: "
+                  f"{planned} of {wanted} pupil-moments; {metrics['terms']['visits']} school visits "
+                  f"(lower bound {bounds['visits_lower_bound']}), {metrics['terms']['travel']:,.0f} km "
+                  f"(lower bound {bounds['travel_lower_bound_km']:,.0f} km).")
+        violations = check_plan(load_check_input(workspace))
+        out.print(f"8. Checked the plan against every hard rule: {len(violations)} violation(s).")
+
+        workbooks = export_school_workbooks(workspace, exports / "schools")
+        calendars = export_calendars(workspace, exports / "calendars")
+        with workspace.connect() as conn:
+            first = conn.execute("SELECT session_id FROM sessions WHERE date >= ? ORDER BY date, part, session_id "
+                                 "LIMIT 1", (as_of.isoformat(),)).fetchone()
+        sheet = None
+        if first is not None:
+            sheet = export_attendance(workspace, exports / f"attendance-{first[0]}.xlsx", session_id=first[0])
+        out.print(f"9. Exported {len(workbooks)} school workbooks (Dutch, no medical data) to {exports / 'schools'}, "
+                  f"{len(calendars)} staff calendars to {exports / 'calendars'}"
+                  + (f", and the attendance sheet {sheet.name}." if sheet else "."))
+        weekly = run_weekly(workspace, exports / "weekly", as_of)
+        out.print(f"10. Weekly lists for week {weekly.week}: {len(weekly.files)} files in {weekly.folder}.")
+        report = build_report(workspace, as_of)
+        with atomic_text(exports / "report.html") as handle:
+            handle.write(report_html(report))
+        out.print(f"11. Progress report: {exports / 'report.html'}")
+        out.print("")
+        out.print(f"Everything is in {directory}. Try:")
+        out.print(f"  clbhealth due -w {directory}")
+        out.print(f"  clbhealth plan show -w {directory} --school {workbooks[0].name.split('-')[0] if workbooks else ''}")
+        out.print(f"  clbhealth plan check -w {directory}")
         return workspace
     finally:
         if temp is not None:

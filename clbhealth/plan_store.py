@@ -91,7 +91,8 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
     planning = config.planning
     year = config.school_year
     warnings: list[str] = []
-    first = max(date_from or year.first_day, year.first_day)
+    # Nothing can be planned in the past: the period starts on the as-of day at the earliest.
+    first = max(date_from or year.first_day, year.first_day, as_of)
     last = min(date_to or year.last_day, year.last_day)
     if first > last:
         raise ClbError(f"The planning period {first} to {last} is empty or outside the school year {year}.",
@@ -226,9 +227,11 @@ def _load_sessions(conn: sqlite3.Connection) -> dict[str, OldSession]:
         sessions[r["session_id"]] = OldSession(r["session_id"], HalfDay(dt.date.fromisoformat(r["date"]), r["part"]),
                                                r["school_id"], {}, {}, r["kind"])
     for r in conn.execute("SELECT session_id, staff_id, role FROM session_staff"):
-        sessions[r["session_id"]].staff[r["role"]] = r["staff_id"]
+        if r["session_id"] in sessions:  # orphans (a damaged workspace) are for `clbhealth doctor`
+            sessions[r["session_id"]].staff[r["role"]] = r["staff_id"]
     for r in conn.execute("SELECT session_id, pupil_id, moment, outcome FROM session_pupils"):
-        sessions[r["session_id"]].pupils[(r["pupil_id"], r["moment"])] = r["outcome"]
+        if r["session_id"] in sessions:
+            sessions[r["session_id"]].pupils[(r["pupil_id"], r["moment"])] = r["outcome"]
     return sessions
 
 

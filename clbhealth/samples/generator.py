@@ -190,6 +190,9 @@ def write_informat_xlsx(pupils: list[dict], path: Path, title: str) -> None:
         ws.append([p["last_name"], p["first_name"], p["birth_date"], p["sex"], int(p["insz"]), int(p["school_id"]),
                    p["pupil_number"], _informat_year(p["grade"]), p["class"], "nee"])
         ws.cell(row=ws.max_row, column=3).number_format = "DD/MM/YYYY"
+    stamp = dt.datetime(2026, 11, 27, 8, 0)
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
     workbook.save(path)
 
 
@@ -378,15 +381,25 @@ SAMPLE_OFFICE = {"name": "CLB-kantoor Herentals (voorbeeld)", "street": "Voorbee
 
 def write_planning_samples(out: Path, sites: list[Site]) -> list[Path]:
     """Fictional staff (bases near real towns), their absences and some school closures."""
+    from clbhealth.scheduler.travel import haversine_km
+
     ids = [s.school_id for s in sites]
+    nurses = {"V01": (51.1766, 4.8323), "V02": (51.3227, 4.9447), "V03": (51.1320, 4.5680)}
+    # Each school's fixed nurse is the one based nearest to it; home education is seen at the
+    # office in Herentals, V01's base.
+    fixed: dict[str, list[str]] = {n: [] for n in nurses}
+    for site in sites:
+        nearest = min(nurses, key=lambda n: (haversine_km(site.lat, site.lon, *nurses[n]), n))
+        fixed[nearest].append(site.school_id)
+    fixed["V01"].append("HUISONDERWIJS")
     staff = out / "staff.csv"
     rows = [
-        ("V01", "An Verbeeck", "verpleegkundige", 51.1766, 4.8323, "ma-vm ma-nm di-vm di-nm do-vm do-nm vr-vm",
-         " ".join(ids[0:5])),
-        ("V02", "Koen Mertens", "verpleegkundige", 51.3227, 4.9447, "ma-vm di-vm wo-vm do-vm do-nm vr-vm vr-nm",
-         " ".join(ids[5:10])),
-        ("V03", "Sofie Wouters", "verpleegkundige", 51.1320, 4.5680, "di-vm wo-vm do-vm vr-vm",
-         " ".join(ids[10:] + ["HUISONDERWIJS"])),
+        ("V01", "An Verbeeck", "verpleegkundige", *nurses["V01"], "ma-vm ma-nm di-vm di-nm do-vm do-nm vr-vm",
+         " ".join(fixed["V01"])),
+        ("V02", "Koen Mertens", "verpleegkundige", *nurses["V02"], "ma-vm di-vm wo-vm do-vm do-nm vr-vm vr-nm",
+         " ".join(fixed["V02"])),
+        ("V03", "Sofie Wouters", "verpleegkundige", *nurses["V03"], "di-vm wo-vm do-vm vr-vm",
+         " ".join(fixed["V03"])),
         ("A01", "Dr. Els Peeters", "arts", 51.1766, 4.8323, "ma-vm di-vm di-nm do-vm vr-vm", ""),
         ("A02", "Dr. Pieter Claes", "arts", 51.2140, 5.0840, "ma-vm wo-vm do-vm", ""),
     ]
