@@ -119,7 +119,7 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     # 2. A complete plan at once.
     days: dict[str, HalfDay] = {}
     busy = _copy(pinned_busy)
-    for group in sorted(groups):
+    for group in sorted(groups, key=lambda g: (g == CROSS_TEAM, g)):
         visits = groups[group]
         local = {v.visit_id: v for v in visits}
         from clbhealth.scheduler.timetable import candidate_half_days

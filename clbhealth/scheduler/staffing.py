@@ -123,7 +123,7 @@ def staff_schools(problem: PlanningProblem, *, seconds: float, seed: int, worker
     # they mostly work with, and round 2 keeps every school's people within one team.
     first = _solve(problem, teams, shared, data, hard=False, seconds=seconds * 0.5, seed=seed, progress=progress)
     teams = _regroup(problem, teams, shared, first[1], total)
-    team_of_school, person_for, result = _solve(problem, teams, shared, data, hard=True, seconds=seconds * 0.5,
+    team_of_school, person_for, result = _solve(problem, teams, shared, data, hard=HARD_TEAMS, seconds=seconds * 0.5,
                                                 seed=seed, progress=progress, hint=first[1])
     result.seconds = time.monotonic() - started
     load = {p.staff_id: sum(total.get((s, p.role), 0) for (s, r), q in person_for.items() if q == p.staff_id)
@@ -275,6 +275,7 @@ def each_role_one_person(model: cp_model.CpModel, x: dict, total: dict, people: 
             model.AddExactlyOne(x[school, p] for p in people[(school, role)])
 
 
+HARD_TEAMS = True
 COUPLING_TENTHS_KM = 40  # per visit whose people come from two teams (it is then timetabled last)
 
 
