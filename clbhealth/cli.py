@@ -144,12 +144,14 @@ def init(
 def demo(
     directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.", file_okay=False)] = Path("clbhealth-demo"),
     time_limit: Annotated[float, typer.Option("--time-limit", help="Planner work budget in seconds.")] = 10.0,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The demo's date (default: today within the "
+                                                 "samples' school year, else 2026-12-01).")] = None,
 ) -> None:
     """Build a workspace from the bundled samples and run the whole chain on it: import, due list,
     plan, check, school workbooks, calendars, attendance sheet, weekly lists, report."""
     from clbhealth.demo import run_demo
 
-    run_demo(directory, out, time_limit=time_limit)
+    run_demo(directory, out, today=parse_day(as_of, "--as-of"), time_limit=time_limit)
 
 
 # --- imports -------------------------------------------------------------------------------------

@@ -28,10 +28,16 @@ def sample_folder() -> tuple[Path, tempfile.TemporaryDirectory | None]:
     return Path(temp.name), temp
 
 
+DEMO_DAY = dt.date(2026, 12, 1)  # the samples' history runs to 27 November 2026
+
+
 def demo_as_of(today: dt.date | None = None) -> dt.date:
-    """Today if it falls in the samples' school year, else the nearest day of that year."""
+    """Today while it lies in the samples' school year after their history; otherwise 1 December
+    2026, so that the demo plans the same months whenever it is run."""
     today = today or dt.date.today()
-    return min(max(today, SAMPLE_YEAR.first_day), SAMPLE_YEAR.last_day)
+    if DEMO_DAY <= today <= SAMPLE_YEAR.last_day - dt.timedelta(days=60):
+        return today
+    return DEMO_DAY
 
 
 def _prepare(directory: Path) -> None:
@@ -56,7 +62,7 @@ def _prepare(directory: Path) -> None:
 
 
 def run_demo(directory: Path, out: Console, today: dt.date | None = None, time_limit: float = 10.0) -> Workspace:
-    """Every step a CLB takes, on the samples: import, due list, plan, check, exports, weekly, report."""
+    """`today` fixes the demo's date (tests); by default see demo_as_of."""
     from clbhealth.config import Office
     from clbhealth.exports import export_attendance, export_calendars, export_school_workbooks
     from clbhealth.imports.history import import_history

@@ -186,10 +186,10 @@ def write_informat_xlsx(pupils: list[dict], path: Path, title: str) -> None:
     ws.append([])
     ws.append(["lastName", "firstName", "dateOfBirth", "sex", "nationalRegistrationNo", "instituteNo",
                "studentNo", "departmentYear", "classGroup", "isOkan"])
-    for p in pupils:
+    for row, p in enumerate(pupils, start=ws.max_row + 1):
         ws.append([p["last_name"], p["first_name"], p["birth_date"], p["sex"], int(p["insz"]), int(p["school_id"]),
                    p["pupil_number"], _informat_year(p["grade"]), p["class"], "nee"])
-        ws.cell(row=ws.max_row, column=3).number_format = "DD/MM/YYYY"
+        ws.cell(row=row, column=3).number_format = "DD/MM/YYYY"
     stamp = dt.datetime(2026, 11, 27, 8, 0)
     workbook.properties.created = stamp
     workbook.properties.modified = stamp
