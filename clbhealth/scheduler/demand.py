@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import pandas as pd
 
@@ -32,14 +33,20 @@ class MomentSpec:
     # Later doses: (code, months after, months after in the 3-dose schedule, only in that schedule)
     follow_ups: tuple[tuple[str, int, int | None, bool], ...] = ()
     three_dose_age: int | None = None
+    # For a later dose (HPV2): the series' first dose, whose age decides the 3-dose schedule.
+    first_dose: str | None = None
 
 
 def build_tasks(due: pd.DataFrame, specs: dict[str, MomentSpec], birth_dates: dict[int, dt.date],
-                range_start: dt.date, range_end: dt.date) -> tuple[list[Task], list[dict]]:
+                range_start: dt.date, range_end: dt.date,
+                given: dict[tuple[int, str], dt.date] | None = None) -> tuple[list[Task], list[dict]]:
     """Tasks for every pupil-moment in `due` (rows of compute_due); returns (tasks, rejected).
 
     Rejected rows are pupil-moments whose window lies outside the planning range, with a reason.
+    `given` holds the day each (pupil, dose) was given or planned before: a later dose's follow-ups
+    depend on the pupil's age at the series' first dose, not at this one.
     """
+    given = given or {}
     tasks: list[Task] = []
     rejected: list[dict] = []
     if due.empty:
@@ -90,7 +97,8 @@ def build_tasks(due: pd.DataFrame, specs: dict[str, MomentSpec], birth_dates: di
             end = min(windows[c][1] for c in codes)
             follow: list[tuple[str, int]] = []
             for code in codes:
-                follow.extend(_follow_ups(specs[code], birth_dates.get(pupil_id), start))
+                first_given = given.get((pupil_id, specs[code].first_dose)) if specs[code].first_dose else None
+                follow.extend(_follow_ups(specs[code], birth_dates.get(pupil_id), start, first_given))
             tasks.append(Task(
                 pupil_id=pupil_id, school_id=str(columns["school_id"][first]),
                 class_name=class_name if isinstance(class_name, str) else "",
@@ -108,13 +116,19 @@ def _dates(series: pd.Series) -> list[dt.date | None]:
     return [None if v != v else v.astype(object) for v in values]
 
 
-def _follow_ups(spec: MomentSpec, birth: dt.date | None, earliest: dt.date) -> list[tuple[str, int]]:
-    """The later doses a dose given now leads to, e.g. [('HPV2', 5)] or [('HPV2', 1), ('HPV3', 3)]."""
+def _follow_ups(spec: MomentSpec, birth: dt.date | None, earliest: dt.date,
+                first_given: dt.date | None = None) -> list[tuple[str, int]]:
+    """The later doses a dose given now leads to, e.g. [('HPV2', 5)] or [('HPV2', 1), ('HPV3', 3)].
+
+    The 3-dose schedule follows from the age at the series' first dose: `first_given` when that
+    dose was given (or planned) before, else this dose is the first and is given from `earliest`.
+    """
     if not spec.follow_ups:
         return []
     three = False
     if spec.three_dose_age is not None and birth is not None:
-        age = earliest.year - birth.year - ((earliest.month, earliest.day) < (birth.month, birth.day))
+        first = first_given or earliest
+        age = first.year - birth.year - ((first.month, first.day) < (birth.month, birth.day))
         three = age >= spec.three_dose_age
     chain = []
     for code, months, months_three, only_three in spec.follow_ups:
@@ -127,7 +141,11 @@ def _follow_ups(spec: MomentSpec, birth: dt.date | None, earliest: dt.date) -> l
 MIN_SHARED_WINDOW_DAYS = 21
 
 
-def pack_visits(tasks: list[Task], capacity: int, setup: int, sticky: list[Visit] | None = None) -> list[Visit]:
+TeamCanMeet = Callable[[str, frozenset, dt.date, dt.date], bool]  # (school, roles, first, last day) -> bool
+
+
+def pack_visits(tasks: list[Task], capacity: int, setup: int, sticky: list[Visit] | None = None,
+                can_meet: TeamCanMeet | None = None) -> list[Visit]:
     """Pack tasks into visits of at most `capacity` pupil-minutes per half-day block.
 
     Per school and time window, pupils are laid out class after class (bigger teams first, then by
@@ -136,6 +154,9 @@ def pack_visits(tasks: list[Task], capacity: int, setup: int, sticky: list[Visit
     windows share at least three weeks. `sticky` visits come from the previous plan (re-planning):
     they keep their pupils, and new work fills their free room first (a catch-up pupil joins a
     kept session that lies after the absence), so published sessions change as little as possible.
+    `can_meet` says whether a team of some roles can be at a school on any half-day of a window at
+    all; work is never combined into a visit whose team cannot (a nurse-only class does not join a
+    doctor's visit when no doctor is ever free with the nurses), so it cannot keep the rest unplanned.
     """
     by_school: dict[str, list[Task]] = defaultdict(list)
     for task in tasks:
@@ -152,8 +173,9 @@ def pack_visits(tasks: list[Task], capacity: int, setup: int, sticky: list[Visit
         for task in rest:
             windows[(task.earliest, task.latest, task.catch_up)].append(task)
         for key in sorted(windows):
-            bins.extend(_cut(windows[key], capacity))
-        _merge_partial(bins, capacity)
+            for group in _groups_that_can_meet(school_id, windows[key], can_meet):
+                bins.extend(_cut(group, capacity))
+        _merge_partial(bins, capacity, school_id, can_meet)
         visits.extend(_emit(school_id, bins, setup))
     return visits
 
@@ -193,6 +215,18 @@ def _fill_kept(tasks: list[Task], bins: list[_Bin], capacity: int) -> list[Task]
     return rest
 
 
+def _groups_that_can_meet(school_id: str, tasks: list[Task], can_meet: TeamCanMeet | None) -> list[list[Task]]:
+    """The tasks of one window as groups that may share visits: all of them, unless the team their
+    roles together need can never meet at the school in the window; then one group per team."""
+    teams = sorted({t.roles for t in tasks}, key=lambda r: (-len(r), sorted(r)))
+    if can_meet is None or len(teams) < 2:
+        return [tasks]
+    start, end = max(t.earliest for t in tasks), min(t.latest for t in tasks)
+    if can_meet(school_id, frozenset().union(*teams), start, end):
+        return [tasks]
+    return [[t for t in tasks if t.roles == team] for team in teams]
+
+
 def _cut(tasks: list[Task], capacity: int) -> list[_Bin]:
     """Consecutive blocks over the pupils in class order: the fewest visits for these minutes
     (a class is split only where a block is full)."""
@@ -216,8 +250,9 @@ def _bin_of(tasks: list[Task]) -> _Bin:
                 max(t.earliest for t in tasks), min(t.latest for t in tasks))
 
 
-def _merge_partial(bins: list[_Bin], capacity: int) -> None:
-    """Merge partly filled visits of one school when together they fit one block."""
+def _merge_partial(bins: list[_Bin], capacity: int, school_id: str = "", can_meet: TeamCanMeet | None = None) -> None:
+    """Merge partly filled visits of one school when together they fit one block (and their
+    joint team can meet there in their shared window)."""
     while True:
         best = None
         for i, a in enumerate(bins):
@@ -226,6 +261,8 @@ def _merge_partial(bins: list[_Bin], capacity: int) -> None:
                     continue
                 start, end = max(a.earliest, b.earliest), min(a.latest, b.latest)
                 if (end - start).days < MIN_SHARED_WINDOW_DAYS:
+                    continue
+                if can_meet is not None and not can_meet(school_id, a.roles | b.roles, start, end):
                     continue
                 kept = (a.origin or b.origin)
                 if kept is not None and kept.previous is not None and not start <= kept.previous.day <= end:

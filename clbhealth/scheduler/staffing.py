@@ -330,11 +330,11 @@ def capacity_per_person(model: cp_model.CpModel, x: dict, total: dict, morning_o
 
 def capacity_per_pair(model: cp_model.CpModel, x: dict, problem: PlanningProblem, teams: list[Team],
                       shared: set[str]) -> dict:
-    """A person's visits together with their team's anchor (the doctor) fit the half-days both work."""
-    anchor_of = {}
-    for team in teams:
-        for member in team.members[1:]:
-            anchor_of[member] = team.members[0]
+    """Visits that need a team member together with the team's anchor (the doctor) fit the
+    half-days both work; for several members together, the half-days any of them shares with the
+    anchor (the anchor can be in one place at a time)."""
+    from itertools import combinations
+
     joint: dict[tuple[str, str], int] = defaultdict(int)
     joint_morning: dict[tuple[str, str], int] = defaultdict(int)
     anchor_role = problem.person(teams[0].members[0]).role if teams else None
@@ -346,19 +346,24 @@ def capacity_per_pair(model: cp_model.CpModel, x: dict, problem: PlanningProblem
             if visit.minutes > problem.block_minutes["pm"]:
                 joint_morning[(visit.school_id, role)] += 1
     over = {}
-    for person in problem.persons:
-        anchor = anchor_of.get(person.staff_id)
-        if anchor is None or person.role in shared:
-            continue
-        both = problem.available.get(person.staff_id, set()) & problem.available.get(anchor, set())
-        both_morning = sum(1 for h in both if h.part == "am")
-        assigned = [(s, var) for (s, p), var in x.items() if p == person.staff_id]
-        if not assigned:
-            continue
-        slack = model.NewIntVar(0, 10_000, f"pair_over_{person.staff_id}")
-        model.Add(sum(joint.get((s, person.role), 0) * var for s, var in assigned) <= len(both) + slack)
-        model.Add(sum(joint_morning.get((s, person.role), 0) * var for s, var in assigned) <= both_morning + slack)
-        over[person.staff_id] = slack
+    for team in teams:
+        anchor = team.members[0]
+        members = [m for m in team.members[1:] if problem.person(m).role not in shared]
+        loads, morning_loads, both = {}, {}, {}
+        for person in members:
+            assigned = [(s, var) for (s, p), var in x.items() if p == person]
+            role = problem.person(person).role
+            loads[person] = sum(joint.get((s, role), 0) * var for s, var in assigned)
+            morning_loads[person] = sum(joint_morning.get((s, role), 0) * var for s, var in assigned)
+            both[person] = problem.available.get(person, set()) & problem.available.get(anchor, set())
+        for size in range(1, min(len(members), 4) + 1):
+            for group in combinations(members, size):
+                halves = set().union(*(both[p] for p in group))
+                mornings = sum(1 for h in halves if h.part == "am")
+                slack = model.NewIntVar(0, 10_000, f"pair_over_{anchor}_{'_'.join(group)}")
+                model.Add(sum(loads[p] for p in group) <= len(halves) + slack)
+                model.Add(sum(morning_loads[p] for p in group) <= mornings + slack)
+                over["+".join((anchor,) + group)] = slack
     return over
 
 
