@@ -23,6 +23,8 @@ import errno
 import fcntl
 import json
 import os
+import shutil
+import tempfile
 import time
 import traceback
 from contextlib import contextmanager
@@ -154,8 +156,11 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
     from clbhealth.services import due_list
 
     sunday = monday + dt.timedelta(days=6)
-    folder = out_dir / label
-    result = WeeklyResult(week=label, monday=monday, folder=folder)
+    final = out_dir / label
+    # Everything is written into a hidden folder first, which then takes the week's place in one
+    # rename: a killed run leaves the previous week's files, never a mix of old and new.
+    folder = _staging(out_dir, label)
+    result = WeeklyResult(week=label, monday=monday, folder=final)
     clb = workspace.config.clb_name
     words = MomentWords(workspace.protocol, workspace.config.school_year)
     week_words = f"week {monday.isocalendar()[1]} ({dutch_short_date(monday)} – {dutch_short_date(monday + dt.timedelta(days=4))})"
@@ -277,7 +282,6 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
     if counts["results_missing"]:
         result.warnings.append(f"{counts['results_missing']} pupil-moment(s) of past sessions have no result: "
                                "import the attendance sheets with `clbhealth import results`.")
-    _remove_stale(folder, written)
     result.counts = {
         "sessions": len(sessions),
         "schools": len(by_school),
@@ -298,6 +302,8 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
     with atomic_text(folder / "summary.json") as handle:
         handle.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     written.append(folder / "summary.json")
+    _publish(folder, final)
+    written = [final / p.relative_to(folder) for p in written]
     result.files = written
 
     try:  # the run itself (audit) and, for a new week, where the list of new pupils starts next time
@@ -368,6 +374,28 @@ def _write_pair(base: Path, columns: list[Column], rows: list[dict], heading: li
     xlsx = save_workbook(workbook, base.with_suffix(".xlsx"))
     csv_path = write_csv(base.with_suffix(".csv"), columns, rows)
     return [xlsx, csv_path]
+
+
+def _staging(out_dir: Path, label: str) -> Path:
+    """A fresh hidden folder beside the week's folder; leftovers of killed runs are removed."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise ClbError(f"Cannot create the folder {out_dir}: {exc.strerror}.") from None
+    for leftover in out_dir.glob(f".{label}.*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f".{label}.", suffix=".tmp", dir=out_dir))
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Put the staged week in place of the old one (two renames; the old one is then removed)."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.rename(final, old)
+        os.rename(staging, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(staging, final)
 
 
 def _remove_stale(folder: Path, written: list[Path]) -> None:

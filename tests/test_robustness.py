@@ -222,14 +222,16 @@ def output_state(target: Path, reference: Path) -> str:
     """'old' (nothing replaced), 'new' (all of it whole) or 'some' (some files whole, the others not yet
     written); fails on any partial file. Temporary files of a killed writer must be private."""
     for temp in target.parent.rglob(".*.tmp"):
-        assert stat.S_IMODE(temp.stat().st_mode) == 0o600, temp  # a killed writer's leftover is private
+        # A killed writer's leftover (a temporary file, or the staging folder of a week) is private.
+        assert stat.S_IMODE(temp.stat().st_mode) == (0o700 if temp.is_dir() else 0o600), temp
     if reference.is_file():
         if target.read_bytes() == PREVIOUS_EXPORT:
             return "old"
         assert same_file(target, reference), f"{target} is partial"
         return "new"
     expected = sorted(p.relative_to(reference) for p in reference.rglob("*") if p.is_file())
-    present = sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file() and not p.name.startswith(".")) \
+    present = sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file()
+                     and not any(part.startswith(".") for part in p.relative_to(target).parts)) \
         if target.exists() else []
     for name in present:
         assert name in expected, name

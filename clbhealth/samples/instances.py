@@ -92,15 +92,16 @@ def _special_pupils(site: Site, rng: random.Random, counters: dict) -> list[dict
     return pupils
 
 
-def _kmeans(points: list[tuple[float, float]], k: int, rng: random.Random) -> list[tuple[float, float]]:
-    centres = rng.sample(points, k)
+def _kmeans(points: list[tuple[float, float, float]], k: int, rng: random.Random) -> list[tuple[float, float]]:
+    """Staff bases where the pupils are: k-means on the sites weighted by their pupils."""
+    centres = [(p[0], p[1]) for p in rng.sample(points, k)]
     for _ in range(25):
-        groups: list[list[tuple[float, float]]] = [[] for _ in centres]
+        groups: list[list[tuple[float, float, float]]] = [[] for _ in centres]
         for p in points:
             i = min(range(len(centres)), key=lambda j: (p[0] - centres[j][0]) ** 2 + ((p[1] - centres[j][1]) * 0.63) ** 2)
             groups[i].append(p)
-        centres = [(sum(x for x, _ in g) / len(g), sum(y for _, y in g) / len(g)) if g else centres[i]
-                   for i, g in enumerate(groups)]
+        centres = [(sum(x * w for x, _, w in g) / sum(w for *_, w in g), sum(y * w for _, y, w in g) / sum(w for *_, w in g))
+                   if g else centres[i] for i, g in enumerate(groups)]
     return centres
 
 
@@ -126,7 +127,7 @@ def build_instance(size_name: str, root: Path, seed: int = 7) -> Workspace:
         else:
             pupils.extend(generate_site_pupils(site, SAMPLE_YEAR, rng, counters))
     history = [e for e in generate_history(pupils, SAMPLE_YEAR, rng) if e["date"] < SAMPLE_YEAR.first_day]
-    bases = _kmeans([(s.lat, s.lon) for s in sites], max(size.doctors, 1), rng)
+    bases = _kmeans([(s.lat, s.lon, float(max(s.pupils, 1))) for s in sites], max(size.doctors, 1), rng)
     stamp = now_text()
     staff = []
     for i in range(size.doctors):
