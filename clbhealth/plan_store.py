@@ -72,11 +72,18 @@ def moment_specs(workspace: Workspace) -> dict[str, MomentSpec]:
             chain.append((nxt.code, nxt.interval_months, nxt.interval_months_three_dose, nxt.only_three_dose))
             three_age = three_age or nxt.three_dose_from_age
             code = nxt.code
+        first_dose = rule.follows
+        for _ in rules:  # back along the series to its first dose (bounded: no endless loop on a bad protocol)
+            before = next((r for r in rules if r.code == first_dose and r.follows), None)
+            if before is None:
+                break
+            first_dose = before.follows
         start, end = window_dates(config.planning.windows.get(rule.code), year)
         specs[rule.code] = MomentSpec(
             code=rule.code, kind=rule.kind, minutes=config.minutes_for(rule.code, rule.minutes),
             roles=frozenset(config.planning.roles.get(rule.code, rule.staff)), earliest=start, latest=end,
             with_contact=rule.with_contact, follow_ups=tuple(chain), three_dose_age=three_age,
+            first_dose=first_dose,
         )
     return specs
 
@@ -173,7 +180,8 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
         keys = list(zip(due["pupil_id"].astype(int), due["moment"]))
         due = due[[k not in planned_keep for k in keys]]
     birth = dict(zip(pupils["pupil_id"].astype(int), pd.to_datetime(pupils["birth_date"]).dt.date))
-    tasks, rejected = build_tasks(due, specs, birth, first, last)
+    given = _doses_given(events, old, pinned_ids)
+    tasks, rejected = build_tasks(due, specs, birth, first, last, given)
     capacity = max(planning.morning.minutes, planning.afternoon.minutes) - config.setup_minutes
     if capacity <= 0:
         raise ClbError("The set-up time fills the whole block.", hint="Lower [minutes] setup in clbhealth.toml.")
@@ -184,8 +192,9 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
 
     movable = {sid: s for sid, s in old.items() if sid not in pinned_ids}
     sticky, loose = _sticky_visits(tasks, movable, config.setup_minutes)
-    visits = pack_visits(loose, capacity, config.setup_minutes, sticky=sticky)
-    pinned_visits, pinned_placements = _pinned_visits(old, pinned_ids, specs, birth, config.setup_minutes)
+    visits = pack_visits(loose, capacity, config.setup_minutes, sticky=sticky,
+                         can_meet=_team_can_meet(persons, available, closed))
+    pinned_visits, pinned_placements = _pinned_visits(old, pinned_ids, specs, birth, config.setup_minutes, given)
     follow = follow_up_visits(visits + pinned_visits, specs, last, capacity, config.setup_minutes)
     used = {v.session_id for v in visits if v.session_id}
     _match_follow_ups(follow, {sid: s for sid, s in movable.items() if sid not in used})
@@ -263,8 +272,51 @@ def _sticky_visits(tasks: list[Task], movable: dict[str, OldSession], setup: int
     return visits, loose
 
 
+def _team_can_meet(persons: list[Person], available: dict[str, set[HalfDay]], closed: dict[str, set[HalfDay]]):
+    """Whether, in a window, some person of each role (none that pupils object to) is free on one
+    same half-day when the school is open: the packer combines work only into visits that can happen."""
+    by_role: dict[str, set[HalfDay]] = defaultdict(set)
+    people: dict[str, set[str]] = defaultdict(set)
+    for person in persons:
+        by_role[person.role] |= available.get(person.staff_id, set())
+        people[person.role].add(person.staff_id)
+    cache: dict[tuple, bool] = {}
+
+    def free(role: str, excluded: frozenset) -> set[HalfDay]:
+        if not excluded & people[role]:
+            return by_role.get(role, set())
+        return set().union(*(available.get(p, set()) for p in people[role] - excluded))
+
+    def can_meet(school_id: str, roles: frozenset, first: dt.date, last: dt.date,
+                 excluded: frozenset = frozenset()) -> bool:
+        key = (school_id, roles, first, last, excluded)
+        if key not in cache:
+            common = set.intersection(*(free(r, excluded) for r in roles)) if roles else set()
+            shut = closed.get(school_id, set())
+            cache[key] = any(first <= h.day <= last and h not in shut for h in common)
+        return cache[key]
+
+    return can_meet
+
+
+def _doses_given(events: pd.DataFrame, old: dict[str, OldSession], pinned: set[str]) -> dict[tuple[int, str], dt.date]:
+    """The first day each (pupil, code) was done, or is planned in a kept session."""
+    given: dict[tuple[int, str], dt.date] = {}
+    done = events[events["status"].isin(["done", "done_external"])]
+    for pupil_id, code, day in zip(done["pupil_id"].astype(int), done["code"], done["date"]):
+        when = dt.date.fromisoformat(str(day)[:10])
+        if (pupil_id, code) not in given or when < given[(pupil_id, code)]:
+            given[(pupil_id, code)] = when
+    for sid in sorted(pinned, key=lambda s: old[s].half):
+        for (pupil_id, code), outcome in old[sid].pupils.items():
+            if outcome in (None, "seen"):
+                given.setdefault((pupil_id, code), old[sid].half.day)
+    return given
+
+
 def _pinned_visits(old: dict[str, OldSession], pinned: set[str], specs: dict[str, MomentSpec],
-                   birth: dict[int, dt.date], setup: int) -> tuple[list[Visit], list[Placement]]:
+                   birth: dict[int, dt.date], setup: int,
+                   given: dict[tuple[int, str], dt.date] | None = None) -> tuple[list[Visit], list[Placement]]:
     """Kept sessions as fixed visits, so that doses planned in them get their follow-up sessions."""
     from clbhealth.scheduler.demand import _follow_ups
 
@@ -277,7 +329,8 @@ def _pinned_visits(old: dict[str, OldSession], pinned: set[str], specs: dict[str
             spec = specs.get(moment)
             if spec is None or not spec.follow_ups or outcome not in (None,):
                 continue
-            follow = tuple(_follow_ups(spec, birth.get(pid), session.half.day))
+            first_given = (given or {}).get((pid, spec.first_dose)) if spec.first_dose else None
+            follow = tuple(_follow_ups(spec, birth.get(pid), session.half.day, first_given))
             tasks.append(Task(pid, session.school_id, "", None, (moment,), spec.minutes, spec.roles,
                               session.half.day, session.half.day, moment, follow_ups=follow))
         if tasks:
@@ -375,11 +428,14 @@ def _insert_session(conn, workspace: Workspace, problem: PlanningProblem, contex
     info = context.pupils
     tasks = sorted(visit.tasks, key=lambda t: (t.class_name, info.get(t.pupil_id, {}).get("last_name", ""),
                                                info.get(t.pupil_id, {}).get("first_name", ""), t.pupil_id))
+    # The moments in protocol order, not in the order the packer happened to meet them, so that an
+    # unchanged session is stored the same way on every re-plan.
+    moments = [m for m in context.specs if m in visit.moments] + [m for m in visit.moments if m not in context.specs]
     conn.execute(
         "INSERT INTO sessions (session_id, plan_id, date, part, start, end, school_id, minutes, moments, classes, "
         "kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (sid, plan_id, placement.half.day.isoformat(), placement.half.part, start.strftime("%H:%M"),
-         end.strftime("%H:%M"), visit.school_id, visit.minutes, json.dumps(list(visit.moments)),
+         end.strftime("%H:%M"), visit.school_id, visit.minutes, json.dumps(moments),
          json.dumps(list(visit.classes)), visit.kind, now_text()))
     conn.executemany(
         "INSERT INTO session_staff (session_id, staff_id, role, travel_km, travel_minutes) VALUES (?, ?, ?, ?, ?)",

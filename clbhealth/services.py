@@ -10,7 +10,7 @@ import pandas as pd
 from clbhealth.errors import ClbError, Problem
 from clbhealth.protocols.due import OPEN_STATUSES, STATUSES, DueSettings, compute_due
 from clbhealth.readers.values import parse_school_id
-from clbhealth.store import known_school_ids, load_events, load_pupils
+from clbhealth.store import known_school_ids, load_due_inputs
 from clbhealth.workspace import Workspace
 
 
@@ -49,18 +49,23 @@ def due_list(
     chosen = tuple(statuses) if statuses else (STATUSES if include_all else OPEN_STATUSES)
     school_ids: list[str] = []
     with workspace.connect() as conn:
-        known = known_school_ids(conn)
-        for school in schools:
-            try:
-                school_id = parse_school_id(school)
-            except ValueError as exc:
-                raise ClbError(f"--school {school!r} {exc}.") from None
-            if school_id not in known:
-                raise ClbError(f"--school {school}: no such school in this workspace.",
-                               hint="Import the school list first, or check the number.")
-            school_ids.append(school_id)
-        pupils = load_pupils(conn, school_ids or None)
-        events = load_events(conn, school_ids or None)
+        # One read transaction: pupils and events come from the same state of the database, even
+        # while an import is committing.
+        conn.execute("BEGIN")
+        try:
+            known = known_school_ids(conn)
+            for school in schools:
+                try:
+                    school_id = parse_school_id(school)
+                except ValueError as exc:
+                    raise ClbError(f"--school {school!r} {exc}.") from None
+                if school_id not in known:
+                    raise ClbError(f"--school {school}: no such school in this workspace.",
+                                   hint="Import the school list first, or check the number.")
+                school_ids.append(school_id)
+            pupils, events = load_due_inputs(conn, school_ids or None, codes=codes)
+        finally:
+            conn.execute("COMMIT")
     frame = compute_due(pupils, events, protocol, year, as_of, due_settings(workspace),
                         statuses=chosen, moments=tuple(wanted_moments) or None)
     return frame, warnings
@@ -86,8 +91,10 @@ def run_plan(workspace: Workspace, *, as_of: dt.date, seconds: float, seed: int,
             previous.setdefault((session.school_id, role), staff_id)
     options = SolveOptions(seconds=seconds, seed=seed, workers=workers)
     result = solve(problem, options, progress=progress, previous_staff=previous)
+    # Bounds for the work the plan does (unplanned work is reported on its own).
+    planned = [v for v in problem.visits if v.visit_id in result.placements]
     bounds = {
-        "visits_lower_bound": visits_bound(problem.visits, context.capacity),
-        "travel_lower_bound_km": round(travel_bound(problem, problem.visits, context.capacity), 1),
+        "visits_lower_bound": visits_bound(planned, context.capacity),
+        "travel_lower_bound_km": round(travel_bound(problem, planned, context.capacity), 1),
     }
     return save_plan(workspace, problem, context, result, options, extra={"bounds": bounds})

@@ -8,18 +8,25 @@ Positions: a graded pupil's position relative to a target grade is `grade index 
 index` (0 = in the grade now, 2 = two years past it). A pupil without a grade (home education,
 OKAN, special education without year grades) and every pupil for K1 (planned by birth year) is
 placed by age instead: `Y - birth year - cohort age`, 0 meaning "in the cohort this year".
+
+Speed (1.2 million pupils): text columns are turned into integer codes once (categoricals pass
+straight through), the history is reduced with `np.minimum.at`/`np.maximum.at` instead of sorts
+and group-bys, and a reason is written once per distinct combination of the values it quotes
+(most reasons repeat, e.g. "grade L1"), then mapped onto the rows. Repeated text columns of the
+result are categoricals.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from clbhealth.dates import SchoolYear
-from clbhealth.grades import GRADE_INDEX, standard_age
+from clbhealth.grades import GRADE_INDEX, GRADES, standard_age
 from clbhealth.protocols.model import Protocol, Rule
 
 STATUSES: tuple[str, ...] = ("due", "needs_consent", "missed", "done", "objected", "refused")
@@ -39,6 +46,10 @@ _EDU_LABEL = {
     "buitengewoon": "special education",
     "gewoon": "no grade",
 }
+_STATUS = {s: i for i, s in enumerate(STATUSES)}
+_EVENT = {s: i for i, s in enumerate(EVENT_STATUSES)}
+_NO_DAY = np.iinfo(np.int64).min  # int64 view of NaT
+_LATE = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -59,8 +70,10 @@ class _Pupils:
     grade_index: np.ndarray  # float, NaN without grade
     by_age: np.ndarray  # bool
     home_education: np.ndarray  # bool
-    grade: np.ndarray  # object (str or None)
-    education: np.ndarray  # object
+    grade_code: np.ndarray  # int: index into grade_labels, -1 without grade
+    grade_labels: np.ndarray  # object: the grade values as written
+    edu_code: np.ndarray  # int: index into edu_labels
+    edu_labels: np.ndarray  # object: education ('gewoon' where missing)
 
 
 @dataclass
@@ -73,7 +86,40 @@ class _History:
     absent: dict[str, np.ndarray]  # last absence date
     consent: dict[str, np.ndarray]  # series -> +1 given, -1 refused, 0 none (latest record)
     consent_date: dict[str, np.ndarray]
-    excluded_staff: np.ndarray  # object: 'S1;S7' or ''
+    excluded_code: np.ndarray  # int: index into excluded_labels per pupil
+    excluded_labels: list[str]  # '' first, then 'S1;S7' forms
+
+
+@dataclass
+class _Part:
+    """The rows of one code: pupil positions and per-row values."""
+
+    pos: np.ndarray
+    status: np.ndarray  # index into STATUSES
+    reason: np.ndarray  # index into the reason texts
+    due_from: np.ndarray  # datetime64[D]
+    absent_on: np.ndarray  # datetime64[D]
+
+
+class _Texts:
+    """Distinct texts (reasons) with a number each."""
+
+    def __init__(self) -> None:
+        self.number: dict[str, int] = {}
+        self.values: list[str] = []
+
+    def code(self, text: str) -> int:
+        found = self.number.get(text)
+        if found is None:
+            found = self.number[text] = len(self.values)
+            self.values.append(text)
+        return found
+
+    def for_rows(self, keys: list[np.ndarray], make: Callable[..., str]) -> np.ndarray:
+        """A text number per row: `make(*values)` is called once per distinct row of `keys`."""
+        codes, rep = _group(keys)
+        numbers = np.array([self.code(make(*(k[r] for k in keys))) for r in rep.tolist()], dtype=np.int32)
+        return numbers[codes] if len(codes) else np.zeros(0, dtype=np.int32)
 
 
 def compute_due(
@@ -90,9 +136,10 @@ def compute_due(
     """Due list for `year` as of `as_of`.
 
     `pupils` needs pupil_id, last_name, first_name, school_id, class_name, grade, education,
-    birth_date; `events` needs pupil_id, code, date, status, staff_id. Rows come out in pupil
-    order, then protocol order. Extra columns beyond OUTPUT_COLUMNS: kind, series, due_from_date,
-    absent_on, excluded_staff (for the planner).
+    birth_date; `events` needs pupil_id, code, date, status, staff_id (text columns may be
+    categoricals, dates may be datetime64). Rows come out in pupil order, then protocol order.
+    Extra columns beyond OUTPUT_COLUMNS: kind, series, due_from_date, absent_on, excluded_staff
+    (for the planner). Repeated text columns are categoricals.
     """
     settings = settings or DueSettings()
     protocol.check_year(year)
@@ -100,45 +147,74 @@ def compute_due(
     codes = [c for c in protocol.codes(year) if moments is None or c in moments]
     people = _pupil_arrays(pupils, year)
     history = _history_arrays(pupils, events, protocol, as_of, people.n)
+    wanted = np.array(sorted({_STATUS[s] for s in statuses if s in _STATUS}), dtype=np.int8)
+    texts = _Texts()
 
-    parts: list[pd.DataFrame] = []
+    parts: list[tuple[int, Rule, _Part]] = []
     for rank, code in enumerate(codes):
         current = protocol.rule(code, year)
         assert current is not None
         if current.follows:
-            part = _follow_up_dose(code, current, protocol, people, history, year, statuses)
+            part = _follow_up_dose(code, current, protocol, people, history, year, wanted, texts)
         elif current.is_vaccination:
-            part = _targeted_dose(code, protocol, people, history, year, statuses)
+            part = _targeted_dose(code, protocol, people, history, year, wanted, texts)
         else:
-            part = _contact(code, protocol, people, history, year, settings, statuses)
-        if part is not None and len(part):
-            part["rank"] = rank
-            part["kind"] = current.kind
-            part["series"] = current.series or code
-            parts.append(part)
-    return _assemble(pupils, people, history, parts)
+            part = _contact(code, protocol, people, history, year, settings, wanted, texts)
+        if part is not None and len(part.pos):
+            parts.append((rank, current, part))
+    return _assemble(pupils, people, history, parts, codes, texts)
 
 
 # --- inputs as arrays ------------------------------------------------------------------------------
 
 
+def _codes(column: pd.Series, fill: object = None) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (-1 for missing) and the distinct values (object array) of a column."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+        labels = np.asarray(column.cat.categories, dtype=object)
+    else:
+        codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
+        labels = np.asarray(uniques, dtype=object)
+    if fill is not None and (codes < 0).any():
+        where = next((i for i, v in enumerate(labels.tolist()) if v == fill), None)
+        if where is None:
+            labels = np.append(labels, np.array([fill], dtype=object))
+            where = len(labels) - 1
+        codes = np.where(codes < 0, where, codes)
+    return codes, labels
+
+
+def _days(column: pd.Series) -> np.ndarray:
+    """Days since 1970 as int64 (NaT as the int64 minimum)."""
+    if not pd.api.types.is_datetime64_any_dtype(column.dtype):
+        column = pd.to_datetime(column)
+    return column.to_numpy().astype("datetime64[D]").view(np.int64)
+
+
 def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear) -> _Pupils:
-    birth = pd.to_datetime(pupils["birth_date"]).to_numpy().astype("datetime64[D]")
+    birth = _days(pupils["birth_date"]).view("datetime64[D]")
     birth_year = birth.astype("datetime64[Y]").astype(int) + 1970
-    grade = pupils["grade"].to_numpy(dtype=object)
-    grade_index = pupils["grade"].map(GRADE_INDEX).to_numpy(dtype=float)
-    education = pupils["education"].fillna("gewoon").to_numpy(dtype=object)
-    by_age = np.isnan(grade_index) | np.isin(education, BY_AGE_EDUCATION)
+    grade_code, grade_labels = _codes(pupils["grade"])
+    index_of = np.array([GRADE_INDEX.get(g, np.nan) if isinstance(g, str) else np.nan for g in grade_labels.tolist()]
+                        + [np.nan], dtype=float)
+    grade_index = index_of[grade_code]  # code -1 picks the trailing NaN
+    edu_code, edu_labels = _codes(pupils["education"], fill="gewoon")
+    edu = edu_labels.tolist()
+    by_age_edu = np.array([e in BY_AGE_EDUCATION for e in edu] + [False], dtype=bool)
+    home_edu = np.array([e == "huisonderwijs" for e in edu] + [False], dtype=bool)
     return _Pupils(
         n=len(pupils),
         birth=birth,
         birth_year=birth_year,
         age_this_year=year.start_year - birth_year,
         grade_index=grade_index,
-        by_age=by_age,
-        home_education=education == "huisonderwijs",
-        grade=grade,
-        education=education,
+        by_age=np.isnan(grade_index) | by_age_edu[edu_code],
+        home_education=home_edu[edu_code],
+        grade_code=grade_code,
+        grade_labels=grade_labels,
+        edu_code=edu_code,
+        edu_labels=edu_labels,
     )
 
 
@@ -146,53 +222,73 @@ def _history_arrays(
     pupils: pd.DataFrame, events: pd.DataFrame, protocol: Protocol, as_of: dt.date, n: int
 ) -> _History:
     position = pd.Index(pupils["pupil_id"]).get_indexer(events["pupil_id"])
-    dates = pd.to_datetime(events["date"]).to_numpy().astype("datetime64[D]")
-    keep = (position >= 0) & (dates <= np.datetime64(as_of, "D"))
-    ev = pd.DataFrame(
-        {
-            "pos": position[keep],
-            "code": events["code"].to_numpy(dtype=object)[keep],
-            "status": events["status"].to_numpy(dtype=object)[keep],
-            "staff": events["staff_id"].fillna("").to_numpy(dtype=object)[keep],
-            "date": dates[keep],
-        }
-    )
+    days = _days(events["date"])
+    keep = (position >= 0) & (days != _NO_DAY) & (days <= np.datetime64(as_of, "D").astype(np.int64))
+    rows = np.flatnonzero(keep)  # events in input order: ties are broken by that order
+    pos = position[rows]
+    day = days[rows]
+    code, code_labels = _codes(events["code"])
+    code = code[rows]
+    status_code, status_labels = _codes(events["status"])
+    to_event = np.array([_EVENT.get(s, -1) if isinstance(s, str) else -1 for s in status_labels.tolist()] + [-1])
+    status = to_event[status_code[rows]]
+    staff_code, staff_labels = _codes(events["staff_id"], fill="")
+    staff_code = staff_code[rows]
+    general = np.array([s == "" for s in staff_labels.tolist()] + [True], dtype=bool)[staff_code]
 
-    def per_code(frame: pd.DataFrame, first: bool) -> dict[str, tuple[np.ndarray, pd.DataFrame]]:
-        ordered = frame.sort_values(["code", "pos", "date"], kind="stable")
-        picked = ordered.drop_duplicates(["code", "pos"], keep="first" if first else "last")
+    def by_code(mask: np.ndarray) -> dict[str, np.ndarray]:
+        """Row indices (into the kept events) of `mask`, per code."""
+        picked = np.flatnonzero(mask & (code >= 0))
+        if not len(picked):
+            return {}
+        present = np.bincount(code[picked], minlength=len(code_labels))
         out = {}
-        for code, group in picked.groupby("code", sort=False):
-            arr = np.full(n, _NAT)
-            arr[group["pos"].to_numpy()] = group["date"].to_numpy()
-            out[code] = (arr, group)
+        for c in np.flatnonzero(present).tolist():
+            label = code_labels[c]
+            out[label] = picked[code[picked] == c]
         return out
 
-    done_rows = ev[ev["status"].isin(("done", "done_external"))]
-    done, done_external = {}, {}
-    for code, (arr, group) in per_code(done_rows, first=True).items():
-        done[code] = arr
-        ext = np.zeros(n, dtype=bool)
-        ext[group["pos"].to_numpy()] = (group["status"] == "done_external").to_numpy()
-        done_external[code] = ext
-    general = ev[(ev["status"] == "objected") & (ev["staff"] == "")]
-    objected = {c: a for c, (a, _) in per_code(general, first=False).items()}
-    absent = {c: a for c, (a, _) in per_code(ev[ev["status"] == "absent"], first=False).items()}
+    def latest(mask: np.ndarray) -> dict[str, np.ndarray]:
+        out = {}
+        for label, r in by_code(mask).items():
+            arr = np.full(n, _NO_DAY, dtype=np.int64)
+            np.maximum.at(arr, pos[r], day[r])
+            out[label] = arr.view("datetime64[D]")
+        return out
 
-    consent_rows = ev[ev["status"].isin(("consent_given", "consent_refused"))].copy()
-    consent_rows["series"] = consent_rows["code"].map(protocol.series_of)
-    # On one day a refusal outranks a consent (the safer reading of two papers).
-    consent_rows["weight"] = (consent_rows["status"] == "consent_refused").astype(int)
-    consent_rows = consent_rows.sort_values(["series", "pos", "date", "weight"], kind="stable")
-    latest = consent_rows.drop_duplicates(["series", "pos"], keep="last")
+    done, done_external = {}, {}
+    is_done = (status == _EVENT["done"]) | (status == _EVENT["done_external"])
+    for label, r in by_code(is_done).items():
+        first = np.full(n, _LATE, dtype=np.int64)
+        np.minimum.at(first, pos[r], day[r])
+        # Of the records on that first day, the first one in the input says whether it was external.
+        tied = r[day[r] == first[pos[r]]]
+        which = np.full(n, _LATE, dtype=np.int64)
+        np.minimum.at(which, pos[tied], tied)
+        has = which != _LATE
+        ext = np.zeros(n, dtype=bool)
+        ext[has] = status[which[has]] == _EVENT["done_external"]
+        first[~has] = _NO_DAY
+        done[label], done_external[label] = first.view("datetime64[D]"), ext
+    objected = latest((status == _EVENT["objected"]) & general)
+    absent = latest(status == _EVENT["absent"])
+
     consent, consent_date = {}, {}
-    for series, group in latest.groupby("series", sort=False):
+    is_consent = (status == _EVENT["consent_given"]) | (status == _EVENT["consent_refused"])
+    by_series: dict[str, list[np.ndarray]] = {}
+    for label, r in by_code(is_consent).items():
+        by_series.setdefault(protocol.series_of(label), []).append(r)
+    for series, chunks in by_series.items():
+        r = np.concatenate(chunks)
+        # The latest record counts; on one day a refusal outranks a consent (the safer reading of two papers).
+        key = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(key, pos[r], (day[r] - _MIN_DAY) * 2 + (status[r] == _EVENT["consent_refused"]))
+        has = key >= 0
         value = np.zeros(n, dtype=np.int8)
-        when = np.full(n, _NAT)
-        pos = group["pos"].to_numpy()
-        value[pos] = np.where(group["status"].to_numpy() == "consent_given", 1, -1)
-        when[pos] = group["date"].to_numpy()
-        consent[series], consent_date[series] = value, when
+        value[has] = np.where(key[has] & 1, -1, 1)
+        when = np.full(n, _NO_DAY, dtype=np.int64)
+        when[has] = (key[has] >> 1) + _MIN_DAY
+        consent[series], consent_date[series] = value, when.view("datetime64[D]")
 
     # A dose the CLB gave (not an external one) shows that consent for its series was given.
     for rule in protocol.rules:
@@ -206,12 +302,22 @@ def _history_arrays(
         value[implied] = 1
         when[implied] = done[rule.code][implied]
 
-    staff_rows = ev[(ev["status"] == "objected") & (ev["staff"] != "")]
-    excluded = np.full(n, "", dtype=object)
+    excluded_code = np.zeros(n, dtype=np.int64)
+    excluded_labels = [""]
+    staff_rows = np.flatnonzero((status == _EVENT["objected"]) & ~general)
     if len(staff_rows):
-        joined = staff_rows.groupby("pos")["staff"].agg(lambda s: ";".join(sorted(set(s))))
-        excluded[joined.index.to_numpy()] = joined.to_numpy()
-    return _History(done, done_external, objected, absent, consent, consent_date, excluded)
+        names: dict[int, set] = {}
+        for p, s in zip(pos[staff_rows].tolist(), staff_code[staff_rows].tolist()):
+            names.setdefault(p, set()).add(staff_labels[s])
+        number: dict[str, int] = {"": 0}
+        for p, found in names.items():
+            text = ";".join(sorted(found))
+            excluded_code[p] = number.setdefault(text, len(number))
+        excluded_labels = list(number)
+    return _History(done, done_external, objected, absent, consent, consent_date, excluded_code, excluded_labels)
+
+
+_MIN_DAY = -(2**40)  # below every real day: keeps the consent keys non-negative
 
 
 # --- the rules -------------------------------------------------------------------------------------
@@ -225,7 +331,7 @@ class _Reach:
     skipped: np.ndarray
     past: np.ndarray
     past_year: np.ndarray  # start year of the latest school year in which the pupil had the chance
-    target_label: np.ndarray  # object: the grade or cohort that reached the target (for reasons)
+    target_label: np.ndarray  # int: GRADE_INDEX of the grade or cohort that reached the target, -1 none
 
 
 def _reach(code: str, protocol: Protocol, people: _Pupils, year: SchoolYear) -> _Reach:
@@ -235,7 +341,7 @@ def _reach(code: str, protocol: Protocol, people: _Pupils, year: SchoolYear) -> 
     skipped = np.zeros(n, dtype=bool)
     past = np.zeros(n, dtype=bool)
     past_year = np.full(n, -1, dtype=int)
-    label = np.full(n, "", dtype=object)
+    label = np.full(n, -1, dtype=np.int8)
     for version in protocol.versions(code):
         in_force = version.in_force(year)
         until = version.until_year.start_year if version.until_year else 10_000
@@ -244,22 +350,23 @@ def _reach(code: str, protocol: Protocol, people: _Pupils, year: SchoolYear) -> 
         # Home education starts at compulsory school age: no moment from before it is owed.
         applies = ~people.home_education | (version.age >= protocol.compulsory_age)
         for grade in version.grades:
+            target = GRADE_INDEX[grade]
             if by_cohort:
                 rel = age_rel.astype(float)
             else:
-                rel = np.where(people.by_age, age_rel, people.grade_index - GRADE_INDEX[grade])
+                rel = np.where(people.by_age, age_rel, people.grade_index - target)
             rel = np.where(applies, rel, np.nan)
             if in_force:
                 hit = rel == 0
                 at_target |= hit
-                label[hit & (label == "")] = grade
+                label[hit & (label < 0)] = target
                 if not by_cohort:
-                    skipped |= ~people.by_age & (people.grade_index > GRADE_INDEX[grade]) & (age_rel == 0)
+                    skipped |= ~people.by_age & (people.grade_index > target) & (age_rel == 0)
             chance = y - np.nan_to_num(rel, nan=-1).astype(int)
             ok = (rel > 0) & (chance >= version.from_year.start_year) & (chance <= until)
             newer = ok & (chance > past_year)
             past_year = np.where(newer, chance, past_year)
-            label[newer & ~at_target] = grade
+            label[newer & ~at_target] = target
             past |= ok
     return _Reach(at_target, skipped & ~at_target, past & ~at_target, past_year, label)
 
@@ -271,8 +378,9 @@ def _contact(
     history: _History,
     year: SchoolYear,
     settings: DueSettings,
-    statuses: tuple[str, ...],
-) -> pd.DataFrame | None:
+    wanted: np.ndarray,
+    texts: _Texts,
+) -> _Part | None:
     """A systematic contact: owed once, by grade (K1 by birth year, no grade by age)."""
     reach = _reach(code, protocol, people, year)
     done = history.done.get(code, np.full(people.n, _NAT))
@@ -291,7 +399,7 @@ def _contact(
     status_of = {"done": "done", "objected": "objected", "target": "due", "skipped": "due",
                  "catch_up": "due", "missed": "missed"}
     rule = protocol.rule(code, year)
-    return _rows(code, conditions, kinds, status_of, statuses, people, history, reach, done, objected, None,
+    return _rows(code, conditions, kinds, status_of, wanted, people, history, reach, done, objected, None, texts,
                  rule=rule)
 
 
@@ -301,8 +409,9 @@ def _targeted_dose(
     people: _Pupils,
     history: _History,
     year: SchoolYear,
-    statuses: tuple[str, ...],
-) -> pd.DataFrame | None:
+    wanted: np.ndarray,
+    texts: _Texts,
+) -> _Part | None:
     """A vaccination dose with a target grade, offered again at later contacts (catch-up)."""
     current = protocol.rule(code, year)
     assert current is not None
@@ -315,7 +424,7 @@ def _targeted_dose(
         catch_up |= reach.past & in_grade
     if current.catch_up_max_age is not None:
         catch_up |= reach.past & (people.age_this_year <= current.catch_up_max_age)
-    return _dose_rows(code, current, people, history, reach, catch_up, statuses, None)
+    return _dose_rows(code, current, people, history, reach, catch_up, wanted, None, texts)
 
 
 def _follow_up_dose(
@@ -325,8 +434,9 @@ def _follow_up_dose(
     people: _Pupils,
     history: _History,
     year: SchoolYear,
-    statuses: tuple[str, ...],
-) -> pd.DataFrame | None:
+    wanted: np.ndarray,
+    texts: _Texts,
+) -> _Part | None:
     """A later dose of a series: due a fixed interval after the dose it follows."""
     n = people.n
     previous = history.done.get(current.follows or "", np.full(n, _NAT))
@@ -350,16 +460,15 @@ def _follow_up_dose(
         skipped=np.zeros(n, dtype=bool),
         past=np.zeros(n, dtype=bool),
         past_year=np.full(n, -1),
-        target_label=np.full(n, "", dtype=object),
+        target_label=np.full(n, -1, dtype=np.int8),
     )
     follow = {
         "previous": previous,
         "previous_code": current.follows,
         "due_from": due_from,
         "three_dose": three_dose,
-        "first_age": _age_on(people.birth, first),
     }
-    return _dose_rows(code, current, people, history, reach, np.zeros(n, dtype=bool), statuses, follow)
+    return _dose_rows(code, current, people, history, reach, np.zeros(n, dtype=bool), wanted, follow, texts)
 
 
 def _dose_rows(
@@ -369,9 +478,10 @@ def _dose_rows(
     history: _History,
     reach: _Reach,
     catch_up: np.ndarray,
-    statuses: tuple[str, ...],
+    wanted: np.ndarray,
     follow: dict | None,
-) -> pd.DataFrame | None:
+    texts: _Texts,
+) -> _Part | None:
     n = people.n
     series = rule.series or code
     done = history.done.get(code, np.full(n, _NAT))
@@ -389,11 +499,11 @@ def _dose_rows(
         reach.past,
     ]
     kinds = ["done", "objected", "refused", "target", "skipped", "catch_up", "missed"]
-    opened = np.where(consent > 0, "due", "needs_consent")
+    opened = np.where(consent > 0, _STATUS["due"], _STATUS["needs_consent"]).astype(np.int8)
     status_of = {"done": "done", "objected": "objected", "refused": "refused", "target": opened,
                  "skipped": opened, "catch_up": opened, "missed": "missed"}
-    return _rows(code, conditions, kinds, status_of, statuses, people, history, reach, done, objected,
-                 follow, series=series, rule=rule)
+    return _rows(code, conditions, kinds, status_of, wanted, people, history, reach, done, objected,
+                 follow, texts, series=series, rule=rule)
 
 
 def _rows(
@@ -401,59 +511,56 @@ def _rows(
     conditions: list[np.ndarray],
     kinds: list[str],
     status_of: dict[str, object],
-    statuses: tuple[str, ...],
+    wanted: np.ndarray,
     people: _Pupils,
     history: _History,
     reach: _Reach,
     done: np.ndarray,
     objected: np.ndarray,
     follow: dict | None,
+    texts: _Texts,
     series: str | None = None,
     rule: Rule | None = None,
-) -> pd.DataFrame | None:
+) -> _Part | None:
     """Pick the first matching condition per pupil, keep the wanted statuses, write the reasons."""
-    kind_index = np.select(conditions, list(range(len(kinds))), default=-1)
-    status = np.full(people.n, None, dtype=object)
+    kind_index = np.select(conditions, list(range(len(kinds))), default=-1).astype(np.int8)
+    status = np.full(people.n, -1, dtype=np.int8)
     for i, kind in enumerate(kinds):
         hit = kind_index == i
         value = status_of[kind]
-        status[hit] = value[hit] if isinstance(value, np.ndarray) else value
-    keep = np.isin(status, statuses)
-    pos = np.flatnonzero(keep)
+        if isinstance(value, np.ndarray):
+            status[hit] = value[hit]
+        else:
+            status[hit] = _STATUS[value]
+    pos = np.flatnonzero(np.isin(status, wanted))
     if not len(pos):
         return None
     kind_at = kind_index[pos]
-    reason = np.full(len(pos), "", dtype=object)
+    status_at = status[pos]
+    reason = np.zeros(len(pos), dtype=np.int32)
     due_from = np.full(len(pos), _NAT)
+    absent = history.absent.get(code)
+    absent_at = absent[pos] if absent is not None else np.full(len(pos), _NAT)
+    # The absence is quoted for open rows only.
+    absent_key = np.where(~np.isnat(absent_at) & (status_at <= _STATUS["needs_consent"]),
+                          absent_at.view(np.int64), _NO_DAY)
     for i, kind in enumerate(kinds):
-        sel = kind_at == i
-        if not sel.any():
+        sel = np.flatnonzero(kind_at == i)
+        if not len(sel):
             continue
         p = pos[sel]
-        reason[sel] = _reason(kind, code, p, people, history, reach, done, objected, follow, series, rule)
+        reason[sel] = _reason(kind, code, p, absent_key[sel], people, history, reach, done, objected, follow,
+                              series, rule, texts)
         if follow is not None and kind in ("target", "catch_up", "skipped"):
             due_from[sel] = follow["due_from"][p]
-    absent = history.absent.get(code)
-    if absent is not None:
-        was_absent = ~np.isnat(absent[pos]) & np.isin(status[pos], OPEN_STATUSES)
-        if was_absent.any():
-            reason[was_absent] = reason[was_absent] + "; absent on " + _iso(absent[pos][was_absent])
-    return pd.DataFrame(
-        {
-            "pos": pos,
-            "moment": code,
-            "status": status[pos],
-            "reason": reason,
-            "due_from_date": due_from,
-            "absent_on": absent[pos] if absent is not None else np.full(len(pos), _NAT),
-        }
-    )
+    return _Part(pos=pos, status=status_at, reason=reason, due_from=due_from, absent_on=absent_at)
 
 
 def _reason(
     kind: str,
     code: str,
     p: np.ndarray,
+    absent_key: np.ndarray,
     people: _Pupils,
     history: _History,
     reach: _Reach,
@@ -462,60 +569,116 @@ def _reason(
     follow: dict | None,
     series: str | None,
     rule: Rule | None,
+    texts: _Texts,
 ) -> np.ndarray:
-    """One short sentence per selected pupil saying which rule put them on the list."""
-    born = people.birth_year[p].astype(str).astype(object)
+    """One short sentence per selected pupil saying which rule put them on the list (a text number)."""
+    keys: list[np.ndarray]
     if kind == "done":
         external = history.done_external.get(code, np.zeros(people.n, dtype=bool))[p]
-        return np.where(external, "done externally on ", "done on ").astype(object) + _iso(done[p])
-    if kind == "objected":
-        return "objection (verzet) on " + _iso(objected[p]) + "; done once the chosen doctor's report arrives"
-    if kind == "refused":
-        return "consent refused on " + _iso(history.consent_date[series][p])
-    if kind == "target" and follow is not None:
-        text = follow["previous_code"] + " on " + _iso(follow["previous"][p])
-        three = follow["three_dose"][p]
-        if three.any():
-            text = np.where(three, text + " at age 15 or older (3-dose schedule)", text)
-        text = text + "; " + code + " from " + _iso(follow["due_from"][p])
+        keys = [external, _day_key(done[p])]
+
+        def make(ext, day):
+            return ("done externally on " if ext else "done on ") + _iso1(day)
+    elif kind == "objected":
+        keys = [_day_key(objected[p])]
+
+        def make(day):
+            return "objection (verzet) on " + _iso1(day) + "; done once the chosen doctor's report arrives"
+    elif kind == "refused":
+        keys = [_day_key(history.consent_date[series][p])]
+
+        def make(day):
+            return "consent refused on " + _iso1(day)
+    elif kind == "target" and follow is not None:
+        keys = [_day_key(follow["previous"][p]), follow["three_dose"][p], _day_key(follow["due_from"][p])]
+        previous_code = follow["previous_code"]
+
+        def make(previous, three, due_from):
+            text = previous_code + " on " + _iso1(previous)
+            if three:
+                text += " at age 15 or older (3-dose schedule)"
+            return text + "; " + code + " from " + _iso1(due_from)
+    elif kind == "target" and rule is not None and rule.select == "birth_year":
+        keys = [people.birth_year[p]]
+
+        def make(born):
+            return "born " + str(born) + " (" + code + " by birth year)"
     elif kind == "target":
-        if rule is not None and rule.select == "birth_year":
-            text = "born " + born + " (" + code + " by birth year)"
-        else:
-            cohort = people.by_age[p]
-            text = ("grade " + reach.target_label[p]).astype(object)
-            if cohort.any():
-                label = np.array([_EDU_LABEL.get(e, "no grade") for e in people.education[p][cohort]], dtype=object)
-                text[cohort] = "age cohort born " + born[cohort] + ", " + label
+        cohort = people.by_age[p]
+        keys = [cohort, np.where(cohort, -1, reach.target_label[p]), np.where(cohort, people.birth_year[p], 0),
+                np.where(cohort, people.edu_code[p], -1)]
+        edu_labels = people.edu_labels
+
+        def make(by_age, label, born, edu):
+            if by_age:
+                return "age cohort born " + str(born) + ", " + _EDU_LABEL.get(edu_labels[edu], "no grade")
+            return "grade " + _grade_text(label)
     elif kind == "skipped":
-        text = "skipped grade: born " + born + ", now in " + people.grade[p].astype(object) \
-            + ", no " + code + " on record"
+        keys = [people.birth_year[p], people.grade_code[p]]
+        grade_labels = people.grade_labels
+
+        def make(born, grade):
+            return "skipped grade: born " + str(born) + ", now in " + grade_labels[grade] + ", no " + code \
+                + " on record"
     elif kind == "catch_up":
-        text = "catch-up: no " + code + " on record (" + reach.target_label[p] + " in " \
-            + _school_year_text(reach.past_year[p]) + ")"
+        keys = [reach.target_label[p], reach.past_year[p]]
+
+        def make(label, past):
+            return "catch-up: no " + code + " on record (" + _grade_text(label) + " in " + _school_year_text(past) \
+                + ")"
     else:  # missed
-        text = "no " + code + " on record; " + reach.target_label[p] + " was in " \
-            + _school_year_text(reach.past_year[p])
-    text = np.asarray(text, dtype=object)
+        keys = [reach.target_label[p], reach.past_year[p]]
+
+        def make(label, past):
+            return "no " + code + " on record; " + _grade_text(label) + " was in " + _school_year_text(past)
+
+    base = make
+    extra: list[Callable[[object], str]] = []
     if series is not None and kind in ("target", "skipped", "catch_up"):
         given = history.consent.get(series, np.zeros(people.n, dtype=np.int8))[p] > 0
         when = history.consent_date.get(series, np.full(people.n, _NAT))[p]
-        consent_text = np.full(len(p), "; no consent yet", dtype=object)
-        if given.any():
-            consent_text[given] = "; consent on " + _iso(when[given])
-        text = text + consent_text
-    return text
+        keys.append(np.where(given, _day_key(when), _NO_DAY))
+        extra.append(lambda day: "; consent on " + _iso1(day) if day != _NO_DAY else "; no consent yet")
+    keys.append(absent_key)
+    extra.append(lambda day: "; absent on " + _iso1(day) if day != _NO_DAY else "")
+    width = len(keys) - len(extra)
+
+    def full(*values):
+        return base(*values[:width]) + "".join(f(v) for f, v in zip(extra, values[width:]))
+
+    return texts.for_rows(keys, full)
 
 
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _iso(dates: np.ndarray) -> np.ndarray:
-    return np.datetime_as_string(dates.astype("datetime64[D]"), unit="D").astype(object)
+def _group(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Number the distinct rows of `keys` (equal-length arrays): a code per row and one row per code."""
+    n = len(keys[0])
+    codes = np.zeros(n, dtype=np.int64)
+    for key in keys:
+        part, uniques = pd.factorize(key)
+        codes, _ = pd.factorize(codes * len(uniques) + part)
+    count = int(codes.max()) + 1 if n else 0
+    rep = np.zeros(count, dtype=np.int64)
+    rep[codes] = np.arange(n)  # any row of a code will do: they are all alike
+    return codes, rep
 
 
-def _school_year_text(start_years: np.ndarray) -> np.ndarray:
-    return start_years.astype(str).astype(object) + "-" + (start_years + 1).astype(str).astype(object)
+def _day_key(dates: np.ndarray) -> np.ndarray:
+    return dates.astype("datetime64[D]").view(np.int64)
+
+
+def _iso1(day: int) -> str:
+    return str(np.datetime_as_string(np.datetime64(int(day), "D"), unit="D"))
+
+
+def _grade_text(label: int) -> str:
+    return GRADES[label] if label >= 0 else ""
+
+
+def _school_year_text(start_year: int) -> str:
+    return f"{start_year}-{start_year + 1}"
 
 
 def _age_on(birth: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -554,33 +717,68 @@ def _add_months(dates: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     return out
 
 
-def _assemble(pupils: pd.DataFrame, people: _Pupils, history: _History, parts: list[pd.DataFrame]) -> pd.DataFrame:
+def _categorical(codes: np.ndarray, labels: list | np.ndarray) -> pd.Categorical:
+    """A categorical of the used labels only, in sorted order when the labels can be sorted."""
+    labels = list(labels)
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(labels)))
+    chosen = [labels[i] for i in used.tolist()]
+    try:
+        order = sorted(range(len(chosen)), key=chosen.__getitem__)
+    except TypeError:
+        order = list(range(len(chosen)))
+    remap = np.full(len(labels) + 1, -1, dtype=np.int64)
+    remap[used[order]] = np.arange(len(order))
+    categories = pd.Index([chosen[i] for i in order])
+    return pd.Categorical.from_codes(remap[codes], categories=categories)
+
+
+def _pupil_column(column: pd.Series, pos: np.ndarray):
+    """A pupil column at the rows' positions: categoricals stay categoricals."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return _categorical(column.cat.codes.to_numpy()[pos].astype(np.int64), column.cat.categories)
+    return column.to_numpy(dtype=object)[pos]
+
+
+def _assemble(pupils: pd.DataFrame, people: _Pupils, history: _History, parts: list[tuple[int, Rule, _Part]],
+              codes: list[str], texts: _Texts) -> pd.DataFrame:
     if not parts:
         columns = OUTPUT_COLUMNS + ["kind", "series", "due_from_date", "absent_on", "excluded_staff"]
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    rows = pd.concat(parts, ignore_index=True)
-    order = np.lexsort((rows["rank"].to_numpy(), rows["pos"].to_numpy()))
-    rows = rows.iloc[order].reset_index(drop=True)
-    pos = rows["pos"].to_numpy()
-    due_from = rows["due_from_date"].to_numpy().astype("datetime64[D]")
-    due_from_text = np.where(np.isnat(due_from), "", np.datetime_as_string(due_from, unit="D")).astype(object)
+    # Each part is in pupil order; a stable sort on the pupil merges them: pupil order, then protocol order.
+    pos = np.concatenate([part.pos for _, _, part in parts])
+    order = np.argsort(pos, kind="stable")
+    pos = pos[order]
+
+    def joined(values: Callable[[int, Rule, _Part], np.ndarray]) -> np.ndarray:
+        return np.concatenate([values(rank, rule, part) for rank, rule, part in parts])[order]
+
+    sizes = [len(part.pos) for _, _, part in parts]
+    rank = np.repeat(np.array([r for r, _, _ in parts], dtype=np.int64), sizes)[order]
+    kinds = ["contact", "vaccination"]
+    kind = np.repeat(np.array([kinds.index(rule.kind) for _, rule, _ in parts], dtype=np.int64), sizes)[order]
+    series_names = list(dict.fromkeys((rule.series or codes[r]) for r, rule, _ in parts))
+    series = np.repeat(np.array([series_names.index(rule.series or codes[r]) for r, rule, _ in parts],
+                                dtype=np.int64), sizes)[order]
+    due_from = joined(lambda r, rule, part: part.due_from)
+    due_days, due_code = np.unique(due_from.view(np.int64), return_inverse=True)
+    due_text = ["" if d == _NO_DAY else _iso1(d) for d in due_days.tolist()]
     out = pd.DataFrame(
         {
             "pupil_id": pupils["pupil_id"].to_numpy()[pos],
-            "last_name": pupils["last_name"].to_numpy(dtype=object)[pos],
-            "first_name": pupils["first_name"].to_numpy(dtype=object)[pos],
-            "school_id": pupils["school_id"].to_numpy(dtype=object)[pos],
-            "class": pupils["class_name"].to_numpy(dtype=object)[pos],
-            "grade": pupils["grade"].to_numpy(dtype=object)[pos],
-            "moment": rows["moment"].to_numpy(dtype=object),
-            "status": rows["status"].to_numpy(dtype=object),
-            "reason": rows["reason"].to_numpy(dtype=object),
-            "due_from": due_from_text,
-            "kind": rows["kind"].to_numpy(dtype=object),
-            "series": rows["series"].to_numpy(dtype=object),
+            "last_name": _pupil_column(pupils["last_name"], pos),
+            "first_name": _pupil_column(pupils["first_name"], pos),
+            "school_id": _pupil_column(pupils["school_id"], pos),
+            "class": _pupil_column(pupils["class_name"], pos),
+            "grade": _pupil_column(pupils["grade"], pos),
+            "moment": _categorical(rank, codes),
+            "status": _categorical(joined(lambda r, rule, part: part.status).astype(np.int64), STATUSES),
+            "reason": _categorical(joined(lambda r, rule, part: part.reason).astype(np.int64), texts.values),
+            "due_from": _categorical(due_code.reshape(-1).astype(np.int64), due_text),
+            "kind": _categorical(kind, kinds),
+            "series": _categorical(series, series_names),
             "due_from_date": due_from,
-            "absent_on": rows["absent_on"].to_numpy().astype("datetime64[D]"),
-            "excluded_staff": history.excluded_staff[pos],
+            "absent_on": joined(lambda r, rule, part: part.absent_on),
+            "excluded_staff": _categorical(history.excluded_code[pos], history.excluded_labels),
         }
     )
     return out

@@ -141,7 +141,8 @@ def _follow_ups(spec: MomentSpec, birth: dt.date | None, earliest: dt.date,
 MIN_SHARED_WINDOW_DAYS = 21
 
 
-TeamCanMeet = Callable[[str, frozenset, dt.date, dt.date], bool]  # (school, roles, first, last day) -> bool
+# (school, roles, first day, last day, staff excluded by objections) -> can such a team meet there then?
+TeamCanMeet = Callable[[str, frozenset, dt.date, dt.date, frozenset], bool]
 
 
 def pack_visits(tasks: list[Task], capacity: int, setup: int, sticky: list[Visit] | None = None,
@@ -154,9 +155,11 @@ def pack_visits(tasks: list[Task], capacity: int, setup: int, sticky: list[Visit
     windows share at least three weeks. `sticky` visits come from the previous plan (re-planning):
     they keep their pupils, and new work fills their free room first (a catch-up pupil joins a
     kept session that lies after the absence), so published sessions change as little as possible.
-    `can_meet` says whether a team of some roles can be at a school on any half-day of a window at
-    all; work is never combined into a visit whose team cannot (a nurse-only class does not join a
-    doctor's visit when no doctor is ever free with the nurses), so it cannot keep the rest unplanned.
+    `can_meet` says whether a team of some roles, without the staff some pupils object to, can be at
+    a school on any half-day of a window at all; work is never combined into a visit whose team
+    cannot (a nurse-only class does not join a doctor's visit when no doctor is ever free with the
+    nurses; a pupil who objects to the only nurse is not packed with the class), so work that could
+    be planned is not held back by work that cannot.
     """
     by_school: dict[str, list[Task]] = defaultdict(list)
     for task in tasks:
@@ -216,15 +219,17 @@ def _fill_kept(tasks: list[Task], bins: list[_Bin], capacity: int) -> list[Task]
 
 
 def _groups_that_can_meet(school_id: str, tasks: list[Task], can_meet: TeamCanMeet | None) -> list[list[Task]]:
-    """The tasks of one window as groups that may share visits: all of them, unless the team their
-    roles together need can never meet at the school in the window; then one group per team."""
-    teams = sorted({t.roles for t in tasks}, key=lambda r: (-len(r), sorted(r)))
+    """The tasks of one window as groups that may share visits: all of them, unless the team they
+    need together can never meet at the school in the window; then one group per team (roles and
+    staff excluded by objections)."""
+    teams = sorted({(t.roles, t.excluded_staff) for t in tasks}, key=lambda k: (-len(k[0]), sorted(k[0]), sorted(k[1])))
     if can_meet is None or len(teams) < 2:
         return [tasks]
     start, end = max(t.earliest for t in tasks), min(t.latest for t in tasks)
-    if can_meet(school_id, frozenset().union(*teams), start, end):
+    roles = frozenset().union(*(r for r, _ in teams))
+    if can_meet(school_id, roles, start, end, frozenset().union(*(x for _, x in teams))):
         return [tasks]
-    return [[t for t in tasks if t.roles == team] for team in teams]
+    return [[t for t in tasks if (t.roles, t.excluded_staff) == team] for team in teams]
 
 
 def _cut(tasks: list[Task], capacity: int) -> list[_Bin]:
@@ -255,6 +260,7 @@ def _merge_partial(bins: list[_Bin], capacity: int, school_id: str = "", can_mee
     joint team can meet there in their shared window)."""
     while True:
         best = None
+        excluded = [frozenset().union(*(t.excluded_staff for t in b.tasks)) for b in bins] if can_meet else []
         for i, a in enumerate(bins):
             for j, b in enumerate(bins):
                 if j <= i or a.used + b.used > capacity or (a.origin is not None and b.origin is not None):
@@ -262,7 +268,8 @@ def _merge_partial(bins: list[_Bin], capacity: int, school_id: str = "", can_mee
                 start, end = max(a.earliest, b.earliest), min(a.latest, b.latest)
                 if (end - start).days < MIN_SHARED_WINDOW_DAYS:
                     continue
-                if can_meet is not None and not can_meet(school_id, a.roles | b.roles, start, end):
+                if can_meet is not None and not can_meet(school_id, a.roles | b.roles, start, end,
+                                                         excluded[i] | excluded[j]):
                     continue
                 kept = (a.origin or b.origin)
                 if kept is not None and kept.previous is not None and not start <= kept.previous.day <= end:

@@ -128,7 +128,11 @@ def timetable_team(problem: PlanningProblem, visits: list[Visit], staff_of: dict
         objective, bound = float("nan"), float("nan")
     for visit_id in candidates:
         if visit_id not in days:
-            unplanned[visit_id] = _capacity_reason(problem, by_id[visit_id], staff_of[visit_id], candidates[visit_id])
+            visit = by_id[visit_id]
+            if any(before in by_id and before not in days for before, _ in visit.after):
+                unplanned[visit_id] = "the dose it follows is not planned"
+            else:
+                unplanned[visit_id] = _capacity_reason(problem, visit, staff_of[visit_id], candidates[visit_id])
     result = StageResult(stage, status_name(status), objective, bound, time.monotonic() - started,
                          {"unplanned_pupil_moments": sum(by_id[v].pupil_moments for v in candidates if v not in days)})
     return Timetable(days, unplanned, result, candidates)

@@ -1,0 +1,158 @@
+"""`clbhealth plan` end to end on the demo workspace: the summary, `plan show` in every format,
+`plan check`, `plan explain`, and clear errors (exit 1, no traceback, nothing changed) for bad options."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sqlite3
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from tests.conftest import run
+from tests.planner_world import make_world, pupils
+
+AS_OF = "2026-12-01"
+FIELDS = ["session_id", "date", "start", "end", "school_id", "staff_ids", "moments", "classes", "pupil_ids", "minutes"]
+
+
+class Demo:
+    def __init__(self, root, output: str):
+        self.root = root
+        self.output = output
+        self.runner = CliRunner()
+
+    def cli(self, *args, code: int | None = 0):
+        return run(self.runner, *args, "-w", self.root, code=code)
+
+    def plans(self) -> int:
+        with sqlite3.connect(self.root / "clbhealth.sqlite") as conn:
+            return conn.execute("SELECT count(*) FROM plans").fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Demo:
+    root = tmp_path_factory.mktemp("plan-cli") / "demo"
+    runner = CliRunner()
+    run(runner, "demo", root, "--as-of", AS_OF, "--time-limit", "1")
+    with sqlite3.connect(root / "clbhealth.sqlite") as conn:  # the demo imports the samples' planning inputs
+        counts = [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("staff", "absences", "closures")]
+    assert counts == [5, 3, 3]
+    result = run(runner, "plan", "-w", root, "--as-of", AS_OF, "--time-limit", "5", "--workers", "1")
+    return Demo(root, result.output)
+
+
+def test_summary_names_sessions_soft_goals_bounds_and_load(demo):
+    text = " ".join(demo.output.split())
+    shown = json.loads(demo.cli("plan", "show", "--format", "json").stdout)
+    assert f"Plan 2: {len(shown)} sessions from {AS_OF} to 2027-06-30" in text
+    assert "Pupil-moments planned" in text and "K1" in text and "HPV1" in text
+    assert "Soft goals (objective terms)" in text
+    for goal in ("unplanned (pupil-moments)", "visits (school visits)", "travel (km)", "balance (% points)",
+                 "continuity (sessions)", "early (session-weeks)"):
+        assert goal in text, goal
+    assert "against a lower bound of" in text and "Bounds computed without the solver." in text
+    assert "staffing:" in text and "timetable" in text and "proven bound" in text
+    assert "Load per person" in text and all(p in text for p in ("V01", "V02", "V03", "A01", "A02"))
+    assert "Every due pupil-moment is planned." in text or "pupil-moment(s) are not planned" in text
+    assert "Traceback" not in demo.output
+
+
+def test_plan_show_json_has_every_field(demo):
+    shown = json.loads(demo.cli("plan", "show", "--format", "json").stdout)
+    assert len(shown) > 50
+    for s in shown:
+        assert list(s) == FIELDS
+        assert dt.date.fromisoformat(s["date"]) >= dt.date.fromisoformat(AS_OF)
+        assert s["start"] in ("08:30", "13:15") and s["end"] <= ("12:00" if s["start"] == "08:30" else "15:30")
+        assert s["staff_ids"] and s["moments"] and s["pupil_ids"] and isinstance(s["minutes"], int)
+        assert all(isinstance(p, int) for p in s["pupil_ids"]) and len(set(s["pupil_ids"])) == len(s["pupil_ids"])
+    assert len({s["session_id"] for s in shown}) == len(shown)
+    assert any(s["school_id"] == "HUISONDERWIJS" for s in shown)
+    school = json.loads(demo.cli("plan", "show", "--format", "json", "--school", "562").stdout)
+    assert school and {s["school_id"] for s in school} == {"562"}
+    person = json.loads(demo.cli("plan", "show", "--format", "json", "--staff", "V01").stdout)
+    assert person and all("V01" in s["staff_ids"] for s in person)
+
+
+def test_plan_show_csv_xlsx_and_table(demo, tmp_path):
+    shown = json.loads(demo.cli("plan", "show", "--format", "json").stdout)
+    rows = list(csv.DictReader(io.StringIO(demo.cli("plan", "show", "--format", "csv").stdout)))
+    assert len(rows) == len(shown) and set(FIELDS) <= set(rows[0])
+    first = shown[0]
+    assert rows[0]["session_id"] == first["session_id"]
+    assert rows[0]["staff_ids"] == " ".join(first["staff_ids"])
+    assert rows[0]["pupil_ids"] == " ".join(str(p) for p in first["pupil_ids"])
+
+    path = tmp_path / "plan.xlsx"
+    result = demo.cli("plan", "show", "--format", "xlsx", "-o", path)
+    assert f"Wrote {len(shown)} session(s)" in result.output
+    sheet = load_workbook(path)["Plan"]
+    values = [[c.value for c in r] for r in sheet.iter_rows()]
+    header = next(i for i, r in enumerate(values) if r and r[0] == "session_id")
+    assert set(FIELDS) <= set(values[header])
+    assert len([r for r in values[header + 1:] if r[0]]) == len(shown)
+
+    table = demo.cli("plan", "show", "--school", "562").stdout
+    assert "session_id" in table and first["session_id"] in demo.cli("plan", "show").stdout
+
+    no_file = demo.cli("plan", "show", "--format", "xlsx", code=1)
+    assert "needs --output" in no_file.output and "Traceback" not in no_file.output
+    bad = demo.cli("plan", "show", "--format", "pdf", code=1)
+    assert "is not a format" in bad.output
+
+
+def test_plan_check_passes(demo):
+    result = demo.cli("plan", "check")
+    assert "keeps every hard rule" in result.output
+
+
+def test_plan_explain_runs(demo):
+    text = demo.cli("plan", "explain").output
+    assert text.startswith(f"Plan 2 ({AS_OF} to 2027-06-30).")
+    assert "Nothing is unplanned." in text or "are not planned" in text
+    assert demo.cli("plan", "explain", "--school", "562").output.startswith("Plan 2")
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--from", "2027-03-01", "--to", "2027-02-01"], "The planning period 2027-03-01 to 2027-02-01 is empty"),
+    (["--time-limit", "0"], "--time-limit must be more than 0 seconds."),
+    (["--time-limit", "-3"], "--time-limit must be more than 0 seconds."),
+    (["--workers", "0"], "--workers must be at least 1."),
+    (["--as-of", "2026-13-01"], "--as-of '2026-13-01'"),
+    (["--keep-until", "morgen"], "--keep-until 'morgen'"),
+    (["--from", "2027-08-01"], "is empty or outside the school year 2026-2027"),
+], ids=["from-after-to", "time-limit-0", "time-limit-negative", "workers-0", "bad-date", "bad-keep-until",
+        "outside-year"])
+def test_bad_options_give_a_clear_error_and_change_nothing(demo, options, message):
+    before = (demo.plans(), demo.cli("plan", "show", "--format", "json").stdout)
+    args = ["plan", *options]
+    if "--as-of" not in options:
+        args += ["--as-of", AS_OF]
+    if "--time-limit" not in options:
+        args += ["--time-limit", "1"]
+    result = demo.cli(*args, code=1)
+    text = " ".join(result.output.split())
+    assert "Error:" in text and message in text, text
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    assert (demo.plans(), demo.cli("plan", "show", "--format", "json").stdout) == before
+
+
+def test_a_workspace_without_staff(tmp_path, runner):
+    world = make_world(tmp_path, runner, "100")
+    world.roster("100", pupils("K1", 3))
+    result = world.plan(code=1)
+    text = " ".join(result.output.split())
+    assert "Error: The workspace has no staff list." in text and "clbhealth import staff" in text
+    assert "Traceback" not in result.output
+    assert "No sessions planned" in world.cli("plan", "show").output
+    assert "No plan yet" in world.cli("plan", "explain").output
+
+
+def test_plan_outside_a_workspace(tmp_path, runner):
+    result = run(runner, "plan", "-w", tmp_path, "--as-of", AS_OF, code=1)
+    assert "No clbhealth workspace" in result.output and "Traceback" not in result.output
