@@ -438,8 +438,9 @@ def render_plan_summary(summary: dict) -> None:
         out.print("See why in detail: clbhealth plan explain")
     else:
         out.print("Every due pupil-moment is planned.")
-    if summary["moved"] or summary["dropped"]:
-        out.print(f"Re-planning: {len(summary['moved'])} session(s) moved, {len(summary['dropped'])} dropped, "
+    if summary["moved"] or summary["dropped"] or summary.get("reused_sessions"):
+        out.print(f"Re-planning: {summary.get('reused_sessions', 0)} session(s) of the previous plan kept their id, "
+                  f"{len(summary['moved'])} of them moved; {len(summary['dropped'])} dropped, "
                   f"{summary['new_sessions']} new.")
         for move in summary["moved"][:50]:
             out.print(f"  {move['session_id']} ({move['school_id']}): {move['from']} -> {move['to']}"

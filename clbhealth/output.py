@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from clbhealth.errors import ClbError
@@ -53,9 +54,56 @@ def _csv_text(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(frame.columns)
-    for row in frame.itertuples(index=False, name=None):
-        writer.writerow(["" if _missing(v) else _csv_cell(v) for v in row])
+    cells = _csv_columns(frame)
+    if cells is None:
+        for row in frame.itertuples(index=False, name=None):
+            writer.writerow(["" if _missing(v) else _csv_cell(v) for v in row])
+    else:
+        for start in range(0, len(frame), _CSV_CHUNK):
+            chunk = [column[start:start + _CSV_CHUNK] for column in cells]
+            buffer.write("\n".join(map(",".join, zip(*chunk))))
+            buffer.write("\n")
     return buffer.getvalue()
+
+
+_CSV_CHUNK = 100_000
+
+
+def _csv_columns(frame: pd.DataFrame) -> list[list[str]] | None:
+    """Each column as its CSV field texts, or None when the frame needs the cell-by-cell path.
+
+    The same text as csv.writer writes cell by cell, made once per distinct value: categoricals
+    (the due list) map their categories, str columns their distinct values, integers are written
+    as Python writes them. Other columns (object, float, dates) keep the cell-by-cell path.
+    """
+    if len(frame.columns) < 2 or not len(frame):  # csv quotes a lone empty field: leave that to csv
+        return None
+    columns = []
+    for _, column in frame.items():
+        dtype = column.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = column.cat.codes.to_numpy()
+            values = list(column.cat.categories)
+        elif isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan:  # pandas' str (missing is NaN)
+            codes, uniques = pd.factorize(column, use_na_sentinel=True)
+            values = list(uniques)
+        elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_extension_array_dtype(dtype):
+            columns.append(list(map(str, column.tolist())))  # digits and '-' never need quotes
+            continue
+        else:
+            return None
+        texts = np.array([_csv_field(v) for v in values] + [""], dtype=object)
+        columns.append(texts[codes].tolist())  # code -1 (missing) picks the trailing ""
+    return columns
+
+
+def _csv_field(value: object) -> str:
+    """One value as csv.writer writes it in a row (quoted when needed), after the formula guard."""
+    if _missing(value):
+        return ""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([_csv_cell(value), ""])
+    return buffer.getvalue()[:-2]  # drop the empty second field's ',' and the line end
 
 
 def _csv_cell(value: object) -> object:

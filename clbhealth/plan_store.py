@@ -490,6 +490,7 @@ def _summary(problem, context, result, metrics, moved, dropped, new, unplanned_c
         "moved": moved,
         "dropped": dropped,
         "new_sessions": len(new),
+        "reused_sessions": sum(1 for v in result.placements if result.visits[v].session_id),
         "teams": [{"team": t.name, "members": t.members} for t in result.staffing.teams],
         "warnings": context.warnings,
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 import numpy as np
@@ -105,8 +106,15 @@ def load_due_inputs(conn: sqlite3.Connection, schools: Sequence[str] | None = No
     load_pupils / load_events instead, with the same result.
     """
     try:
-        pupils = _due_pupils(conn, schools)
-        events = _due_events(conn, schools, list(codes), pupils["pupil_id"].to_numpy())
+        pupils_text = _due_pupils_query(conn, schools)
+        # Python parses the pupils while SQLite (which lets go of the GIL) reads the events: on two
+        # cores this hides most of the parsing.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pupils_future = pool.submit(_due_pupils_frame, *pupils_text)
+            del pupils_text
+            events_query = _due_events_query(conn, schools, list(codes))
+            pupils = pupils_future.result()
+        events = _due_events_frame(conn, *events_query, pupils["pupil_id"].to_numpy())
     except (_Unusual, sqlite3.OperationalError, ValueError, TypeError):
         pupils = load_pupils(conn, schools)
         events = load_events(conn, schools)
@@ -141,7 +149,7 @@ def _day_sql(column: str) -> str:
     return f"(CAST(julianday({column}) - {_EPOCH_JULIAN} AS INTEGER) + {_DAY_OFFSET})"
 
 
-def _due_pupils(conn: sqlite3.Connection, schools: Sequence[str] | None) -> pd.DataFrame:
+def _due_pupils_query(conn: sqlite3.Connection, schools: Sequence[str] | None) -> list:
     where, filter_params = _school_filter(schools, "school_id")
     grade_sql, grade_params = _case("grade", GRADES, 31)
     edu_sql, edu_params = _case("education", EDUCATIONS, 7)
@@ -152,8 +160,11 @@ def _due_pupils(conn: sqlite3.Connection, schools: Sequence[str] | None) -> pd.D
     sql = (f"SELECT group_concat(pupil_id), group_concat({packed}), json_group_array(last_name), "
            f"json_group_array(first_name), json_group_array(school_id), json_group_array(class_name) "
            f"FROM pupils WHERE active = 1{where}")
-    ids, packed_text, last, first, school, class_name = _aggregate(
-        conn, sql, edu_params + grade_params + filter_params)
+    return _aggregate(conn, sql, edu_params + grade_params + filter_params)
+
+
+def _due_pupils_frame(ids: str | None, packed_text: str | None, last: str, first: str, school: str,
+                      class_name: str) -> pd.DataFrame:
     ids, packed_arr = _integers(ids), _integers(packed_text)
     if len(packed_arr) != len(ids) or (packed_arr < 0).any():
         raise _Unusual("birth date")
@@ -183,13 +194,12 @@ def _due_pupils(conn: sqlite3.Connection, schools: Sequence[str] | None) -> pd.D
     })
 
 
-def _due_events(conn: sqlite3.Connection, schools: Sequence[str] | None, codes: list[str],
-                pupil_ids: np.ndarray) -> pd.DataFrame:
+def _due_events_query(conn: sqlite3.Connection, schools: Sequence[str] | None, codes: list[str]) -> tuple:
     if schools:
         where = (f" WHERE pupil_id IN (SELECT pupil_id FROM pupils WHERE active = 1 AND school_id IN "
                  f"({','.join('?' * len(schools))}))")
         filter_params = list(schools)
-    else:  # events of pupils who left are dropped below
+    else:  # events of pupils who left are dropped later
         where, filter_params = "", []
     status_sql, status_params = _case("status", EVENT_STATUSES, 7)
     for attempt in range(2):
@@ -209,6 +219,15 @@ def _due_events(conn: sqlite3.Connection, schools: Sequence[str] | None, codes: 
             codes = codes + sorted({r[0] for r in others} - set(codes))
             continue
         break
+    # What the staff query needs: the same filter and the same mapping of code and status.
+    staff_sql = (f"SELECT pupil_id, {code_sql}, {_day_sql('date')} - {_DAY_OFFSET}, {status_sql}, staff_id "
+                 f"FROM events{(where + ' AND') if where else ' WHERE'} staff_id != ''")
+    return ids, packed_arr, codes, staff_sql, code_params + status_params + filter_params
+
+
+def _due_events_frame(conn: sqlite3.Connection, ids: str | None, packed_arr: np.ndarray, codes: list[str],
+                      staff_sql: str, staff_params: list, pupil_ids: np.ndarray) -> pd.DataFrame:
+    code = (packed_arr >> 4) & 255
     ids = _integers(ids)
     status = (packed_arr >> 1) & 7
     if len(ids) != len(packed_arr) or (packed_arr < 0).any() or (code == 255).any() or (status == 7).any():
@@ -223,13 +242,10 @@ def _due_events(conn: sqlite3.Connection, schools: Sequence[str] | None, codes: 
     if not _is_sorted(keys):
         order = np.lexsort(keys)
         ids, code, day, status, has_staff = ids[order], code[order], day[order], status[order], has_staff[order]
-        code_rank, status_rank = code_rank[order], status_rank[order]
     staff_code = np.zeros(len(ids), dtype=np.int64)
     staff_labels = [""]
     if has_staff.any():
-        staff_where = (where + " AND" if where else " WHERE") + " staff_id != ''"
-        rows = _tuples(conn, f"SELECT pupil_id, {code_sql}, {_day_sql('date')} - {_DAY_OFFSET}, {status_sql}, "
-                             f"staff_id FROM events{staff_where}", code_params + status_params + filter_params).fetchall()
+        rows = _tuples(conn, staff_sql, staff_params).fetchall()
         rows.sort(key=lambda r: (r[0], codes[r[1]], r[2], EVENT_STATUSES[r[3]], r[4]))
         at = np.flatnonzero(has_staff)
         if len(rows) != len(at) or any(

@@ -19,13 +19,10 @@ same week that no longer apply are removed. Errors go to stderr and to logs/week
 from __future__ import annotations
 
 import datetime as dt
-import errno
-import fcntl
 import json
 import os
 import shutil
 import tempfile
-import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -107,29 +104,13 @@ def log(workspace: Workspace, level: str, message: str) -> None:
 def weekly_lock(workspace: Workspace, wait: float | None = None) -> Iterator[None]:
     """Only one weekly run per workspace at a time; a second waits a little, then gives up clearly."""
     wait = workspace_module.LOCK_WAIT_SECONDS if wait is None else wait
-    path = workspace.root / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another run"
-                    raise ClbError(
-                        f"Another `clbhealth weekly` is running for the workspace {workspace.root} ({holder}).",
-                        hint=f"Waited {wait:g} s; nothing was written. Run it again when the other run has finished.",
-                    ) from None
-                time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, since {now_text()}".encode(), 0)
+    with workspace_module.file_lock(
+        workspace.root / LOCK_NAME, wait,
+        lambda holder: ClbError(
+            f"Another `clbhealth weekly` is running for the workspace {workspace.root} ({holder}).",
+            hint=f"Waited {wait:g} s; nothing was written. Run it again when the other run has finished."),
+    ):
         yield
-    finally:
-        os.close(fd)
 
 
 def run_weekly(workspace: Workspace, out_dir: Path, as_of: dt.date, *, lock_wait: float | None = None) -> WeeklyResult:

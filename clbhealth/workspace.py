@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from clbhealth import db
 from clbhealth.config import CONFIG_NAME, Config, Office, default_config_text, load_config
@@ -131,29 +131,10 @@ class Workspace:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the workspace's write lock; wait a little for another command, then give up clearly."""
-        path = self.root / LOCK_NAME
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            deadline = time.monotonic() + LOCK_WAIT_SECONDS
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another command"
-                        raise ClbError(
-                            f"The workspace {self.root} is busy: {holder} is changing it.",
-                            hint="Wait until it has finished and run the command again.",
-                        ) from None
-                    time.sleep(0.1)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"clbhealth (pid {os.getpid()}, since {now_text()})".encode(), 0)
+        with file_lock(self.root / LOCK_NAME, LOCK_WAIT_SECONDS,
+                       lambda holder: ClbError(f"The workspace {self.root} is busy: {holder} is changing it.",
+                                               hint="Wait until it has finished and run the command again.")):
             yield
-        finally:
-            os.close(fd)
 
     @contextmanager
     def writing(self, command: str) -> Iterator["WriteSession"]:
@@ -178,6 +159,30 @@ class Workspace:
             conn.execute("BEGIN IMMEDIATE")
             _audit(conn, command, files, counts)
             conn.execute("COMMIT")
+
+
+@contextmanager
+def file_lock(path: Path, wait: float, busy: "Callable[[str], ClbError]") -> Iterator[None]:
+    """An exclusive lock on `path` (created 0600); after `wait` seconds raise busy(holder)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another command"
+                    raise busy(holder) from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"clbhealth (pid {os.getpid()}, since {now_text()})".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 @dataclass

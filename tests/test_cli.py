@@ -7,11 +7,9 @@ import datetime as dt
 import io
 import json
 import os
-import sqlite3
 import stat
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook

@@ -6,7 +6,6 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-import pytest
 from openpyxl import Workbook
 
 from clbhealth.samples.generator import insz_for

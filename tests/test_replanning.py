@@ -81,7 +81,7 @@ def test_a_person_ill_for_two_weeks(tmp_path, runner):
         assert new[sid][3] == old[sid][3] and new[sid][0] > sick[1]
     assert world.unplanned() == []
     summary = " ".join(result.output.split())
-    assert f"Re-planning: {len(moved)} session(s) moved, 0 dropped, 0 new." in summary
+    assert f"{len(moved)} of them moved; 0 dropped, 0 new." in summary
     for sid in hit:
         assert f"{sid} ({moved[sid]['school_id']}): {old[sid][0]} {old[sid][1]} ->" in summary
 

@@ -68,6 +68,7 @@ class _Pupils:
     birth_year: np.ndarray  # int
     age_this_year: np.ndarray  # Y - birth year
     grade_index: np.ndarray  # float, NaN without grade
+    grade_int: np.ndarray  # int: the grade index, -100 without grade (those pupils go by age)
     by_age: np.ndarray  # bool
     home_education: np.ndarray  # bool
     grade_code: np.ndarray  # int: index into grade_labels, -1 without grade
@@ -209,6 +210,7 @@ def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear) -> _Pupils:
         birth_year=birth_year,
         age_this_year=year.start_year - birth_year,
         grade_index=grade_index,
+        grade_int=np.where(np.isnan(grade_index), -100, grade_index).astype(np.int64),
         by_age=np.isnan(grade_index) | by_age_edu[edu_code],
         home_education=home_edu[edu_code],
         grade_code=grade_code,
@@ -223,66 +225,72 @@ def _history_arrays(
 ) -> _History:
     position = pd.Index(pupils["pupil_id"]).get_indexer(events["pupil_id"])
     days = _days(events["date"])
-    keep = (position >= 0) & (days != _NO_DAY) & (days <= np.datetime64(as_of, "D").astype(np.int64))
-    rows = np.flatnonzero(keep)  # events in input order: ties are broken by that order
-    pos = position[rows]
-    day = days[rows]
     code, code_labels = _codes(events["code"])
-    code = code[rows]
     status_code, status_labels = _codes(events["status"])
-    to_event = np.array([_EVENT.get(s, -1) if isinstance(s, str) else -1 for s in status_labels.tolist()] + [-1])
-    status = to_event[status_code[rows]]
+    to_event = np.array([_EVENT.get(s, -1) if isinstance(s, str) else -1 for s in status_labels.tolist()] + [-1],
+                        dtype=np.int64)
+    status = to_event[status_code]
     staff_code, staff_labels = _codes(events["staff_id"], fill="")
-    staff_code = staff_code[rows]
-    general = np.array([s == "" for s in staff_labels.tolist()] + [True], dtype=bool)[staff_code]
+    general_label = np.array([s == "" for s in staff_labels.tolist()], dtype=bool)
+    keep = ((position >= 0) & (days != _NO_DAY) & (days <= np.datetime64(as_of, "D").astype(np.int64))
+            & (code >= 0) & (status >= 0))
+    # Events grouped by (code, status) with one stable (radix) sort; `row` keeps their input order,
+    # which breaks ties between records of one day.
+    row = np.flatnonzero(keep)
+    group = (code[row] * len(EVENT_STATUSES) + status[row]).astype(np.int16 if len(code_labels) < 5000 else np.int64)
+    by_group = np.argsort(group, kind="stable")
+    row = row[by_group]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(code_labels) * len(EVENT_STATUSES)))])
+    pos, day = position[row], days[row]
 
-    def by_code(mask: np.ndarray) -> dict[str, np.ndarray]:
-        """Row indices (into the kept events) of `mask`, per code."""
-        picked = np.flatnonzero(mask & (code >= 0))
-        if not len(picked):
-            return {}
-        present = np.bincount(code[picked], minlength=len(code_labels))
-        out = {}
-        for c in np.flatnonzero(present).tolist():
-            label = code_labels[c]
-            out[label] = picked[code[picked] == c]
-        return out
+    def segment(c: int, *names: str) -> np.ndarray:
+        """Indices (into row/pos/day) of the kept events of code number c with these statuses."""
+        parts = [np.arange(bounds[c * len(EVENT_STATUSES) + _EVENT[s]], bounds[c * len(EVENT_STATUSES) + _EVENT[s] + 1])
+                 for s in names]
+        return np.concatenate(parts)
 
-    def latest(mask: np.ndarray) -> dict[str, np.ndarray]:
-        out = {}
-        for label, r in by_code(mask).items():
-            arr = np.full(n, _NO_DAY, dtype=np.int64)
-            np.maximum.at(arr, pos[r], day[r])
-            out[label] = arr.view("datetime64[D]")
-        return out
+    present = [c for c in range(len(code_labels)) if bounds[(c + 1) * len(EVENT_STATUSES)] > bounds[c * len(EVENT_STATUSES)]]
 
-    done, done_external = {}, {}
-    is_done = (status == _EVENT["done"]) | (status == _EVENT["done_external"])
-    for label, r in by_code(is_done).items():
-        first = np.full(n, _LATE, dtype=np.int64)
-        np.minimum.at(first, pos[r], day[r])
-        # Of the records on that first day, the first one in the input says whether it was external.
-        tied = r[day[r] == first[pos[r]]]
-        which = np.full(n, _LATE, dtype=np.int64)
-        np.minimum.at(which, pos[tied], tied)
-        has = which != _LATE
-        ext = np.zeros(n, dtype=bool)
-        ext[has] = status[which[has]] == _EVENT["done_external"]
-        first[~has] = _NO_DAY
-        done[label], done_external[label] = first.view("datetime64[D]"), ext
-    objected = latest((status == _EVENT["objected"]) & general)
-    absent = latest(status == _EVENT["absent"])
+    def latest(i: np.ndarray) -> np.ndarray:
+        arr = np.full(n, _NO_DAY, dtype=np.int64)
+        np.maximum.at(arr, pos[i], day[i])
+        return arr.view("datetime64[D]")
+
+    done, done_external, objected, absent = {}, {}, {}, {}
+    by_series: dict[str, list[np.ndarray]] = {}
+    for c in present:
+        label = code_labels[c]
+        i = segment(c, "done", "done_external")
+        if len(i):
+            first = np.full(n, _LATE, dtype=np.int64)
+            np.minimum.at(first, pos[i], day[i])
+            # Of the records on that first day, the first one in the input says whether it was external.
+            tied = i[day[i] == first[pos[i]]]
+            which = np.full(n, _LATE, dtype=np.int64)
+            np.minimum.at(which, pos[tied], row[tied])
+            has = which != _LATE
+            ext = np.zeros(n, dtype=bool)
+            ext[has] = status[which[has]] == _EVENT["done_external"]
+            first[~has] = _NO_DAY
+            done[label], done_external[label] = first.view("datetime64[D]"), ext
+        i = segment(c, "objected")
+        i = i[general_label[staff_code[row[i]]]]
+        if len(i):
+            objected[label] = latest(i)
+        i = segment(c, "absent")
+        if len(i):
+            absent[label] = latest(i)
+        i = segment(c, "consent_given", "consent_refused")
+        if len(i):
+            by_series.setdefault(protocol.series_of(label), []).append(i)
 
     consent, consent_date = {}, {}
-    is_consent = (status == _EVENT["consent_given"]) | (status == _EVENT["consent_refused"])
-    by_series: dict[str, list[np.ndarray]] = {}
-    for label, r in by_code(is_consent).items():
-        by_series.setdefault(protocol.series_of(label), []).append(r)
     for series, chunks in by_series.items():
-        r = np.concatenate(chunks)
+        i = np.concatenate(chunks)
         # The latest record counts; on one day a refusal outranks a consent (the safer reading of two papers).
+        refused = status[row[i]] == _EVENT["consent_refused"]
         key = np.full(n, -1, dtype=np.int64)
-        np.maximum.at(key, pos[r], (day[r] - _MIN_DAY) * 2 + (status[r] == _EVENT["consent_refused"]))
+        np.maximum.at(key, pos[i], (day[i] - _MIN_DAY) * 2 + refused)
         has = key >= 0
         value = np.zeros(n, dtype=np.int8)
         value[has] = np.where(key[has] & 1, -1, 1)
@@ -302,12 +310,14 @@ def _history_arrays(
         value[implied] = 1
         when[implied] = done[rule.code][implied]
 
+    # Objections against one staff member, of any code: that person is kept away from the pupil.
     excluded_code = np.zeros(n, dtype=np.int64)
     excluded_labels = [""]
-    staff_rows = np.flatnonzero((status == _EVENT["objected"]) & ~general)
+    staff_rows = np.flatnonzero(keep & (status == _EVENT["objected"]))
+    staff_rows = staff_rows[~general_label[staff_code[staff_rows]]]
     if len(staff_rows):
         names: dict[int, set] = {}
-        for p, s in zip(pos[staff_rows].tolist(), staff_code[staff_rows].tolist()):
+        for p, s in zip(position[staff_rows].tolist(), staff_code[staff_rows].tolist()):
             names.setdefault(p, set()).add(staff_labels[s])
         number: dict[str, int] = {"": 0}
         for p, found in names.items():
@@ -351,19 +361,16 @@ def _reach(code: str, protocol: Protocol, people: _Pupils, year: SchoolYear) -> 
         applies = ~people.home_education | (version.age >= protocol.compulsory_age)
         for grade in version.grades:
             target = GRADE_INDEX[grade]
-            if by_cohort:
-                rel = age_rel.astype(float)
-            else:
-                rel = np.where(people.by_age, age_rel, people.grade_index - target)
-            rel = np.where(applies, rel, np.nan)
+            # rel: the position towards this grade; it has no value where the version does not apply.
+            rel = age_rel if by_cohort else np.where(people.by_age, age_rel, people.grade_int - target)
             if in_force:
-                hit = rel == 0
+                hit = applies & (rel == 0)
                 at_target |= hit
                 label[hit & (label < 0)] = target
                 if not by_cohort:
-                    skipped |= ~people.by_age & (people.grade_index > target) & (age_rel == 0)
-            chance = y - np.nan_to_num(rel, nan=-1).astype(int)
-            ok = (rel > 0) & (chance >= version.from_year.start_year) & (chance <= until)
+                    skipped |= ~people.by_age & (people.grade_int > target) & (age_rel == 0)
+            chance = np.where(applies, y - rel, y + 1)
+            ok = applies & (rel > 0) & (chance >= version.from_year.start_year) & (chance <= until)
             newer = ok & (chance > past_year)
             past_year = np.where(newer, chance, past_year)
             label[newer & ~at_target] = target
@@ -383,8 +390,8 @@ def _contact(
 ) -> _Part | None:
     """A systematic contact: owed once, by grade (K1 by birth year, no grade by age)."""
     reach = _reach(code, protocol, people, year)
-    done = history.done.get(code, np.full(people.n, _NAT))
-    objected = history.objected.get(code, np.full(people.n, _NAT))
+    done = history.done.get(code, _none(people.n))
+    objected = history.objected.get(code, _none(people.n))
     has_done, has_objection = ~np.isnat(done), ~np.isnat(objected)
     relevant = reach.at_target | reach.skipped | reach.past
     conditions = [
@@ -439,12 +446,12 @@ def _follow_up_dose(
 ) -> _Part | None:
     """A later dose of a series: due a fixed interval after the dose it follows."""
     n = people.n
-    previous = history.done.get(current.follows or "", np.full(n, _NAT))
+    previous = history.done.get(current.follows or "", _none(n))
     series = current.series or code
     first_code = next(
         (r.code for r in protocol.rules if (r.series or r.code) == series and r.dose == 1), current.follows
     )
-    first = history.done.get(first_code or "", np.full(n, _NAT))
+    first = history.done.get(first_code or "", _none(n))
     three_dose = np.zeros(n, dtype=bool)
     if current.three_dose_from_age is not None:
         three_dose = ~np.isnat(first) & (_age_on(people.birth, first) >= current.three_dose_from_age)
@@ -484,8 +491,8 @@ def _dose_rows(
 ) -> _Part | None:
     n = people.n
     series = rule.series or code
-    done = history.done.get(code, np.full(n, _NAT))
-    objected = history.objected.get(code, np.full(n, _NAT))
+    done = history.done.get(code, _none(n))
+    objected = history.objected.get(code, _none(n))
     consent = history.consent.get(series, np.zeros(n, dtype=np.int8))
     offered = reach.at_target | reach.skipped | catch_up
     relevant = offered | reach.past
@@ -636,7 +643,7 @@ def _reason(
     extra: list[Callable[[object], str]] = []
     if series is not None and kind in ("target", "skipped", "catch_up"):
         given = history.consent.get(series, np.zeros(people.n, dtype=np.int8))[p] > 0
-        when = history.consent_date.get(series, np.full(people.n, _NAT))[p]
+        when = history.consent_date.get(series, _none(people.n))[p]
         keys.append(np.where(given, _day_key(when), _NO_DAY))
         extra.append(lambda day: "; consent on " + _iso1(day) if day != _NO_DAY else "; no consent yet")
     keys.append(absent_key)
@@ -665,6 +672,19 @@ def _group(keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return codes, rep
 
 
+def _none(n: int) -> np.ndarray:
+    """n times NaT (read-only, shared)."""
+    cached = _NONE.get(n)
+    if cached is None:
+        _NONE.clear()
+        cached = _NONE[n] = np.full(n, _NAT)
+        cached.flags.writeable = False
+    return cached
+
+
+_NONE: dict[int, np.ndarray] = {}
+
+
 def _day_key(dates: np.ndarray) -> np.ndarray:
     return dates.astype("datetime64[D]").view(np.int64)
 
@@ -683,10 +703,12 @@ def _school_year_text(start_year: int) -> str:
 
 def _age_on(birth: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Completed years between birth and `day` (NaN where `day` is NaT)."""
-    by, bm, bd = _ymd(birth)
-    dy, dm, dd = _ymd(day)
-    age = (dy - by - ((dm < bm) | ((dm == bm) & (dd < bd)))).astype(float)
-    age[np.isnat(day)] = np.nan
+    age = np.full(day.shape, np.nan)
+    valid = ~np.isnat(day)
+    if valid.any():
+        by, bm, bd = _ymd(birth[valid])
+        dy, dm, dd = _ymd(day[valid])
+        age[valid] = dy - by - ((dm < bm) | ((dm == bm) & (dd < bd)))
     return age
 
 

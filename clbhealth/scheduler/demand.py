@@ -330,7 +330,6 @@ def follow_up_visits(visits: list[Visit], specs: dict[str, MomentSpec], year_end
     days those visits get, which the timetable enforces (`after`). Follow-ups of one school and
     dose are packed together when they fit one block.
     """
-    steps: dict[tuple[str, str, int], list[tuple[str, Task]]] = defaultdict(list)
     chains: list[tuple[str, Task, tuple[tuple[str, int], ...]]] = []
     for visit in visits:
         for task in visit.tasks:
