@@ -250,23 +250,9 @@ def import_absences(workspace: Workspace, path: Path, *, dry_run: bool = False, 
             rows.append((row, staff_id, period))
     refuse_if_invalid(result, skip_invalid, "absence list")
     result.skipped_rows = len(check.bad_rows)
-    with workspace.writing("import absences") as session:
-        session.rollback = dry_run
-        session.files.append(str(path))
-        conn = session.conn
-        removed = conn.execute("DELETE FROM absences").rowcount if replace else 0
-        before_count = conn.execute("SELECT count(*) FROM absences").fetchone()[0]
-        stamp = now_text()
-        conn.executemany(
-            "INSERT OR IGNORE INTO absences (staff_id, date_from, date_to, part, imported_at) VALUES (?, ?, ?, ?, ?)",
-            [(s, p[0].isoformat(), p[1].isoformat(), p[2], stamp) for _, s, p in rows])
-        added = conn.execute("SELECT count(*) FROM absences").fetchone()[0] - before_count
-        counts = {"new": added, "unchanged": len(rows) - added} | ({"removed": removed} if replace else {})
-        session.counts.update(counts)
-    result.totals = counts
-    result.summary = [{"absences": "all", **counts}]
-    result.written = not dry_run
-    return result
+    stored = [(s, p[0].isoformat(), p[1].isoformat(), p[2]) for _, s, p in rows]
+    return _store_periods(workspace, path, result, "absences", ("staff_id", "date_from", "date_to", "part"), stored,
+                          replace=replace, dry_run=dry_run)
 
 
 def import_closures(workspace: Workspace, path: Path, *, dry_run: bool = False, skip_invalid: bool = False,
@@ -293,20 +279,28 @@ def import_closures(workspace: Workspace, path: Path, *, dry_run: bool = False, 
         rows.append((school_id, start.isoformat(), end.isoformat(), part, reason))
     refuse_if_invalid(result, skip_invalid, "closure list")
     result.skipped_rows = len(check.bad_rows)
-    with workspace.writing("import closures") as session:
+    return _store_periods(workspace, path, result, "closures",
+                          ("school_id", "date_from", "date_to", "part", "reason"), rows,
+                          replace=replace, dry_run=dry_run)
+
+
+def _store_periods(workspace: Workspace, path: Path, result: ImportResult, table: str, columns: tuple[str, ...],
+                   rows: list[tuple], *, replace: bool, dry_run: bool) -> ImportResult:
+    """Add (or with `replace`, replace all) absences or closures in one transaction; count what is new."""
+    with workspace.writing(f"import {table}") as session:
         session.rollback = dry_run
         session.files.append(str(path))
         conn = session.conn
-        removed = conn.execute("DELETE FROM closures").rowcount if replace else 0
-        before_count = conn.execute("SELECT count(*) FROM closures").fetchone()[0]
+        removed = conn.execute(f"DELETE FROM {table}").rowcount if replace else 0
+        before_count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         stamp = now_text()
-        conn.executemany("INSERT OR IGNORE INTO closures (school_id, date_from, date_to, part, reason, imported_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?)", [(*r, stamp) for r in rows])
-        added = conn.execute("SELECT count(*) FROM closures").fetchone()[0] - before_count
+        conn.executemany(f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}, imported_at) "
+                         f"VALUES ({', '.join('?' * (len(columns) + 1))})", [(*r, stamp) for r in rows])
+        added = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before_count
         counts = {"new": added, "unchanged": len(rows) - added} | ({"removed": removed} if replace else {})
         session.counts.update(counts)
     result.totals = counts
-    result.summary = [{"closures": "all", **counts}]
+    result.summary = [{table: "all", **counts}]
     result.written = not dry_run
     return result
 
