@@ -181,3 +181,22 @@ def test_last_years_roster_is_refused(tmp_path, workspace, runner):
 def test_no_workspace_is_explained(tmp_path, runner):
     result = run(runner, "due", "-w", tmp_path, code=1)
     assert "No clbhealth workspace" in result.output
+
+
+def test_sex_written_jongen_meisje(tmp_path, workspace, runner):
+    boy, girl = dt.date(2020, 3, 5), dt.date(2020, 4, 6)
+    path = tmp_path / "jm.csv"
+    path.write_text("instellingsnummer;rijksregisternummer;naam;voornaam;geboortedatum;geslacht;leerjaar\n"
+                    f"100;{insz_for(boy, 1)};Peeters;Jan;05/03/2020;J;L1\n"
+                    f"100;{insz_for(girl, 2)};Maes;Zoë;06/04/2020;M;L1\n", encoding="utf-8")
+    result = run(runner, "import", "roster", path, "-w", workspace.root)
+    assert "jongen/meisje" in result.output
+    assert {r["last_name"]: r["sex"] for r in pupils(workspace)} == {"Peeters": "M", "Maes": "V"}
+
+
+def test_insz_in_scientific_notation_is_explained(tmp_path, workspace, runner):
+    path = tmp_path / "sci.csv"
+    path.write_text("instellingsnummer;rijksregisternummer;naam;voornaam;geboortedatum;geslacht;leerjaar\n"
+                    "100;2.00305E+10;Peeters;Jan;05/03/2020;M;L1\n", encoding="utf-8")
+    result = run(runner, "import", "roster", path, "-w", workspace.root, code=1)
+    assert "scientific notation" in result.output and "row 2" in result.output

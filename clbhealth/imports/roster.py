@@ -34,13 +34,15 @@ from clbhealth.workspace import HOME_EDUCATION, Workspace, now_text
 ROSTER_FIELDS = (
     FieldSpec("school_id", ("instellingsnummer", "schoolnummer", "instituteNo", "school", "schoolid", "instelling")),
     FieldSpec("pupil_number", ("stamboeknummer", "leerlingnummer", "stamnummer", "studentNo", "leerling_id",
-                               "leerlingid", "lln_nr", "pupil_id", "student_id")),
+                               "leerlingid", "lln_nr", "pupil_id", "student_id", "stamboeknr", "leerlingnr",
+                               "stamnr", "inschrijvingsnummer", "intern nummer")),
     FieldSpec("insz", ("rijksregisternummer", "nationalRegistrationNo", "insz_nummer", "rrn", "rijksregister",
-                       "nationaal nummer", "nationaalnummer", "bisnummer", "national_number")),
+                       "nationaal nummer", "nationaalnummer", "bisnummer", "national_number", "rijksregisternr",
+                       "rrnr", "rr-nummer", "insznr", "insz-nummer", "identificatienummer sociale zekerheid")),
     FieldSpec("last_name", ("naam", "achternaam", "familienaam", "lastName", "surname", "family_name"), True),
     FieldSpec("first_name", ("voornaam", "firstName", "roepnaam", "given_name"), True),
     FieldSpec("birth_date", ("geboortedatum", "dateOfBirth", "birthdate", "birth_date", "geb_datum", "geboren op",
-                             "date_of_birth")),
+                             "date_of_birth", "geb. datum", "geboortedat", "geboren", "datum geboorte")),
     FieldSpec("sex", ("geslacht", "gender", "sexe")),
     FieldSpec("class", ("klas", "klascode", "klasgroep", "administratieve groep", "class_name", "klasnaam",
                         "classgroup", "groep")),
@@ -113,10 +115,11 @@ def import_roster(
         result.warnings.extend(table.notes)
         _check_columns(table, forced_school)
         check = RowChecker(table, result.errors, result.warnings)
+        sex_parser = _sex_parser(table, result)
         from_class = 0
         for row, cells in table.rows:
             record, school_id, derived = _parse_row(
-                check, table, row, cells, forced_school, levels, year, today, compulsory_age
+                check, table, row, cells, forced_school, levels, year, today, compulsory_age, sex_parser
             )
             from_class += derived
             if school_id is not None:
@@ -147,6 +150,25 @@ def import_roster(
     result.totals = totals
     result.written = not dry_run
     return result
+
+
+def _sex_parser(table: Table, result: ImportResult):
+    """M/V/X as usual; but a column written J/M (jongen/meisje) reads M as a girl."""
+    values = {str(table.value(c, "sex") or "").strip().upper() for _, c in table.rows}
+    if "J" in values and "V" not in values and "F" not in values:
+        result.warnings.append(Problem(table.file, "the sex column uses J and M (jongen/meisje): M is read as "
+                                       "meisje (V).", column=table.headers.get("sex"), severity="warning"))
+
+        def jm(value: object) -> str:
+            text = str(value or "").strip().upper()
+            if text == "J":
+                return "M"
+            if text == "M":
+                return "V"
+            return parse_sex(value)
+
+        return jm
+    return parse_sex
 
 
 def _check_columns(table: Table, forced_school: str | None) -> None:
@@ -186,6 +208,7 @@ def _parse_row(
     year: SchoolYear,
     today: dt.date,
     compulsory_age: int,
+    sex_parser=parse_sex,
 ) -> tuple[PupilRow | None, str | None, int]:
     """Validate one row; returns (record or None, its school, 1 if the grade came from the class)."""
     before = len(check.errors)
@@ -246,7 +269,7 @@ def _parse_row(
     if table.value(cells, "sex") is None and insz is not None and insz.sex is not None:
         sex = insz.sex
     else:
-        sex = check.parse(row, cells, "sex", parse_sex, "Write M, V or X.")
+        sex = check.parse(row, cells, "sex", sex_parser, "Write M, V or X.")
     if insz is not None:
         if birth is not None and insz.birth_year is not None:
             inconsistent = insz.birth_year != birth.year or (

@@ -132,11 +132,14 @@ def parse_insz(value: object) -> Insz | None:
     if isinstance(value, int):
         text = str(value).zfill(11)  # Excel drops the leading zero of numbers born 2000-2009
     else:
-        text = str(value).strip()
+        text = str(value).strip().lstrip("'")  # Excel's text prefix
         if not text:
             return None
         if re.fullmatch(r"\d{9,10}\.0", text):
             text = text[:-2].zfill(11)
+        if re.fullmatch(r"\d(?:[.,]\d+)?[eE]\+?\d+", text):
+            raise ValueError("was shortened by Excel to a number in scientific notation; format the column as "
+                             "text in the school software's export and export again")
     compact = re.sub(r"[\s.\-/]", "", text)
     if not compact.isdigit():
         raise ValueError("is not a national register number (11 digits, e.g. 85.07.30-033.28)")
