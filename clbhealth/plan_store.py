@@ -199,6 +199,9 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
     used = {v.session_id for v in visits if v.session_id}
     _match_follow_ups(follow, {sid: s for sid, s in movable.items() if sid not in used})
     visits.extend(follow)
+    ids = [v.visit_id for v in visits]
+    if len(ids) != len(set(ids)):  # a programming error, never a user's: every visit needs its own id
+        raise RuntimeError("two visits share an id: " + ", ".join(sorted({i for i in ids if ids.count(i) > 1})[:5]))
     if no_position and any(v.school_id in no_position for v in visits):
         warnings.append("these schools have no position, so travel to them is counted from the office: "
                         + ", ".join(sorted({v.school_id for v in visits if v.school_id in no_position})))

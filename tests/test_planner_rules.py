@@ -536,3 +536,24 @@ def test_the_untouched_plan_passes_check(checked_world):
     moments = {m for s in checked_world.sessions() for m in s["moments"]}
     assert {"K1", "L1", "DTPa-IPV", "HPV1", "HPV2"} <= moments
     checked_world.check()
+
+
+def test_follow_up_visits_of_both_schedules_get_their_own_ids():
+    import datetime as dt
+
+    from clbhealth.scheduler.demand import MomentSpec, follow_up_visits
+    from clbhealth.scheduler.model import Task, Visit
+
+    spec = MomentSpec("HPV2", "vaccination", 5, frozenset({"doctor"}), dt.date(2026, 9, 1), dt.date(2027, 6, 30))
+    spec3 = MomentSpec("HPV3", "vaccination", 5, frozenset({"doctor"}), dt.date(2026, 9, 1), dt.date(2027, 6, 30))
+
+    def task(pupil, chain):
+        return Task(pupil, "S", "3A", "S3", ("HPV1",), 5, frozenset({"doctor"}), dt.date(2026, 9, 1),
+                    dt.date(2026, 12, 20), "HPV1", follow_ups=chain)
+
+    first = Visit("S/HPV1/0901/1", "S", [task(1, (("HPV2", 5),)), task(2, (("HPV2", 1), ("HPV3", 3)))],
+                  frozenset({"doctor"}), dt.date(2026, 9, 1), dt.date(2026, 12, 20), 15, "HPV1")
+    follow = follow_up_visits([first], {"HPV2": spec, "HPV3": spec3}, dt.date(2027, 6, 30), 195, 15)
+    ids = [v.visit_id for v in follow]
+    assert len(ids) == len(set(ids)) == 3
+    assert sorted(v.after[0][1] for v in follow if v.bundle == "HPV2") == [1, 5]

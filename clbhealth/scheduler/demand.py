@@ -361,7 +361,7 @@ def follow_up_visits(visits: list[Visit], specs: dict[str, MomentSpec], year_end
                                         follow_ups=(), catch_up=False) for _, t, _ in pack]
                 after = tuple(sorted({(visit_id, months) for visit_id, _, _ in pack}))
                 follow = Visit(
-                    visit_id=f"{school_id}/{code}/after-{level}/{n}", school_id=school_id, tasks=follow_tasks,
+                    visit_id=f"{school_id}/{code}/after-{level}-{months}m/{n}", school_id=school_id, tasks=follow_tasks,
                     roles=spec.roles, earliest=spec.earliest, latest=min(spec.latest, year_end), setup=setup,
                     bundle=code, after=after,
                 )
