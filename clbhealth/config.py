@@ -85,11 +85,20 @@ class Config:
     catch_up_missed_contacts: bool = False
     minutes: dict[str, int] = field(default_factory=dict)
     setup_minutes: int = 15
+    setup_per_moment: dict[str, int] = field(default_factory=dict)
     planning: Planning = field(default_factory=Planning)
     raw: dict = field(default_factory=dict)
 
     def minutes_for(self, code: str, protocol_default: int) -> int:
         return int(self.minutes.get(code, protocol_default))
+
+    def setup_for(self, moments) -> int:
+        """Set-up minutes of a session with these moments: the longest of theirs."""
+        return max((self.setup_per_moment.get(m, self.setup_minutes) for m in moments), default=self.setup_minutes)
+
+    @property
+    def longest_setup(self) -> int:
+        return max([self.setup_minutes, *self.setup_per_moment.values()])
 
 
 def _quote(text: str) -> str:
@@ -134,7 +143,8 @@ catch_up_missed_contacts = false
 # Minutes per pupil, per contact moment and per vaccination dose. [I] No norm was found; these
 # are the protocol's defaults.
 {minute_lines}
-# Minutes to set up per session (room, equipment).
+# Minutes to set up per session (room, equipment); per moment, write for example
+# setup = {{ default = 15, K1 = 25 }} (a session takes the longest set-up of its moments).
 setup = 15
 
 [calendar]
@@ -222,6 +232,14 @@ def load_config(root: Path) -> Config:
 
     minutes_data = dict(_table(data, "minutes", fail))
     setup = minutes_data.pop("setup", 15)
+    setup_per_moment: dict[str, int] = {}
+    if isinstance(setup, dict):
+        for code, value in setup.items():
+            if code != "default" and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 120):
+                raise fail(f"[minutes] setup.{code}", "must be a whole number of minutes between 0 and 120")
+            if code != "default":
+                setup_per_moment[code] = value
+        setup = setup.get("default", 15)
     minutes: dict[str, int] = {}
     for code, value in minutes_data.items():
         if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= 240:
@@ -238,6 +256,7 @@ def load_config(root: Path) -> Config:
         catch_up_missed_contacts=catch_up,
         minutes=minutes,
         setup_minutes=setup,
+        setup_per_moment=setup_per_moment,
         planning=planning,
         raw=data,
     )

@@ -69,7 +69,7 @@ def explain(workspace: Workspace, school: str | None = None) -> list[str]:
         for (school_id, reason), moments in sorted(groups.items()):
             what = ", ".join(f"{n} x {m}" for m, n in sorted(moments.items()))
             lines.append(f"  school {school_id}: {what} - {reason}")
-        capacity = max(config.planning.morning.minutes, config.planning.afternoon.minutes) - config.setup_minutes
+        capacity = max(config.planning.morning.minutes, config.planning.afternoon.minutes) - config.longest_setup
         need: dict[tuple[str, tuple[dt.date, dt.date]], float] = defaultdict(float)
         for u in unplanned:
             spec = specs.get(u["moment"])

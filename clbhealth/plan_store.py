@@ -182,7 +182,7 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
     birth = dict(zip(pupils["pupil_id"].astype(int), pd.to_datetime(pupils["birth_date"]).dt.date))
     given = _doses_given(events, old, pinned_ids)
     tasks, rejected = build_tasks(due, specs, birth, first, last, given)
-    capacity = max(planning.morning.minutes, planning.afternoon.minutes) - config.setup_minutes
+    capacity = max(planning.morning.minutes, planning.afternoon.minutes) - config.longest_setup
     if capacity <= 0:
         raise ClbError("The set-up time fills the whole block.", hint="Lower [minutes] setup in clbhealth.toml.")
     too_long = [t for t in tasks if t.minutes > capacity]
@@ -196,6 +196,8 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
                          can_meet=_team_can_meet(persons, available, closed))
     pinned_visits, pinned_placements = _pinned_visits(old, pinned_ids, specs, birth, config.setup_minutes, given)
     follow = follow_up_visits(visits + pinned_visits, specs, last, capacity, config.setup_minutes)
+    for visit in visits + follow:
+        visit.setup = config.setup_for(visit.moments)
     used = {v.session_id for v in visits if v.session_id}
     _match_follow_ups(follow, {sid: s for sid, s in movable.items() if sid not in used})
     visits.extend(follow)
@@ -576,7 +578,8 @@ def load_check_input(workspace: Workspace):
         year_start=config.school_year.start_year,
         blocks={"am": (planning.morning.start, planning.morning.end),
                 "pm": (planning.afternoon.start, planning.afternoon.end)},
-        wednesday_afternoon=planning.wednesday_afternoon, setup=config.setup_minutes, sessions=sessions,
+        wednesday_afternoon=planning.wednesday_afternoon, setup=config.setup_minutes,
+        setup_per_moment=dict(config.setup_per_moment), sessions=sessions,
         session_staff=session_staff, session_pupils=session_pupils, staff=staff, absences=absences,
         closures=closures, pupils=pupils, events=events,
         roles={c: s.roles for c, s in specs.items()}, minutes={c: s.minutes for c, s in specs.items()},

@@ -557,3 +557,19 @@ def test_follow_up_visits_of_both_schedules_get_their_own_ids():
     ids = [v.visit_id for v in follow]
     assert len(ids) == len(set(ids)) == 3
     assert sorted(v.after[0][1] for v in follow if v.bundle == "HPV2") == [1, 5]
+
+
+def test_set_up_minutes_per_moment(tmp_path, runner):
+    """A session takes the longest set-up of its moments ([minutes] setup = { default, K1 })."""
+    world = make_world(tmp_path, runner, "100")
+    world.set_config("setup = 15", "setup = { default = 10, K1 = 30 }")
+    world.roster("100", pupils("K1", 3) + pupils("L4", 3))
+    world.staff(("N1", "verpleegkundige", "ma-vm di-vm", "100"), ("D1", "arts", "ma-vm di-vm", ""))
+    world.plan("--from", "2026-09-07", "--to", "2026-09-18")
+    with world.connect() as conn:
+        rows = conn.execute("SELECT s.session_id, s.moments, s.minutes, min(sp.start), sum(sp.minutes) "
+                            "FROM sessions s JOIN session_pupils sp USING (session_id) GROUP BY s.session_id").fetchall()
+    for _, moments, minutes, first_start, pupil_minutes in rows:
+        setup = 30 if "K1" in moments else 10
+        assert minutes == setup + pupil_minutes
+        assert first_start == ("09:00" if setup == 30 else "08:40")

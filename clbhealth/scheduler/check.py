@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clbhealth.scheduler.calendar import add_months, covers, flemish_holidays
 
@@ -44,6 +44,7 @@ class CheckInput:
     windows: dict[str, tuple[dt.date, dt.date]]  # moment -> (first, last day)
     intervals: dict[str, tuple[str, int, int | None, int | None, bool]]  # dose -> (follows, months, months 3-dose, from age, only 3-dose)
     series: dict[str, str]  # dose -> series (consent covers a series)
+    setup_per_moment: dict[str, int] = field(default_factory=dict)
     home_school: str = "HUISONDERWIJS"
 
 
@@ -153,7 +154,9 @@ def minutes_fit_block(data: CheckInput, staff_of, pupils_of) -> list[Violation]:
     out = []
     for s in data.sessions:
         start, end = data.blocks[s["part"]]
-        planned = data.setup + sum(data.minutes.get(p["moment"], p["minutes"]) for p in pupils_of[s["session_id"]])
+        moments = {p["moment"] for p in pupils_of[s["session_id"]]}
+        setup = max((data.setup_per_moment.get(m, data.setup) for m in moments), default=data.setup)
+        planned = setup + sum(data.minutes.get(p["moment"], p["minutes"]) for p in pupils_of[s["session_id"]])
         begin = dt.datetime.combine(dt.date(2000, 1, 1), dt.time.fromisoformat(s["start"]))
         finish = dt.datetime.combine(dt.date(2000, 1, 1), dt.time.fromisoformat(s["end"]))
         block_end = dt.datetime.combine(dt.date(2000, 1, 1), end)
