@@ -318,7 +318,7 @@ def render_due_table(frame, day: dt.date, order: list[str]) -> None:
         for column in frame.columns:
             table.add_column(column, overflow="fold")
         for row in frame.itertuples(index=False, name=None):
-            table.add_row(*("" if v is None or v != v else str(v) for v in row))
+            table.add_row(*("" if v is None or v != v else escape(str(v)) for v in row))
         out.print(table)
     else:
         out.print(f"Nobody matches (as of {day}).")

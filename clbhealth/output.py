@@ -7,7 +7,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import IO, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,10 @@ def write_frame(frame: pd.DataFrame, fmt: str, output: Path | None, *, sheet: st
             raise ClbError("The xlsx format needs --output FILE.")
         write_xlsx(frame, output, sheet=sheet, title=title)
         return
+    if fmt == "csv" and output is not None:  # written as it is made: the file appears only when complete
+        with atomic_text(output, encoding="utf-8-sig", newline="") as handle:
+            _write_csv(frame, handle)
+        return
     if fmt == "csv":
         text = _csv_text(frame)
     elif fmt == "json":
@@ -46,31 +50,35 @@ def write_frame(frame: pd.DataFrame, fmt: str, output: Path | None, *, sheet: st
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        with atomic_text(output, encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as handle:
+        with atomic_text(output, encoding="utf-8", newline="") as handle:
             handle.write(text)
 
 
 def _csv_text(frame: pd.DataFrame) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(frame.columns)
-    cells = _csv_columns(frame)
-    if cells is None:
-        for row in frame.itertuples(index=False, name=None):
-            writer.writerow(["" if _missing(v) else _csv_cell(v) for v in row])
-    else:
-        for start in range(0, len(frame), _CSV_CHUNK):
-            chunk = [column[start:start + _CSV_CHUNK] for column in cells]
-            buffer.write("\n".join(map(",".join, zip(*chunk))))
-            buffer.write("\n")
+    _write_csv(frame, buffer)
     return buffer.getvalue()
 
 
-_CSV_CHUNK = 100_000
+def _write_csv(frame: pd.DataFrame, handle: IO[str]) -> None:
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(frame.columns)
+    columns = _csv_columns(frame)
+    if columns is None:
+        for row in frame.itertuples(index=False, name=None):
+            writer.writerow(["" if _missing(v) else _csv_cell(v) for v in row])
+        return
+    for start in range(0, len(frame), _CSV_CHUNK):
+        cells = [column(start, start + _CSV_CHUNK) for column in columns]
+        handle.write("\n".join(map(",".join, zip(*cells))) + "\n")
 
 
-def _csv_columns(frame: pd.DataFrame) -> list[list[str]] | None:
-    """Each column as its CSV field texts, or None when the frame needs the cell-by-cell path.
+_CSV_CHUNK = 50_000
+
+
+def _csv_columns(frame: pd.DataFrame) -> list[Callable[[int, int], list[str]]] | None:
+    """Per column, a function giving the CSV field texts of rows [start, stop); None when the frame
+    needs the cell-by-cell path.
 
     The same text as csv.writer writes cell by cell, made once per distinct value: categoricals
     (the due list) map their categories, str columns their distinct values, integers are written
@@ -78,7 +86,7 @@ def _csv_columns(frame: pd.DataFrame) -> list[list[str]] | None:
     """
     if len(frame.columns) < 2 or not len(frame):  # csv quotes a lone empty field: leave that to csv
         return None
-    columns = []
+    columns: list[Callable[[int, int], list[str]]] = []
     for _, column in frame.items():
         dtype = column.dtype
         if isinstance(dtype, pd.CategoricalDtype):
@@ -88,12 +96,13 @@ def _csv_columns(frame: pd.DataFrame) -> list[list[str]] | None:
             codes, uniques = pd.factorize(column, use_na_sentinel=True)
             values = list(uniques)
         elif pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_extension_array_dtype(dtype):
-            columns.append(list(map(str, column.tolist())))  # digits and '-' never need quotes
+            numbers = column.to_numpy()  # digits and '-' never need quotes
+            columns.append(lambda start, stop, numbers=numbers: list(map(str, numbers[start:stop].tolist())))
             continue
         else:
             return None
-        texts = np.array([_csv_field(v) for v in values] + [""], dtype=object)
-        columns.append(texts[codes].tolist())  # code -1 (missing) picks the trailing ""
+        texts = np.array([_csv_field(v) for v in values] + [""], dtype=object)  # code -1 (missing) picks ""
+        columns.append(lambda start, stop, texts=texts, codes=codes: texts[codes[start:stop]].tolist())
     return columns
 
 

@@ -172,7 +172,7 @@ def compute_due(
 def _codes(column: pd.Series, fill: object = None) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes (-1 for missing) and the distinct values (object array) of a column."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy().astype(np.int64)
+        codes = column.cat.codes.to_numpy()
         labels = np.asarray(column.cat.categories, dtype=object)
     else:
         codes, uniques = pd.factorize(column.to_numpy(dtype=object), use_na_sentinel=True)
@@ -208,9 +208,9 @@ def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear) -> _Pupils:
         n=len(pupils),
         birth=birth,
         birth_year=birth_year,
-        age_this_year=year.start_year - birth_year,
+        age_this_year=(year.start_year - birth_year).astype(np.int16),
         grade_index=grade_index,
-        grade_int=np.where(np.isnan(grade_index), -100, grade_index).astype(np.int64),
+        grade_int=np.where(np.isnan(grade_index), -100, grade_index).astype(np.int16),
         by_age=np.isnan(grade_index) | by_age_edu[edu_code],
         home_education=home_edu[edu_code],
         grade_code=grade_code,
@@ -243,13 +243,14 @@ def _history_arrays(
     bounds = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=len(code_labels) * len(EVENT_STATUSES)))])
     pos, day = position[row], days[row]
 
+    width = len(EVENT_STATUSES)
+
     def segment(c: int, *names: str) -> np.ndarray:
         """Indices (into row/pos/day) of the kept events of code number c with these statuses."""
-        parts = [np.arange(bounds[c * len(EVENT_STATUSES) + _EVENT[s]], bounds[c * len(EVENT_STATUSES) + _EVENT[s] + 1])
-                 for s in names]
-        return np.concatenate(parts)
+        return np.concatenate([np.arange(bounds[c * width + _EVENT[s]], bounds[c * width + _EVENT[s] + 1])
+                               for s in names])
 
-    present = [c for c in range(len(code_labels)) if bounds[(c + 1) * len(EVENT_STATUSES)] > bounds[c * len(EVENT_STATUSES)]]
+    present = [c for c in range(len(code_labels)) if bounds[(c + 1) * width] > bounds[c * width]]
 
     def latest(i: np.ndarray) -> np.ndarray:
         arr = np.full(n, _NO_DAY, dtype=np.int64)
@@ -350,7 +351,7 @@ def _reach(code: str, protocol: Protocol, people: _Pupils, year: SchoolYear) -> 
     at_target = np.zeros(n, dtype=bool)
     skipped = np.zeros(n, dtype=bool)
     past = np.zeros(n, dtype=bool)
-    past_year = np.full(n, -1, dtype=int)
+    past_year = np.full(n, -1, dtype=np.int16)
     label = np.full(n, -1, dtype=np.int8)
     for version in protocol.versions(code):
         in_force = version.in_force(year)
@@ -531,14 +532,14 @@ def _rows(
 ) -> _Part | None:
     """Pick the first matching condition per pupil, keep the wanted statuses, write the reasons."""
     kind_index = np.select(conditions, list(range(len(kinds))), default=-1).astype(np.int8)
-    status = np.full(people.n, -1, dtype=np.int8)
+    fixed = np.array([-1 if isinstance(status_of[k], np.ndarray) else _STATUS[status_of[k]] for k in kinds] + [-1],
+                     dtype=np.int8)
+    status = fixed[kind_index]  # kind -1 (none) picks the trailing -1
     for i, kind in enumerate(kinds):
-        hit = kind_index == i
         value = status_of[kind]
         if isinstance(value, np.ndarray):
+            hit = kind_index == i
             status[hit] = value[hit]
-        else:
-            status[hit] = _STATUS[value]
     pos = np.flatnonzero(np.isin(status, wanted))
     if not len(pos):
         return None
