@@ -171,13 +171,18 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
         for group in teams:
             results[group] = run(group)
     reasons: dict[str, str] = dict(impossible)
-    for group, timetable in results.items():
-        for visit in groups[group]:
+
+    def adopt(visits: list[Visit], timetable: Timetable) -> None:
+        """Take a model's days for its visits (those it left out lose their first-pass day)."""
+        for visit in visits:
             days.pop(visit.visit_id, None)
         days.update(timetable.days)
         reasons.update(timetable.unplanned)
         if timetable.result:
             stages.append(timetable.result)
+
+    for group, timetable in results.items():
+        adopt(groups[group], timetable)
     history.append((time.monotonic() - started, _objective(problem, by_id, days)))
 
     # 4. Visits across teams, around everything placed so far.
@@ -193,12 +198,7 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
         timetable = timetable_team(problem, visits, staff_of, busy, {**fixed, **days}, seconds=seconds,
                                    seed=options.seed, workers=1, hint=hint, stage="timetable across teams",
                                    progress=progress)
-        for visit in visits:
-            days.pop(visit.visit_id, None)
-        days.update(timetable.days)
-        reasons.update(timetable.unplanned)
-        if timetable.result:
-            stages.append(timetable.result)
+        adopt(visits, timetable)
         history.append((time.monotonic() - started, _objective(problem, by_id, days)))
     for visit_id in days:
         reasons.pop(visit_id, None)

@@ -209,13 +209,9 @@ def earliest_fit(visits: list[Visit], candidates: dict, staff_of: dict, by_id: d
     for visit_id in order:
         visit = by_id[visit_id]
         people = staff_of[visit_id].values()
-        earliest = None
-        if any(b in by_id and b not in days for b, _ in visit.after):
+        ready, earliest = _earliest_after(visit, by_id, days, fixed)
+        if not ready:
             continue
-        for before, months in visit.after:
-            if before in days or before in fixed:
-                day = add_months((days.get(before) or fixed[before]).day, months)
-                earliest = max(earliest, day) if earliest else day
         previous = visit.previous
         options = candidates[visit_id]
         if previous is not None and previous in options:
@@ -260,13 +256,9 @@ def matching_fit(visits: list[Visit], candidates: dict, staff_of: dict, by_id: d
             options: dict[str, list[HalfDay]] = {}
             for visit_id in todo:
                 visit = by_id[visit_id]
-                earliest = None
-                if any(b in by_id and b not in days for b, _ in visit.after):
+                ready, earliest = _earliest_after(visit, by_id, days, fixed)
+                if not ready:
                     continue
-                for before, months in visit.after:
-                    if before in days or before in fixed:
-                        day = add_months((days.get(before) or fixed[before]).day, months)
-                        earliest = max(earliest, day) if earliest else day
                 free = [h for h in candidates[visit_id] if (earliest is None or h.day >= earliest)
                         and all((p, h) not in taken for p in staff_of[visit_id].values())]
                 if free:
@@ -297,6 +289,19 @@ def matching_fit(visits: list[Visit], candidates: dict, staff_of: dict, by_id: d
                     days[visit_id] = half
                     taken.update((p, half) for p in staff_of[visit_id].values())
     return days
+
+
+def _earliest_after(visit: Visit, by_id: dict, days: dict[str, HalfDay],
+                    fixed: dict[str, HalfDay]) -> tuple[bool, dt.date | None]:
+    """(whether every visit this one follows has a day, the first day the dose intervals allow)."""
+    if any(b in by_id and b not in days for b, _ in visit.after):
+        return False, None
+    earliest = None
+    for before, months in visit.after:
+        if before in days or before in fixed:
+            day = add_months((days.get(before) or fixed[before]).day, months)
+            earliest = max(earliest, day) if earliest else day
+    return True, earliest
 
 
 def _depth(by_id: dict, visit_id: str) -> int:
