@@ -9,8 +9,7 @@ import pandas as pd
 
 from clbhealth.errors import ClbError, Problem
 from clbhealth.protocols.due import OPEN_STATUSES, STATUSES, DueSettings, compute_due
-from clbhealth.readers.values import parse_school_id
-from clbhealth.store import known_school_ids, load_due_inputs
+from clbhealth.store import load_due_inputs, resolve_school_ids
 from clbhealth.workspace import Workspace
 
 
@@ -53,16 +52,7 @@ def due_list(
         # while an import is committing.
         conn.execute("BEGIN")
         try:
-            known = known_school_ids(conn)
-            for school in schools:
-                try:
-                    school_id = parse_school_id(school)
-                except ValueError as exc:
-                    raise ClbError(f"--school {school!r} {exc}.") from None
-                if school_id not in known:
-                    raise ClbError(f"--school {school}: no such school in this workspace.",
-                                   hint="Import the school list first, or check the number.")
-                school_ids.append(school_id)
+            school_ids = resolve_school_ids(conn, schools)
             pupils, events = load_due_inputs(conn, school_ids or None, codes=codes)
         finally:
             conn.execute("COMMIT")

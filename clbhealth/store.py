@@ -97,6 +97,26 @@ def load_schools(conn: sqlite3.Connection) -> pd.DataFrame:
     return _frame(cursor, ("school_id", "name", "street", "postcode", "municipality", "lat", "lon", "level"))
 
 
+def resolve_school_ids(conn: sqlite3.Connection, schools) -> list[str]:
+    """School ids as given with --school, normalised and checked against the workspace (no repeats)."""
+    from clbhealth.errors import ClbError
+    from clbhealth.readers.values import parse_school_id
+
+    known = known_school_ids(conn) if schools else set()
+    out: list[str] = []
+    for text in schools or ():
+        try:
+            school_id = parse_school_id(text)
+        except ValueError as exc:
+            raise ClbError(f"--school {text!r} {exc}.") from None
+        if school_id not in known:
+            raise ClbError(f"--school {text}: no such school in this workspace.",
+                           hint="Import the school list first, or check the number.")
+        if school_id not in out:
+            out.append(school_id)
+    return out
+
+
 def known_school_ids(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT school_id FROM schools")}
 

@@ -15,15 +15,24 @@ from typing import Sequence
 from openpyxl.styles import Font
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from clbhealth.errors import ClbError
+from clbhealth.dates import dutch_short_date
 from clbhealth.exports import privacy
 from clbhealth.exports.plan import (
-    MomentWords, Session, Site, birth_text, day_name, load_sessions, load_sites, require_plan, safe_id,
-    sheet_label, slug, PART_WORDS,
+    PART_WORDS,
+    MomentWords,
+    Session,
+    Site,
+    birth_text,
+    day_name,
+    load_sessions,
+    load_sites,
+    require_plan,
+    safe_id,
+    sheet_label,
+    slug,
 )
 from clbhealth.exports.workbook import new_workbook, save_workbook, table_sheet
-from clbhealth.dates import dutch_short_date
-from clbhealth.readers.values import parse_school_id
+from clbhealth.store import resolve_school_ids
 from clbhealth.workspace import Workspace
 
 LINK_FONT = Font(color="0563C1", underline="single")
@@ -35,21 +44,7 @@ def school_file_name(site: Site) -> str:
 
 def resolve_schools(workspace: Workspace, conn, schools: Sequence[str] | None) -> list[str] | None:
     """School ids as given on the command line, checked; None means every school with sessions."""
-    if not schools:
-        return None
-    known = {r[0] for r in conn.execute("SELECT school_id FROM schools")}
-    out = []
-    for text in schools:
-        try:
-            school_id = parse_school_id(text)
-        except ValueError as exc:
-            raise ClbError(f"--school {text!r} {exc}.") from None
-        if school_id not in known:
-            raise ClbError(f"--school {text}: no such school in this workspace.",
-                           hint="Import the school list first, or check the number.")
-        if school_id not in out:
-            out.append(school_id)
-    return out
+    return resolve_school_ids(conn, schools) or None
 
 
 def export_school_workbooks(
