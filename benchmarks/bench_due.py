@@ -34,13 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import header, measured, print_profile, remove, row, run_cli, which_peak  # noqa: E402
 
-from clbhealth.dates import SchoolYear  # noqa: E402
+from clbhealth.core.dates import SchoolYear  # noqa: E402
 from clbhealth.protocols.due import OPEN_STATUSES, STATUSES, compute_due  # noqa: E402
 from clbhealth.samples.generator import history_frame, population_frame  # noqa: E402
-from clbhealth.output import write_frame  # noqa: E402
+from clbhealth.cli.render import write_frame  # noqa: E402
 from clbhealth.protocols.due import OUTPUT_COLUMNS  # noqa: E402
-from clbhealth.store import load_due_inputs, load_events, load_pupils  # noqa: E402
-from clbhealth.workspace import DB_NAME, Workspace, now_text  # noqa: E402
+from clbhealth.workspace.pupils import load_due_inputs, load_events, load_pupils  # noqa: E402
+from clbhealth.workspace.folder import DB_NAME, Workspace, now_text  # noqa: E402
 
 YEAR = SchoolYear(2026)
 AS_OF = dt.date(2026, 12, 1)

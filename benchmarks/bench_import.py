@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import header, remove, row, run_cli  # noqa: E402
 
-from clbhealth.dates import SchoolYear  # noqa: E402
+from clbhealth.core.dates import SchoolYear  # noqa: E402
 from clbhealth.imports.schools import import_schools  # noqa: E402
 from clbhealth.samples.generator import (  # noqa: E402
     SAMPLE_HISTORY_UNTIL,
@@ -34,7 +34,7 @@ from clbhealth.samples.generator import (  # noqa: E402
     _informat_year,
     generate_site_pupils,
 )
-from clbhealth.workspace import Workspace  # noqa: E402
+from clbhealth.workspace.folder import Workspace  # noqa: E402
 
 YEAR = SchoolYear(2026)
 SEED = 50_000

@@ -1,3 +1,3 @@
-from clbhealth.cli import main
+from clbhealth.cli.main import main
 
 main()

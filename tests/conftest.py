@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from clbhealth.cli import app
-from clbhealth.dates import SchoolYear
+from clbhealth.cli.main import app
+from clbhealth.core.dates import SchoolYear
 from clbhealth.protocols import load_protocol
-from clbhealth.workspace import Workspace
+from clbhealth.workspace.folder import Workspace
 
 YEAR = SchoolYear(2026)
 AS_OF = dt.date(2026, 12, 1)

@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clbhealth.dates import SchoolYear
+from clbhealth.core.dates import SchoolYear
 from clbhealth.imports.roster import import_roster
 from clbhealth.imports.schools import import_schools
 from clbhealth.samples.generator import insz_for
-from clbhealth.workspace import Workspace
+from clbhealth.workspace.folder import Workspace
 
 YEAR = SchoolYear(2026)
 CREATED = "2026-09-20T10:00:00+02:00"

@@ -8,10 +8,10 @@ import sqlite3
 import pytest
 from openpyxl import load_workbook
 
-from clbhealth.errors import ClbError
+from clbhealth.core.errors import ClbError
 from clbhealth.exports import export_attendance
 from clbhealth.imports.results import import_results
-from clbhealth.services import due_list
+from clbhealth.app.due_list import due_list
 from tests.conftest import run
 from tests.planfixture import build_plan_workspace
 

@@ -149,12 +149,12 @@ SCHOOLS = ("school_id;name;street;postcode;municipality;lat;lon;level\n"
 
 def build_loaded_workspace(root: Path) -> Path:
     """A workspace with schools, three pupils, staff, an absence, a closure and a history event."""
-    from clbhealth.dates import SchoolYear
+    from clbhealth.core.dates import SchoolYear
     from clbhealth.imports.history import import_history
     from clbhealth.imports.roster import import_roster
     from clbhealth.imports.schools import import_schools
     from clbhealth.imports.staff import import_absences, import_closures, import_staff
-    from clbhealth.workspace import Workspace
+    from clbhealth.workspace.folder import Workspace
 
     ws = Workspace.create(root, "CLB Test", SchoolYear(2026))
     inputs = root.parent / f"{root.name}-inputs"

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from icalendar import Calendar
 
-from clbhealth.errors import ClbError
+from clbhealth.core.errors import ClbError
 from clbhealth.exports import export_calendars
 from tests.conftest import run
 from tests.planfixture import add_session, build_plan_workspace

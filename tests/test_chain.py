@@ -61,7 +61,7 @@ def test_demo_to_report(tmp_path, runner):
         assert again, f"absent pupil {pupil} is not planned again"
         assert all(s["school_id"] == first["school_id"] and s["date"] > first["date"] for s in again)
 
-    weekly = runner.invoke(__import__("clbhealth.cli", fromlist=["app"]).app,
+    weekly = runner.invoke(__import__("clbhealth.cli.main", fromlist=["app"]).app,
                            ["weekly", "-w", str(ws), "--out", str(exports / "weekly"), "--as-of", later])
     assert weekly.exit_code in (0, 3), weekly.output
     assert list((exports / "weekly").glob("*/summary.json"))

@@ -51,7 +51,7 @@ def test_init_creates_documented_private_workspace(tmp_path, runner):
 
 
 def test_init_default_school_year_contains_today(tmp_path, runner):
-    from clbhealth.dates import SchoolYear
+    from clbhealth.core.dates import SchoolYear
 
     run(runner, "init", tmp_path / "ws")
     assert f'school_year = "{SchoolYear.containing(dt.date.today())}"' in (tmp_path / "ws" / "clbhealth.toml").read_text()
@@ -156,7 +156,7 @@ def test_demo_builds_and_runs(tmp_path, runner):
 def test_demo_refuses_a_real_workspace(tmp_path, runner):
     run(runner, "init", tmp_path / "real")
     (tmp_path / "real" / "x").write_text("")
-    from clbhealth.workspace import Workspace
+    from clbhealth.workspace.folder import Workspace
 
     ws = Workspace.open(tmp_path / "real")
     assert ws.db_path.exists()

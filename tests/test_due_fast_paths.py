@@ -14,7 +14,9 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from clbhealth import output, services, store
+from clbhealth.cli import render as output
+from clbhealth.app import due_list as services
+from clbhealth.workspace import pupils as store
 from clbhealth.protocols.due import OUTPUT_COLUMNS, STATUSES, DueSettings, compute_due
 from tests.conftest import AS_OF, YEAR, event, frames, pupil
 
@@ -182,7 +184,7 @@ def test_due_list_reads_pupils_and_events_in_one_transaction(workspace, monkeypa
 
 
 def test_due_table_in_a_terminal_escapes_markup(monkeypatch):
-    from clbhealth import cli
+    from clbhealth.cli import main as cli
 
     console = Console(file=io.StringIO(), force_terminal=True, width=250, highlight=False)
     monkeypatch.setattr(cli, "out", console)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from clbhealth.dates import SchoolYear
+from clbhealth.core.dates import SchoolYear
 from clbhealth.protocols.due import STATUSES, DueSettings, compute_due
 from tests.conftest import AS_OF, YEAR, event, frames, pupil
 
@@ -250,7 +250,7 @@ def test_empty_inputs(protocol):
 
 
 def test_year_before_protocol_is_refused(protocol):
-    from clbhealth.errors import ClbError
+    from clbhealth.core.errors import ClbError
 
     p, e = frames([pupil(1, "L1", "2012-02-01")])
     with pytest.raises(ClbError):

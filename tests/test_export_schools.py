@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from openpyxl import load_workbook
 
-from clbhealth.errors import ClbError
+from clbhealth.core.errors import ClbError
 from clbhealth.exports import export_school_workbooks, privacy
 from tests.conftest import run
 from tests.planfixture import CLB_NAME, FORMULA_NAME, all_cells, build_plan_workspace, plant_canaries
@@ -123,7 +123,7 @@ def test_allow_list_refuses_other_fields():
 
 def test_canaries_never_reach_a_school_or_weekly_file(world, tmp_path):
     """Plant a recognisable value in every field a school may not see, then search every cell of every file."""
-    from clbhealth.weekly import run_weekly
+    from clbhealth.app.weekly import run_weekly
 
     canaries = plant_canaries(world)
     files = export_school_workbooks(world.workspace, tmp_path / "schools", exported=EXPORTED)

@@ -17,7 +17,7 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from clbhealth.config import DEFAULT_WEIGHTS
+from clbhealth.workspace.settings import DEFAULT_WEIGHTS
 from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.demand import pack_visits
 from clbhealth.scheduler.greedy import greedy_plan

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from clbhealth.dates import SchoolYear, parse_date
-from clbhealth.errors import ClbError
-from clbhealth.grades import LEVELS, parse_grade, parse_level
+from clbhealth.core.dates import SchoolYear, parse_date
+from clbhealth.core.errors import ClbError
+from clbhealth.core.grades import LEVELS, parse_grade, parse_level
 from clbhealth.imports.history import HISTORY_FIELDS
 from clbhealth.imports.roster import ROSTER_FIELDS
 from clbhealth.imports.schools import SCHOOL_FIELDS
@@ -209,7 +209,7 @@ def test_any_xlsx_gives_a_table_or_a_clb_error(rows, header):
 def workspace():
     from clbhealth.imports.schools import import_schools
     from clbhealth.imports.staff import import_staff
-    from clbhealth.workspace import Workspace
+    from clbhealth.workspace.folder import Workspace
 
     ws = Workspace.create(FOLDER / "ws", "CLB Test", SchoolYear(2026))
     (FOLDER / "schools.csv").write_text("school_id;name;level\n100;Basisschool;basis\n200;Atheneum;secundair\n",
@@ -278,7 +278,7 @@ def test_exports_never_hold_a_formula(names):
     import pandas as pd
     from openpyxl import load_workbook
 
-    from clbhealth.output import _csv_text, write_xlsx
+    from clbhealth.cli.render import _csv_text, write_xlsx
 
     frame = pd.DataFrame({"last_name": names, "n": range(len(names))})
     path = FOLDER / "export.xlsx"

@@ -11,7 +11,7 @@ import pytest
 
 from clbhealth.exports import export_attendance
 from clbhealth.imports.results import import_results
-from clbhealth.report import build_report, report_html
+from clbhealth.app.report import build_report, report_html
 from tests.conftest import run
 from tests.planfixture import build_plan_workspace
 from tests.test_attendance import fill

@@ -75,10 +75,10 @@ def base_ids() -> list[int]:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Path:
-    from clbhealth.dates import SchoolYear
+    from clbhealth.core.dates import SchoolYear
     from clbhealth.imports.roster import import_roster
     from clbhealth.imports.schools import import_schools
-    from clbhealth.workspace import Workspace
+    from clbhealth.workspace.folder import Workspace
 
     folder = tmp_path_factory.mktemp("base")
     ws = Workspace.create(folder / "ws", "CLB Test", SchoolYear(2026))
@@ -260,7 +260,7 @@ KILL_CASES = [
 
 
 def cli_commands() -> set[str]:
-    from clbhealth.cli import app
+    from clbhealth.cli.main import app
 
     names = {c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands}
     return names | {g.name for g in app.registered_groups}
@@ -308,8 +308,8 @@ def writes_output(target: Path, proc: subprocess.Popen) -> Callable[[], bool]:
 
 def assert_sound(root: Path) -> None:
     """The workspace opens, passes the integrity checks and the doctor finds nothing but leftovers."""
-    from clbhealth.doctor import check_workspace
-    from clbhealth.workspace import Workspace
+    from clbhealth.app.doctor import check_workspace
+    from clbhealth.workspace.folder import Workspace
 
     Workspace.open(root)
     assert query(root, "PRAGMA integrity_check") == [("ok",)]
@@ -405,7 +405,7 @@ def test_a_killed_init_leaves_no_workspace_or_a_whole_one(tmp_path):
     start = time.monotonic()
     subprocess.run([sys.executable, "-m", "clbhealth", "init", str(tmp_path / "ref")], check=True, capture_output=True)
     duration = time.monotonic() - start
-    from clbhealth.workspace import Workspace
+    from clbhealth.workspace.folder import Workspace
 
     for n in range(5):
         root = tmp_path / f"ws{n}"
@@ -426,9 +426,9 @@ def test_a_killed_init_leaves_no_workspace_or_a_whole_one(tmp_path):
 
 
 def test_init_finishes_what_a_killed_init_left_but_never_overwrites_data(tmp_path, base):
-    from clbhealth.dates import SchoolYear
-    from clbhealth.errors import ClbError
-    from clbhealth.workspace import Workspace
+    from clbhealth.core.dates import SchoolYear
+    from clbhealth.core.errors import ClbError
+    from clbhealth.workspace.folder import Workspace
 
     root = Workspace.create(tmp_path / "ws", "CLB Test", SchoolYear(2026)).root
     (root / "clbhealth.toml").unlink()  # as if killed between the database and the settings file
@@ -447,7 +447,7 @@ def test_init_finishes_what_a_killed_init_left_but_never_overwrites_data(tmp_pat
 def test_a_second_writer_waits_for_the_first(base, tmp_path):
     ws = copy_of(base, tmp_path / "ws")
     roster = write_roster(tmp_path / "r.csv", [i for i in base_ids() if i % 2 == 0])  # school 100 only
-    from clbhealth.workspace import Workspace
+    from clbhealth.workspace.folder import Workspace
 
     workspace = Workspace.open(ws)
     with workspace.locked():
@@ -462,7 +462,7 @@ def test_a_second_writer_that_cannot_wait_says_so_and_changes_nothing(base, tmp_
     ws = copy_of(base, tmp_path / "ws")
     roster = write_roster(tmp_path / "r.csv", [i for i in base_ids() if i % 2 == 0], changed=range(PUPILS))
     before = pupils_state(ws, tmp_path), audit_count(ws)
-    from clbhealth.workspace import Workspace
+    from clbhealth.workspace.folder import Workspace
 
     with Workspace.open(ws).locked():
         proc = subprocess.run([sys.executable, "-m", "clbhealth", "import", "roster", str(roster), "-w", str(ws)],
@@ -506,10 +506,10 @@ def test_writers_racing_on_one_workspace_all_land_or_say_busy(base, tmp_path):
 
 def test_a_purge_between_check_and_write_of_a_history_import_is_caught(base, tmp_path, monkeypatch):
     """The history file is checked before the lock is taken; pupils purged meanwhile stop the import."""
-    from clbhealth.errors import ClbError
+    from clbhealth.core.errors import ClbError
     from clbhealth.imports.history import import_history
-    from clbhealth.purge import purge_left
-    from clbhealth.workspace import Workspace
+    from clbhealth.app.purge import purge_left
+    from clbhealth.workspace.folder import Workspace
 
     ws = Workspace.open(copy_of(base, tmp_path / "ws"))
     left = [i for i in range(PUPILS) if i % 7 == 0][:3]
@@ -572,7 +572,7 @@ def test_workspace_files_are_private_whatever_the_umask(umask, tmp_path, runner)
         run(runner, "import", "roster", write_roster(tmp_path / "r.csv", range(40)), "-w", root)
         for fmt in ("csv", "json", "xlsx"):
             run(runner, "due", "-w", root, "--as-of", "2026-12-01", "--format", fmt, "-o", root / "exports" / "new" / f"due.{fmt}")
-        from clbhealth.workspace import Workspace
+        from clbhealth.workspace.folder import Workspace
 
         with Workspace.open(root).connect() as conn:  # while a connection is open: -wal and -shm exist
             conn.execute("SELECT count(*) FROM pupils").fetchone()

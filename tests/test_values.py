@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from clbhealth.dates import SchoolYear, parse_date
-from clbhealth.grades import parse_grade, parse_level
+from clbhealth.core.dates import SchoolYear, parse_date
+from clbhealth.core.grades import parse_grade, parse_level
 from clbhealth.readers.values import parse_insz, parse_name, parse_school_id, parse_sex
 from clbhealth.samples.generator import insz_for
 

@@ -10,11 +10,11 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from clbhealth import weekly as weekly_module
-from clbhealth import workspace as workspace_module
-from clbhealth.errors import ClbError
-from clbhealth.services import due_list
-from clbhealth.weekly import coming_week, run_weekly, weekly_lock
+from clbhealth.app import weekly as weekly_module
+from clbhealth.workspace import folder as workspace_module
+from clbhealth.core.errors import ClbError
+from clbhealth.app.due_list import due_list
+from clbhealth.app.weekly import coming_week, run_weekly, weekly_lock
 from tests.conftest import run
 from tests.planfixture import build_plan_workspace
 

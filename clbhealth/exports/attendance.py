@@ -15,13 +15,13 @@ from pathlib import Path
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from clbhealth.dates import dutch_short_date
-from clbhealth.errors import ClbError
+from clbhealth.core.dates import dutch_short_date
+from clbhealth.core.errors import ClbError
 from clbhealth.exports.plan import (
     OUTCOME_WORDS, MomentWords, Site, birth_text, load_sessions, load_sites, require_plan,
 )
 from clbhealth.exports.workbook import Column, new_workbook, save_workbook, table_sheet
-from clbhealth.workspace import Workspace
+from clbhealth.workspace.folder import Workspace
 
 STATUS_CHOICES = ("gezien", "afwezig", "geweigerd", "verzet")
 STATUS_FILL = PatternFill("solid", fgColor="FFF2CC")

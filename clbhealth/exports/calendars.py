@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vGeo
 
-from clbhealth.errors import ClbError
+from clbhealth.core.errors import ClbError
 from clbhealth.exports.plan import (
     ROLE_WORDS, MomentWords, Session, Site, load_sessions, load_sites, require_plan, safe_id, slug,
 )
-from clbhealth.files import write_bytes_atomic
-from clbhealth.workspace import Workspace
+from clbhealth.core.files import write_bytes_atomic
+from clbhealth.workspace.folder import Workspace
 
 TIMEZONE = "Europe/Brussels"
 UID_DOMAIN = "clbhealth"

@@ -15,10 +15,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from clbhealth.dates import DUTCH_DAYS, SchoolYear
-from clbhealth.errors import ClbError
+from clbhealth.core.dates import DUTCH_DAYS, SchoolYear
+from clbhealth.core.errors import ClbError
 from clbhealth.protocols.model import Protocol
-from clbhealth.workspace import HOME_EDUCATION, Workspace
+from clbhealth.workspace.folder import HOME_EDUCATION, Workspace
 
 # Parents of K1 pupils are invited to the contact, so each K1 pupil gets an individual time.
 PARENTS_INVITED = ("K1",)
@@ -246,7 +246,7 @@ def _lower_first(text: str) -> str:
 
 
 def dutch_date_short(day: dt.date) -> str:
-    from clbhealth.dates import dutch_short_date
+    from clbhealth.core.dates import dutch_short_date
 
     return dutch_short_date(day)
 

@@ -15,7 +15,7 @@ from typing import Sequence
 from openpyxl.styles import Font
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from clbhealth.dates import dutch_short_date
+from clbhealth.core.dates import dutch_short_date
 from clbhealth.exports import privacy
 from clbhealth.exports.plan import (
     PART_WORDS,
@@ -32,8 +32,8 @@ from clbhealth.exports.plan import (
     slug,
 )
 from clbhealth.exports.workbook import new_workbook, save_workbook, table_sheet
-from clbhealth.store import resolve_school_ids
-from clbhealth.workspace import Workspace
+from clbhealth.workspace.pupils import resolve_school_ids
+from clbhealth.workspace.folder import Workspace
 
 LINK_FONT = Font(color="0563C1", underline="single")
 

@@ -18,9 +18,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from clbhealth.dates import dutch_short_date
-from clbhealth.files import atomic_path, atomic_text
-from clbhealth.output import safe_cell
+from clbhealth.core.dates import dutch_short_date
+from clbhealth.core.files import atomic_path, atomic_text
+from clbhealth.cli.render import safe_cell
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="A6A6A6")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
-from clbhealth.errors import ClbError, Problem
+from clbhealth.core.errors import ClbError, Problem
 from clbhealth.readers.tabular import Table
 from clbhealth.readers.values import mask_insz_like
 

@@ -16,11 +16,11 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from clbhealth.errors import ClbError, Problem
+from clbhealth.core.errors import ClbError, Problem
 from clbhealth.imports.common import ImportResult, RowChecker
 from clbhealth.readers.tabular import FieldSpec, Table, read_table
 from clbhealth.readers.values import text_of
-from clbhealth.workspace import Workspace, now_text
+from clbhealth.workspace.folder import Workspace, now_text
 
 RESULT_FIELDS = (
     FieldSpec("session_id", ("sessie", "sessie id", "sessie-id", "session", "session_id"), True),

@@ -12,9 +12,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from clbhealth.dates import SchoolYear, parse_date
-from clbhealth.errors import ClbError, Problem
-from clbhealth.grades import parse_grade, standard_age
+from clbhealth.core.dates import SchoolYear, parse_date
+from clbhealth.core.errors import ClbError, Problem
+from clbhealth.core.grades import parse_grade, standard_age
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.readers.tabular import FieldSpec, Table, read_table
 from clbhealth.readers.values import (
@@ -29,7 +29,7 @@ from clbhealth.readers.values import (
     parse_school_id,
     parse_sex,
 )
-from clbhealth.workspace import HOME_EDUCATION, Workspace, now_text
+from clbhealth.workspace.folder import HOME_EDUCATION, Workspace, now_text
 
 ROSTER_FIELDS = (
     FieldSpec("school_id", ("instellingsnummer", "schoolnummer", "instituteNo", "school", "schoolid", "instelling")),

@@ -7,12 +7,12 @@ import re
 import unicodedata
 from pathlib import Path
 
-from clbhealth.dates import parse_date
-from clbhealth.errors import ClbError, Problem
+from clbhealth.core.dates import parse_date
+from clbhealth.core.errors import ClbError, Problem
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.readers.tabular import FieldSpec, read_table
 from clbhealth.readers.values import parse_coordinate, parse_label, parse_name, parse_school_id, text_of
-from clbhealth.workspace import Workspace, now_text
+from clbhealth.workspace.folder import Workspace, now_text
 
 DAYS = ("mon", "tue", "wed", "thu", "fri")
 PARTS = ("am", "pm")

@@ -25,8 +25,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from clbhealth.dates import SchoolYear
-from clbhealth.grades import GRADE_INDEX, GRADES, standard_age
+from clbhealth.core.dates import SchoolYear
+from clbhealth.core.grades import GRADE_INDEX, GRADES, standard_age
 from clbhealth.protocols.model import Protocol, Rule
 
 STATUSES: tuple[str, ...] = ("due", "needs_consent", "missed", "done", "objected", "refused")

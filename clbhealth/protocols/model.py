@@ -8,9 +8,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from clbhealth.dates import SchoolYear
-from clbhealth.errors import ClbError
-from clbhealth.grades import GRADE_INDEX
+from clbhealth.core.dates import SchoolYear
+from clbhealth.core.errors import ClbError
+from clbhealth.core.grades import GRADE_INDEX
 
 ROLES_KNOWN = ("nurse", "doctor", "psychosocial")
 

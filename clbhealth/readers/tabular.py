@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from clbhealth.errors import ClbError, Problem
+from clbhealth.core.errors import ClbError, Problem
 from clbhealth.readers.values import mask_insz_like
 
 MAX_ROWS = 250_000

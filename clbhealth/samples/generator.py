@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from clbhealth.dates import SchoolYear
-from clbhealth.grades import GRADES, standard_age
+from clbhealth.core.dates import SchoolYear
+from clbhealth.core.grades import GRADES, standard_age
 from clbhealth.samples.names import BOYS, GIRLS, LAST
 
 SAMPLE_YEAR = SchoolYear(2026)
@@ -461,7 +461,7 @@ def population_frame(n_pupils: int, year: SchoolYear = SAMPLE_YEAR, seed: int = 
 def history_frame(pupils: pd.DataFrame, year: SchoolYear = SAMPLE_YEAR, seed: int = 2) -> pd.DataFrame:
     """Past contacts done for most pupils and this year's consent forms, vectorised."""
     rng = np.random.default_rng(seed)
-    from clbhealth.grades import GRADE_INDEX
+    from clbhealth.core.grades import GRADE_INDEX
 
     grade_index = pupils["grade"].map(GRADE_INDEX).fillna(-1).to_numpy(int)
     frames = []

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from clbhealth.config import Office
+from clbhealth.workspace.settings import Office
 from clbhealth.samples.generator import (
     SAMPLE_YEAR, Site, flanders_sites, generate_history, generate_site_pupils, insz_for, _level,
 )
 from clbhealth.samples.names import BOYS, GIRLS, LAST
-from clbhealth.workspace import Workspace, now_text
+from clbhealth.workspace.folder import Workspace, now_text
 
 NL_NOTE = "Dutch school sites (DUO/BAG open data, CC0) used as a stand-in for a large Flemish CLB"
 

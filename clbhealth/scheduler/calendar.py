@@ -9,8 +9,8 @@ from functools import lru_cache
 
 import holidays
 
-from clbhealth.config import Planning
-from clbhealth.dates import SchoolYear
+from clbhealth.workspace.settings import Planning
+from clbhealth.core.dates import SchoolYear
 
 DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

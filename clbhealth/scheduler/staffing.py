@@ -111,7 +111,7 @@ def staff_schools(problem: PlanningProblem, *, seconds: float, seed: int, worker
         return Staffing([], {}, {}, capacity=capacity)
     missing = [r for r in roles if not any(p.role == r for p in problem.persons)]
     if missing:
-        from clbhealth.errors import ClbError
+        from clbhealth.core.errors import ClbError
 
         raise ClbError(f"The due moments need a {', '.join(sorted(missing))}, but the staff list has none.",
                        hint="Import a staff list with that role (clbhealth import staff), or change "
@@ -183,7 +183,7 @@ def _solve(problem: PlanningProblem, teams: list[Team], shared: set[str], data: 
     solver = parameters(seconds, seed)
     status = solver.Solve(model, Reporter("staffing", progress))
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        from clbhealth.errors import ClbError
+        from clbhealth.core.errors import ClbError
 
         raise ClbError(f"Stage 1 (staffing) found no solution ({status_name(status)}).",
                        hint="Give the solver more time with --time-limit.")

@@ -7,7 +7,7 @@ import csv
 import math
 from pathlib import Path
 
-from clbhealth.errors import ClbError
+from clbhealth.core.errors import ClbError
 
 EARTH_KM = 6371.0088
 

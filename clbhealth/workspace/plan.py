@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from clbhealth.errors import ClbError
+from clbhealth.core.errors import ClbError
 from clbhealth.protocols.due import compute_due
 from clbhealth.scheduler.calendar import HalfDay, covers, school_half_days, window_dates
 from clbhealth.scheduler.demand import MomentSpec, build_tasks, follow_up_visits, pack_visits
 from clbhealth.scheduler.model import Person, Placement, PlanningProblem, Site, Task, Visit
 from clbhealth.scheduler.solve import PlanResult, SolveOptions, plan_metrics
 from clbhealth.scheduler.travel import TravelModel, read_matrix
-from clbhealth.services import due_settings
-from clbhealth.store import load_events, load_pupils
-from clbhealth.workspace import HOME_EDUCATION, Workspace, now_text
+from clbhealth.app.due_list import due_settings
+from clbhealth.workspace.pupils import load_events, load_pupils
+from clbhealth.workspace.folder import HOME_EDUCATION, Workspace, now_text
 
 
 @dataclass

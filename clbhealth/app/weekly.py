@@ -31,16 +31,16 @@ from typing import Iterator
 
 import numpy as np
 
-from clbhealth import workspace as workspace_module
-from clbhealth.dates import dutch_short_date
-from clbhealth.errors import ClbError
+from clbhealth.workspace import folder as workspace_module
+from clbhealth.core.dates import dutch_short_date
+from clbhealth.core.errors import ClbError
 from clbhealth.exports import privacy
 from clbhealth.exports.plan import (
     MomentWords, Session, Site, birth_text, day_name, load_sessions, load_sites, safe_id, slug, PART_WORDS,
 )
 from clbhealth.exports.workbook import Column, new_workbook, save_workbook, table_sheet, write_csv
-from clbhealth.files import atomic_text
-from clbhealth.workspace import Workspace, now_text
+from clbhealth.core.files import atomic_text
+from clbhealth.workspace.folder import Workspace, now_text
 
 LOG_NAME = "weekly.log"
 LOCK_NAME = ".weekly.lock"
@@ -134,7 +134,7 @@ def run_weekly(workspace: Workspace, out_dir: Path, as_of: dt.date, *, lock_wait
 
 
 def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, label: str) -> WeeklyResult:
-    from clbhealth.services import due_list
+    from clbhealth.app.due_list import due_list
 
     sunday = monday + dt.timedelta(days=6)
     final = out_dir / label

@@ -177,7 +177,7 @@ def migrate(conn: sqlite3.Connection) -> int:
     """Bring the schema to SCHEMA_VERSION, each step in its own transaction. Returns the old version."""
     old = schema_version(conn)
     if old > SCHEMA_VERSION:
-        from clbhealth.errors import ClbError
+        from clbhealth.core.errors import ClbError
 
         raise ClbError(
             f"This workspace has schema version {old}, newer than this clbhealth knows ({SCHEMA_VERSION}).",

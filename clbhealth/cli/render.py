@@ -12,8 +12,8 @@ from typing import IO, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from clbhealth.errors import ClbError
-from clbhealth.files import atomic_path, atomic_text
+from clbhealth.core.errors import ClbError
+from clbhealth.core.files import atomic_path, atomic_text
 
 FORMATS = ("table", "csv", "json", "xlsx")
 PLAIN_TABLE_ROWS = 2000  # beyond this a plain fixed-width table is printed (rich is slow on huge tables)

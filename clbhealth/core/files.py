@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
-from clbhealth.errors import ClbError
+from clbhealth.core.errors import ClbError
 
 
 @contextmanager

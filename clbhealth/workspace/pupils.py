@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from clbhealth.grades import GRADES
+from clbhealth.core.grades import GRADES
 
 PUPIL_COLUMNS = ("pupil_id", "last_name", "first_name", "school_id", "class_name", "grade", "education",
                  "birth_date", "sex")
@@ -99,7 +99,7 @@ def load_schools(conn: sqlite3.Connection) -> pd.DataFrame:
 
 def resolve_school_ids(conn: sqlite3.Connection, schools) -> list[str]:
     """School ids as given with --school, normalised and checked against the workspace (no repeats)."""
-    from clbhealth.errors import ClbError
+    from clbhealth.core.errors import ClbError
     from clbhealth.readers.values import parse_school_id
 
     known = known_school_ids(conn) if schools else set()

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from clbhealth.errors import ClbError
-from clbhealth.workspace import Workspace
+from clbhealth.core.errors import ClbError
+from clbhealth.workspace.folder import Workspace
 
 DOSSIER_NOTE = (
     "This removes the pupils from this clbhealth workspace only. It does not touch the official CLB "

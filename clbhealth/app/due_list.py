@@ -7,10 +7,10 @@ from typing import Sequence
 
 import pandas as pd
 
-from clbhealth.errors import ClbError, Problem
+from clbhealth.core.errors import ClbError, Problem
 from clbhealth.protocols.due import OPEN_STATUSES, STATUSES, DueSettings, compute_due
-from clbhealth.store import load_due_inputs, resolve_school_ids
-from clbhealth.workspace import Workspace
+from clbhealth.workspace.pupils import load_due_inputs, resolve_school_ids
+from clbhealth.workspace.folder import Workspace
 
 
 def due_settings(workspace: Workspace) -> DueSettings:
@@ -65,7 +65,7 @@ def run_plan(workspace: Workspace, *, as_of: dt.date, seconds: float, seed: int,
              date_from: dt.date | None = None, date_to: dt.date | None = None, keep_until: dt.date | None = None,
              progress=None) -> dict:
     """Build the planning problem, solve it, store the plan; returns the summary."""
-    from clbhealth.plan_store import build_problem, save_plan
+    from clbhealth.workspace.plan import build_problem, save_plan
     from clbhealth.scheduler.bounds import travel_bound, visits_bound
     from clbhealth.scheduler.solve import SolveOptions, solve
 

@@ -8,8 +8,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clbhealth.dates import SchoolYear
-from clbhealth.errors import ClbError
+from clbhealth.core.dates import SchoolYear
+from clbhealth.core.errors import ClbError
 
 CONFIG_NAME = "clbhealth.toml"
 

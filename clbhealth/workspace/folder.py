@@ -16,10 +16,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
-from clbhealth import db
-from clbhealth.config import CONFIG_NAME, Config, Office, default_config_text, load_config
-from clbhealth.dates import SchoolYear
-from clbhealth.errors import ClbError
+from clbhealth.workspace import schema as db
+from clbhealth.workspace.settings import CONFIG_NAME, Config, Office, default_config_text, load_config
+from clbhealth.core.dates import SchoolYear
+from clbhealth.core.errors import ClbError
 from clbhealth.protocols.model import Protocol, load_protocol
 
 DB_NAME = "clbhealth.sqlite"

@@ -21,11 +21,11 @@ import html
 import json
 from pathlib import Path
 
-from clbhealth.dates import dutch_short_date
-from clbhealth.errors import ClbError
+from clbhealth.core.dates import dutch_short_date
+from clbhealth.core.errors import ClbError
 from clbhealth.exports.plan import ROLE_WORDS, MomentWords, load_sites
-from clbhealth.files import atomic_text
-from clbhealth.workspace import Workspace
+from clbhealth.core.files import atomic_text
+from clbhealth.workspace.folder import Workspace
 
 FORMATS = ("table", "json", "html")
 MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
@@ -39,7 +39,7 @@ def _pct(part: int, whole: int) -> float | None:
 
 def build_report(workspace: Workspace, as_of: dt.date) -> dict:
     """Everything the report shows, as plain data (the JSON format is exactly this)."""
-    from clbhealth.services import due_list
+    from clbhealth.app.due_list import due_list
 
     year = workspace.config.school_year
     first_day = year.first_day.isoformat()

@@ -11,9 +11,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from clbhealth.errors import ClbError
+from clbhealth.core.errors import ClbError
 from clbhealth.samples.generator import SAMPLE_YEAR, build_samples
-from clbhealth.workspace import DB_NAME, Workspace
+from clbhealth.workspace.folder import DB_NAME, Workspace
 
 REPO_SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 DEMO_NAME = "CLB Kempen (voorbeeld)"
@@ -63,21 +63,21 @@ def _prepare(directory: Path) -> None:
 
 def run_demo(directory: Path, out: Console, today: dt.date | None = None, time_limit: float = 10.0) -> Workspace:
     """`today` fixes the demo's date (tests); by default see demo_as_of."""
-    from clbhealth.config import Office
+    from clbhealth.workspace.settings import Office
     from clbhealth.exports import export_attendance, export_calendars, export_school_workbooks
     from clbhealth.imports.history import import_history
     from clbhealth.imports.roster import import_roster
     from clbhealth.imports.schools import import_schools
     from clbhealth.imports.staff import import_absences, import_closures, import_staff
-    from clbhealth.output import write_frame
-    from clbhealth.plan_store import load_check_input
+    from clbhealth.cli.render import write_frame
+    from clbhealth.workspace.plan import load_check_input
     from clbhealth.protocols.due import OUTPUT_COLUMNS
-    from clbhealth.report import build_report, report_html
+    from clbhealth.app.report import build_report, report_html
     from clbhealth.samples.generator import SAMPLE_OFFICE
     from clbhealth.scheduler.check import check_plan
-    from clbhealth.services import due_list, run_plan
-    from clbhealth.files import atomic_text
-    from clbhealth.weekly import run_weekly
+    from clbhealth.app.due_list import due_list, run_plan
+    from clbhealth.core.files import atomic_text
+    from clbhealth.app.weekly import run_weekly
 
     directory = directory.expanduser().resolve()
     _prepare(directory)

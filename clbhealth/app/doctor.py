@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from clbhealth import db
-from clbhealth.config import CONFIG_NAME, Config, load_config
-from clbhealth.errors import ClbError
-from clbhealth.workspace import DB_NAME, LOCK_NAME
+from clbhealth.workspace import schema as db
+from clbhealth.workspace.settings import CONFIG_NAME, Config, load_config
+from clbhealth.core.errors import ClbError
+from clbhealth.workspace.folder import DB_NAME, LOCK_NAME
 
 LONG_LOCK = dt.timedelta(hours=2)  # a command holding the lock this long is probably stuck
 
@@ -313,7 +313,7 @@ def _lock_since(holder: str) -> dt.datetime | None:
 
 def _check_leftovers(root: Path, findings: list[Finding]) -> None:
     """Temporary files of killed commands (they may hold personal data)."""
-    from clbhealth.files import process_alive
+    from clbhealth.core.files import process_alive
 
     leftovers = []
     for folder in (root, root / "exports"):

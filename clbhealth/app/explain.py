@@ -7,9 +7,9 @@ import json
 import math
 from collections import defaultdict
 
-from clbhealth.plan_store import current_summary, moment_specs
+from clbhealth.workspace.plan import current_summary, moment_specs
 from clbhealth.scheduler.calendar import covers, school_half_days
-from clbhealth.workspace import Workspace
+from clbhealth.workspace.folder import Workspace
 
 LATE_SHARE = 0.8  # a session in the last fifth of its window counts as late
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")

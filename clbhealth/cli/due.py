@@ -1,0 +1,135 @@
+"""`clbhealth due` and `clbhealth protocols show`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from clbhealth.cli.common import (
+    WorkspaceOption,
+    app,
+    err,
+    handle_errors,
+    open_workspace,
+    out,
+    parse_day,
+    protocols_app,
+    show_problems,
+)
+from clbhealth.core.dates import SchoolYear
+from clbhealth.core.errors import ClbError
+
+# --- due -----------------------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def due(
+    workspace: WorkspaceOption = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date the list is for (default: today).")] = None,
+    school: Annotated[Optional[list[str]], typer.Option("--school", help="Only this school (repeatable).")] = None,
+    moment: Annotated[Optional[list[str]], typer.Option("--moment", help="Only this moment or dose code (repeatable).")] = None,
+    status: Annotated[Optional[list[str]], typer.Option("--status", help="Only this status (repeatable).")] = None,
+    all_statuses: Annotated[bool, typer.Option("--all", help="Every status, not only due and needs_consent.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or xlsx.")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.", dir_okay=False)] = None,
+) -> None:
+    """Who is due for which contact moment and vaccination dose, and why."""
+    from clbhealth.app.due_list import due_list
+    from clbhealth.cli.render import write_frame
+    from clbhealth.protocols.due import OUTPUT_COLUMNS
+
+    if fmt not in ("table", "csv", "json", "xlsx"):
+        raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv, json or xlsx.")
+    ws = open_workspace(workspace)
+    day = parse_day(as_of, "--as-of") or dt.date.today()
+    frame, warnings = due_list(ws, day, schools=school or (), moments=moment or (), statuses=status or (),
+                               include_all=all_statuses)
+    show_problems(warnings)
+    public = frame[OUTPUT_COLUMNS]
+    if fmt == "table" and output is None:
+        render_due_table(public, day, ws.protocol.all_codes())
+        return
+    write_frame(public, fmt, output, sheet="Due", title=f"{ws.config.clb_name}: due list as of {day}")
+    if output is not None:
+        err.print(f"Wrote {len(public)} row(s) to {output}.")
+
+
+def render_due_table(frame, day: dt.date, order: list[str]) -> None:
+    from clbhealth.cli.render import PLAIN_TABLE_ROWS, plain_table
+
+    if len(frame) > PLAIN_TABLE_ROWS or not out.is_terminal:
+        sys.stdout.write(plain_table(frame))
+    elif len(frame):
+        table = RichTable(title=f"Due list as of {day}", title_justify="left")
+        for column in frame.columns:
+            table.add_column(column, overflow="fold")
+        for row in frame.itertuples(index=False, name=None):
+            table.add_row(*("" if v is None or v != v else escape(str(v)) for v in row))
+        out.print(table)
+    else:
+        out.print(f"Nobody matches (as of {day}).")
+    totals = RichTable(title="Totals per moment", title_justify="left")
+    totals.add_column("moment")
+    statuses = [s for s in ("due", "needs_consent", "missed", "done", "objected", "refused") if s in set(frame["status"])]
+    for s in statuses:
+        totals.add_column(s, justify="right")
+    totals.add_column("total", justify="right")
+    counts = frame.groupby(["moment", "status"], sort=False).size()
+    present = set(frame["moment"])
+    for moment in [m for m in order if m in present]:
+        values = [int(counts.get((moment, s), 0)) for s in statuses]
+        totals.add_row(moment, *(str(v) for v in values), str(sum(values)))
+    if len(frame):
+        totals.add_row("all", *(str(int((frame["status"] == s).sum())) for s in statuses), str(len(frame)), style="bold")
+        out.print(totals)
+
+
+# --- protocols -----------------------------------------------------------------------------------
+
+
+@protocols_app.command("show")
+@handle_errors
+def protocols_show(
+    workspace: WorkspaceOption = None,
+    school_year: Annotated[Optional[str], typer.Option("--school-year", help="Another school year than the workspace's.")] = None,
+) -> None:
+    """The rules in force for the workspace's school year, with their sources."""
+    ws = open_workspace(workspace)
+    try:
+        year = SchoolYear.parse(school_year) if school_year else ws.config.school_year
+    except ValueError as exc:
+        raise ClbError(f"--school-year: {exc}.") from None
+    protocol = ws.protocol
+    protocol.check_year(year)
+    out.print(f"[bold]{protocol.name}[/] ({protocol.id}), school year {year}")
+    out.print(f"Legal basis: {escape(protocol.source)}")
+    for rule in protocol.in_force(year):
+        if rule.follows:
+            who = f"{rule.interval_months} months after {rule.follows}"
+            if rule.three_dose_from_age:
+                prefix = "only in the " if rule.only_three_dose else ""
+                who += f"; {prefix}3-dose schedule when the first dose is given at {rule.three_dose_from_age} or older"
+                if rule.interval_months_three_dose:
+                    who += f" ({rule.interval_months_three_dose} month(s) then)"
+        elif rule.select == "birth_year":
+            who = f"born {year.start_year - (rule.age or 0)} (by birth year, whatever the class)"
+        else:
+            who = f"grade {', '.join(rule.grades)}; pupils without a grade: born {year.start_year - (rule.age or 0)}"
+        if rule.catch_up_grades:
+            who += f"; catch-up at {', '.join(rule.catch_up_grades)}"
+        if rule.catch_up_max_age:
+            who += f" and for pupils up to age {rule.catch_up_max_age}"
+        minutes = ws.config.minutes_for(rule.code, rule.minutes)
+        kind = "contact moment" if rule.kind == "contact" else "vaccination, needs consent"
+        out.print(f"\n[bold]{rule.code}[/]  {rule.name} ({kind})")
+        out.print(f"  who:    {who}")
+        out.print(f"  staff:  {' + '.join(rule.staff)}, {minutes} min per pupil")
+        out.print(f"  valid:  {rule.validity()}")
+        out.print(f"  source: {escape(rule.source)}")

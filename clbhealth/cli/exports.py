@@ -1,0 +1,122 @@
+"""`clbhealth export ...`, `weekly` and `report`: what leaves the CLB."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from clbhealth.cli.common import (
+    OutDir,
+    WorkspaceOption,
+    app,
+    err,
+    export_app,
+    handle_errors,
+    open_workspace,
+    out,
+    parse_day,
+)
+from clbhealth.core.errors import ClbError
+
+
+@export_app.command("schools")
+@handle_errors
+def export_schools_command(
+    out_dir: OutDir,
+    workspace: WorkspaceOption = None,
+    school: Annotated[Optional[list[str]], typer.Option("--school", help="Only this school (repeatable).")] = None,
+) -> None:
+    """One workbook per school site (DIR/<school_id>-<name>.xlsx): the planning and a sheet per session."""
+    from clbhealth.exports import export_school_workbooks
+
+    ws = open_workspace(workspace)
+    paths = export_school_workbooks(ws, out_dir, school or None)
+    out.print(f"Wrote {len(paths)} school workbook(s) to {out_dir}.", markup=False)
+
+
+@export_app.command("calendars")
+@handle_errors
+def export_calendars_command(
+    out_dir: OutDir,
+    workspace: WorkspaceOption = None,
+    staff: Annotated[Optional[list[str]], typer.Option("--staff", help="Only this person (repeatable).")] = None,
+) -> None:
+    """One iCalendar file per person (DIR/<staff_id>-<name>.ics); a re-export updates the same events."""
+    from clbhealth.exports import export_calendars
+
+    ws = open_workspace(workspace)
+    paths = export_calendars(ws, out_dir, staff or None)
+    out.print(f"Wrote {len(paths)} calendar(s) to {out_dir}.", markup=False)
+
+
+@export_app.command("attendance")
+@handle_errors
+def export_attendance_command(
+    out_file: Annotated[Path, typer.Option("--out", help="The workbook to write (.xlsx).", dir_okay=False)],
+    workspace: WorkspaceOption = None,
+    session: Annotated[Optional[str], typer.Option("--session", help="The session id, e.g. S000123.")] = None,
+    date: Annotated[Optional[str], typer.Option("--date", help="Every session on this day (or use --session).")] = None,
+    staff: Annotated[Optional[str], typer.Option("--staff", help="With --date: only this person's sessions.")] = None,
+) -> None:
+    """The attendance sheet for the nurse: one row per planned pupil and moment, a status drop-down."""
+    from clbhealth.exports import export_attendance
+
+    ws = open_workspace(workspace)
+    path = export_attendance(ws, out_file, session_id=session, day=parse_day(date, "--date"), staff_id=staff)
+    out.print(f"Wrote {path}. Fill in the status column, then: clbhealth import results {path}", markup=False)
+
+
+@app.command()
+@handle_errors
+def weekly(
+    out_dir: OutDir,
+    workspace: WorkspaceOption = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Run as on this date (default: today).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say what was written (silent otherwise).")] = False,
+) -> None:
+    """For cron: the coming week's sessions per school and person, backlog, new pupils (DIR/<yyyy-Www>/).
+
+    Exit 0: done; 1: error (also in logs/weekly.log); 3: done, with warnings (e.g. unplanned due pupils).
+    """
+    from clbhealth.app.weekly import log, run_weekly
+
+    ws = open_workspace(workspace)
+    try:
+        day = parse_day(as_of, "--as-of") or dt.date.today()
+    except ClbError as exc:
+        log(ws, "ERROR", f"weekly: {exc.message}")
+        raise
+    result = run_weekly(ws, out_dir, day)
+    if verbose:
+        c = result.counts
+        backlog = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c["backlog"].items())
+        out.print(f"Week {result.week}: {c['sessions']} session(s) at {c['schools']} school(s) for {c['staff']} "
+                  f"person(s), {c['planned_pupil_moments']} pupil-moment(s); backlog: {backlog}; "
+                  f"{c['new_pupils']} new pupil(s).", markup=False)
+        out.print(f"{len(result.files)} file(s) in {result.folder}", markup=False)
+    for warning in result.warnings:
+        err.print(f"[yellow]Warning:[/] {escape(warning)}")
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+@app.command()
+@handle_errors
+def report(
+    workspace: WorkspaceOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.", dir_okay=False)] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the report (default: today).")] = None,
+) -> None:
+    """Progress: per school and moment due/planned/done/missed/coverage, doses, load per person, over time."""
+    from clbhealth.app.report import write_report
+
+    ws = open_workspace(workspace)
+    day = parse_day(as_of, "--as-of") or dt.date.today()
+    write_report(ws, day, fmt, output, out)
+    if output is not None:
+        err.print(f"Wrote the {fmt} report to {output}.", markup=False)

@@ -1,0 +1,152 @@
+"""`clbhealth import ...`: files as schools and staff send them, and session results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table as RichTable
+
+from clbhealth.cli.common import (
+    DryRun,
+    SkipInvalid,
+    WorkspaceOption,
+    err,
+    handle_errors,
+    import_app,
+    open_workspace,
+    out,
+    show_problems,
+)
+
+# --- imports -------------------------------------------------------------------------------------
+
+
+def render_import(result, what: str) -> None:
+    show_problems(result.warnings + result.errors)
+    if result.summary:
+        table = RichTable(title=f"{what} import" + (" (dry run)" if result.dry_run else ""), title_justify="left")
+        for key in result.summary[0]:
+            table.add_column(key.replace("_", " "), justify="left" if key in ("school_id", "status", "schools") else "right")
+        for row in result.summary:
+            table.add_row(*(str(v) for v in row.values()))
+        out.print(table)
+    totals = ", ".join(f"{v} {k}" for k, v in result.totals.items())
+    if result.dry_run:
+        out.print(f"Dry run: would import {totals}. Nothing was written.")
+    else:
+        out.print(f"Imported {what}: {totals}.")
+    if result.skipped_rows:
+        err.print(f"[yellow]{result.skipped_rows} invalid row(s) were skipped (listed above).[/]")
+        raise typer.Exit(3)
+
+
+@import_app.command("schools")
+@handle_errors
+def import_schools_command(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX with school sites.")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Import school sites: school_id, name, street, postcode, municipality, lat, lon, level."""
+    from clbhealth.imports.schools import import_schools
+
+    ws = open_workspace(workspace)
+    render_import(import_schools(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "schools")
+
+
+@import_app.command("roster")
+@handle_errors
+def import_roster_command(
+    files: Annotated[list[Path], typer.Argument(help="One or more rosters (CSV or XLSX); give all files of a school at once.")],
+    workspace: WorkspaceOption = None,
+    school: Annotated[Optional[str], typer.Option("--school", help="School id for files without a school column.")] = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Import pupils; a school's roster replaces what is known of that school (pupils not listed have left)."""
+    from clbhealth.imports.roster import import_roster
+
+    ws = open_workspace(workspace)
+    render_import(import_roster(ws, files, school=school, dry_run=dry_run, skip_invalid=skip_invalid), "roster")
+
+
+@import_app.command("history")
+@handle_errors
+def import_history_command(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX, one row per event.")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Import history: contacts done, doses given, absences, consent, objections."""
+    from clbhealth.imports.history import import_history
+
+    ws = open_workspace(workspace)
+    render_import(import_history(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "history")
+
+
+Replace = Annotated[bool, typer.Option("--replace", help="Replace all known entries with this file's.")]
+
+
+@import_app.command("staff")
+@handle_errors
+def import_staff_command(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: staff_id, name, role, base_lat, base_lon, availability, schools.")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Import the staff doing systematic contacts; the list replaces the previous one."""
+    from clbhealth.imports.staff import import_staff
+
+    ws = open_workspace(workspace)
+    render_import(import_staff(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "staff")
+
+
+@import_app.command("absences")
+@handle_errors
+def import_absences_command(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: staff_id, from, to, part (am/pm or empty).")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+    replace: Replace = False,
+) -> None:
+    """Import staff absences (added to those known; --replace to start over)."""
+    from clbhealth.imports.staff import import_absences
+
+    ws = open_workspace(workspace)
+    render_import(import_absences(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "absences")
+
+
+@import_app.command("closures")
+@handle_errors
+def import_closures_command(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: school_id, from, to, reason.")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+    skip_invalid: SkipInvalid = False,
+    replace: Replace = False,
+) -> None:
+    """Import school closures (study days, trips) on top of the Flemish school calendar."""
+    from clbhealth.imports.staff import import_closures
+
+    ws = open_workspace(workspace)
+    render_import(import_closures(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "closures")
+
+
+@import_app.command("results")
+@handle_errors
+def import_results_command(
+    file: Annotated[Path, typer.Argument(help="The filled-in attendance sheet (from `clbhealth export attendance`).")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+) -> None:
+    """Results of a session into the history: gezien, afwezig, geweigerd, verzet (re-importing changes nothing)."""
+    from clbhealth.imports.results import import_results
+
+    ws = open_workspace(workspace)
+    render_import(import_results(ws, file, dry_run=dry_run), "results")

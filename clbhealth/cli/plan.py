@@ -1,0 +1,214 @@
+"""`clbhealth plan` and its subcommands show, check, explain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from clbhealth.cli.common import (
+    WorkspaceOption,
+    err,
+    handle_errors,
+    open_workspace,
+    out,
+    parse_day,
+    plan_app,
+)
+from clbhealth.core.errors import ClbError
+
+
+@plan_app.callback(invoke_without_command=True)
+@handle_errors
+def plan(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    date_from: Annotated[Optional[str], typer.Option("--from", help="First day to plan (default: the school year's start).")] = None,
+    date_to: Annotated[Optional[str], typer.Option("--to", help="Last day to plan (default: 30 June).")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver work budget in seconds.")] = 60.0,
+    workers: Annotated[int, typer.Option("--workers", help="Solver threads.")] = 2,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same inputs and seed give the same plan.")] = 1,
+    keep_until: Annotated[Optional[str], typer.Option("--keep-until", help="Keep published sessions up to this date as they are.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the due list and of 'today' (default: today).")] = None,
+) -> None:
+    """Solve and store the plan, then print its summary (or use a subcommand: show, check, explain)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from clbhealth.app.due_list import run_plan
+
+    ws = open_workspace(workspace)
+    day = parse_day(as_of, "--as-of") or dt.date.today()
+    summary = _with_progress(lambda progress: run_plan(
+        ws, as_of=day, seconds=time_limit, seed=seed, workers=workers,
+        date_from=parse_day(date_from, "--from"), date_to=parse_day(date_to, "--to"),
+        keep_until=parse_day(keep_until, "--keep-until"), progress=progress))
+    render_plan_summary(summary)
+
+
+def _with_progress(job):
+    """Run `job(progress)` with a live line showing each stage's objective and bound."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    if not err.is_terminal:
+        return job(None)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("preparing the planning problem", total=None)
+
+        def progress(stage: str, objective, bound) -> None:
+            text = f"{stage}: objective {objective:,.0f}" if objective is not None else stage
+            if bound is not None:
+                text += f", bound {bound:,.0f}"
+            bar.update(task, description=text)
+
+        return job(progress)
+
+
+def render_plan_summary(summary: dict) -> None:
+    metrics = summary["metrics"]
+    out.print(f"[bold]Plan {summary['plan_id']}[/]: {metrics['sessions']} sessions from {summary['period'][0]} "
+              f"to {summary['period'][1]} ({summary['kept_sessions']} kept as they were); solved in "
+              f"{metrics['seconds']} s, the first complete plan after {metrics['first_complete_seconds']} s.")
+    for warning in summary.get("warnings", []):
+        err.print(f"[yellow]![/] {escape(warning)}")
+    table = RichTable(title="Pupil-moments planned", title_justify="left")
+    for column in ("moment", "due", "planned", "%"):
+        table.add_column(column, justify="left" if column == "moment" else "right")
+    for moment, row in summary["per_moment"].items():
+        pct = 100 * row["planned"] / row["due"] if row["due"] else 100.0
+        table.add_row(moment, str(row["due"]), str(row["planned"]), f"{pct:.0f}")
+    out.print(table)
+    terms = RichTable(title="Soft goals (objective terms)", title_justify="left")
+    for column in ("goal", "value", "weight", "weighted"):
+        terms.add_column(column, justify="left" if column == "goal" else "right")
+    units = {"unplanned": "pupil-moments", "visits": "school visits", "travel": "km", "balance": "% points",
+             "continuity": "sessions", "early": "session-weeks"}
+    for name, value in metrics["terms"].items():
+        weight = metrics["weights"][name]
+        terms.add_row(f"{name} ({units[name]})", f"{value:,}", str(weight), f"{weight * value:,.0f}")
+    terms.add_row("total", "", "", f"{metrics['objective']:,.0f}", style="bold")
+    out.print(terms)
+    bounds = summary.get("bounds", {})
+    visits, travel = metrics["terms"]["visits"], metrics["terms"]["travel"]
+    if bounds:
+        lb_v, lb_t = bounds["visits_lower_bound"], bounds["travel_lower_bound_km"]
+        out.print(f"Visits {visits} against a lower bound of {lb_v} (gap {_gap(visits, lb_v)}); travel {travel:,.0f} km "
+                  f"against {lb_t:,.0f} km (gap {_gap(travel, lb_t)}). Bounds computed without the solver.")
+    for stage in metrics["stages"]:
+        if stage["objective"] is not None and stage["bound"] is not None:
+            out.print(f"  {stage['stage']}: {stage['status']}, objective {stage['objective']:,.0f}, proven bound "
+                      f"{stage['bound']:,.0f} (gap {_gap(stage['objective'], stage['bound'])}), {stage['seconds']} s")
+    load = RichTable(title="Load per person", title_justify="left")
+    for column in ("staff", "sessions", "available half-days", "load %"):
+        load.add_column(column, justify="left" if column == "staff" else "right")
+    for staff_id, row in metrics["load"].items():
+        load.add_row(staff_id, str(row["sessions"]), str(row["available_half_days"]), f"{row['load_pct']}")
+    out.print(load)
+    if summary["unplanned_pupil_moments"]:
+        out.print(f"[yellow]{summary['unplanned_pupil_moments']} pupil-moment(s) are not planned:[/]")
+        for reason, count in summary["unplanned_reasons"].items():
+            out.print(f"  {count}: {escape(reason)}")
+        out.print("See why in detail: clbhealth plan explain")
+    else:
+        out.print("Every due pupil-moment is planned.")
+    if summary["moved"] or summary["dropped"] or summary.get("reused_sessions"):
+        out.print(f"Re-planning: {summary.get('reused_sessions', 0)} session(s) of the previous plan kept their id, "
+                  f"{len(summary['moved'])} of them moved; {len(summary['dropped'])} dropped, "
+                  f"{summary['new_sessions']} new.")
+        for move in summary["moved"][:50]:
+            out.print(f"  {move['session_id']} ({move['school_id']}): {move['from']} -> {move['to']}"
+                      + (f", staff {' '.join(move['staff_from'])} -> {' '.join(move['staff_to'])}"
+                         if move["staff_from"] != move["staff_to"] else ""))
+        if len(summary["moved"]) > 50:
+            out.print(f"  ... and {len(summary['moved']) - 50} more (clbhealth plan show)")
+
+
+def _gap(value: float, bound: float) -> str:
+    if not bound:
+        return "0%" if not value else "n/a"
+    return f"{100 * (value - bound) / abs(bound):.1f}%"
+
+
+@plan_app.command("show")
+@handle_errors
+def plan_show(
+    workspace: WorkspaceOption = None,
+    school: Annotated[Optional[str], typer.Option("--school", help="Only this school.")] = None,
+    staff: Annotated[Optional[str], typer.Option("--staff", help="Only this person's sessions.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or xlsx.")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.", dir_okay=False)] = None,
+) -> None:
+    """The stored plan: one row per session."""
+    import json
+
+    from clbhealth.cli.render import write_frame
+    from clbhealth.workspace.plan import load_plan_frame
+
+    if fmt not in ("table", "csv", "json", "xlsx"):
+        raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv, json or xlsx.")
+    ws = open_workspace(workspace)
+    with ws.connect() as conn:
+        frame = load_plan_frame(conn, school=school, staff=staff)
+    if fmt == "json":
+        records = frame.drop(columns=["kind"]).to_dict(orient="records")
+        text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            from clbhealth.core.files import atomic_text
+
+            with atomic_text(output) as handle:
+                handle.write(text)
+        return
+    flat = frame.copy()
+    for column in ("staff_ids", "moments", "classes", "pupil_ids"):
+        flat[column] = flat[column].map(lambda v: " ".join(str(x) for x in v))
+    if fmt == "table" and output is None:
+        if flat.empty:
+            out.print("No sessions planned (run clbhealth plan).")
+            return
+        shown = flat.drop(columns=["pupil_ids"]).assign(pupils=frame["pupil_ids"].map(len))
+        sys.stdout.write(__import__("clbhealth.cli.render", fromlist=["plain_table"]).plain_table(shown))
+        return
+    write_frame(flat, fmt, output, sheet="Plan", title=f"{ws.config.clb_name}: plan")
+    if output is not None:
+        err.print(f"Wrote {len(flat)} session(s) to {output}.")
+
+
+@plan_app.command("check")
+@handle_errors
+def plan_check(workspace: WorkspaceOption = None) -> None:
+    """Check the stored plan against every hard rule, independently of the solver."""
+    from clbhealth.scheduler.check import check_plan
+    from clbhealth.workspace.plan import load_check_input
+
+    ws = open_workspace(workspace)
+    data = load_check_input(ws)
+    violations = check_plan(data)
+    if not violations:
+        out.print(f"The plan ({len(data.sessions)} sessions) keeps every hard rule.")
+        return
+    for violation in violations:
+        err.print(f"[red]✗[/] {escape(str(violation))}")
+    err.print(f"{len(violations)} violation(s) in {len({v.session_id for v in violations})} session(s).")
+    err.print("Re-plan (clbhealth plan) after new objections, refusals, absences or closures.")
+    raise typer.Exit(1)
+
+
+@plan_app.command("explain")
+@handle_errors
+def plan_explain(
+    workspace: WorkspaceOption = None,
+    school: Annotated[Optional[str], typer.Option("--school", help="Only this school.")] = None,
+) -> None:
+    """Why demand is unplanned or late: which rule, and which resource is short when."""
+    from clbhealth.app.explain import explain
+
+    ws = open_workspace(workspace)
+    for line in explain(ws, school=school):
+        out.print(line, markup=False)
