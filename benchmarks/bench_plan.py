@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clbhealth.workspace.plan import build_problem, save_plan  # noqa: E402
+from clbhealth.app.plan import build_problem, save_plan  # noqa: E402
 from clbhealth.samples.instances import NL_NOTE, SIZES, build_instance  # noqa: E402
 from clbhealth.scheduler.bounds import travel_bound, visits_bound  # noqa: E402
 from clbhealth.scheduler.greedy import class_by_class_visits, greedy_plan  # noqa: E402

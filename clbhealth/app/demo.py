@@ -70,12 +70,13 @@ def run_demo(directory: Path, out: Console, today: dt.date | None = None, time_l
     from clbhealth.imports.schools import import_schools
     from clbhealth.imports.staff import import_absences, import_closures, import_staff
     from clbhealth.cli.render import write_frame
-    from clbhealth.workspace.plan import load_check_input
+    from clbhealth.app.plan import load_check_input
     from clbhealth.protocols.due import OUTPUT_COLUMNS
     from clbhealth.app.report import build_report, report_html
     from clbhealth.samples.generator import SAMPLE_OFFICE
     from clbhealth.scheduler.check import check_plan
-    from clbhealth.app.due_list import due_list, run_plan
+    from clbhealth.app.due_list import due_list
+    from clbhealth.app.plan import run_plan
     from clbhealth.core.files import atomic_text
     from clbhealth.app.weekly import run_weekly
 

@@ -59,32 +59,3 @@ def due_list(
     frame = compute_due(pupils, events, protocol, year, as_of, due_settings(workspace),
                         statuses=chosen, moments=tuple(wanted_moments) or None)
     return frame, warnings
-
-
-def run_plan(workspace: Workspace, *, as_of: dt.date, seconds: float, seed: int, workers: int,
-             date_from: dt.date | None = None, date_to: dt.date | None = None, keep_until: dt.date | None = None,
-             progress=None) -> dict:
-    """Build the planning problem, solve it, store the plan; returns the summary."""
-    from clbhealth.workspace.plan import build_problem, save_plan
-    from clbhealth.scheduler.bounds import travel_bound, visits_bound
-    from clbhealth.scheduler.solve import SolveOptions, solve
-
-    if seconds <= 0:
-        raise ClbError("--time-limit must be more than 0 seconds.")
-    if workers < 1:
-        raise ClbError("--workers must be at least 1.")
-    problem, context = build_problem(workspace, as_of=as_of, date_from=date_from, date_to=date_to,
-                                     keep_until=keep_until)
-    previous = {}
-    for session in context.old_sessions.values():
-        for role, staff_id in session.staff.items():
-            previous.setdefault((session.school_id, role), staff_id)
-    options = SolveOptions(seconds=seconds, seed=seed, workers=workers)
-    result = solve(problem, options, progress=progress, previous_staff=previous)
-    # Bounds for the work the plan does (unplanned work is reported on its own).
-    planned = [v for v in problem.visits if v.visit_id in result.placements]
-    bounds = {
-        "visits_lower_bound": visits_bound(planned, context.capacity),
-        "travel_lower_bound_km": round(travel_bound(problem, planned, context.capacity), 1),
-    }
-    return save_plan(workspace, problem, context, result, options, extra={"bounds": bounds})

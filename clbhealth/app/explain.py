@@ -7,7 +7,8 @@ import json
 import math
 from collections import defaultdict
 
-from clbhealth.workspace.plan import current_summary, moment_specs
+from clbhealth.app.plan import moment_specs
+from clbhealth.workspace.plan import current_summary
 from clbhealth.scheduler.calendar import covers, school_half_days
 from clbhealth.workspace.folder import Workspace
 

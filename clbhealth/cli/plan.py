@@ -39,7 +39,7 @@ def plan(
     """Solve and store the plan, then print its summary (or use a subcommand: show, check, explain)."""
     if ctx.invoked_subcommand is not None:
         return
-    from clbhealth.app.due_list import run_plan
+    from clbhealth.app.plan import run_plan
 
     ws = open_workspace(workspace)
     day = parse_day(as_of, "--as-of") or dt.date.today()
@@ -185,7 +185,7 @@ def plan_show(
 def plan_check(workspace: WorkspaceOption = None) -> None:
     """Check the stored plan against every hard rule, independently of the solver."""
     from clbhealth.scheduler.check import check_plan
-    from clbhealth.workspace.plan import load_check_input
+    from clbhealth.app.plan import load_check_input
 
     ws = open_workspace(workspace)
     data = load_check_input(ws)

@@ -14,7 +14,7 @@ from clbhealth.imports.results import import_results
 from clbhealth.app.report import build_report, report_html
 from tests.conftest import run
 from tests.planfixture import build_plan_workspace
-from tests.test_attendance import fill
+from tests.exports.test_attendance import fill
 
 AS_OF = dt.date(2026, 10, 20)
 

@@ -184,7 +184,7 @@ def test_due_list_reads_pupils_and_events_in_one_transaction(workspace, monkeypa
 
 
 def test_due_table_in_a_terminal_escapes_markup(monkeypatch):
-    from clbhealth.cli import main as cli
+    from clbhealth.cli import due as cli
 
     console = Console(file=io.StringIO(), force_terminal=True, width=250, highlight=False)
     monkeypatch.setattr(cli, "out", console)

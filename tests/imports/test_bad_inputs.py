@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import run
 
-BAD = Path(__file__).resolve().parent / "data" / "bad"
+BAD = Path(__file__).resolve().parent.parent / "data" / "bad"
 sys.path.insert(0, str(BAD))
 
 import make_catalogue as cat  # noqa: E402

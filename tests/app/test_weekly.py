@@ -131,7 +131,7 @@ def test_silent_on_success_verbose_on_request(world, tmp_path, runner):
 def test_backlog_results_missing_and_catch_up(world, tmp_path):
     from clbhealth.exports import export_attendance
     from clbhealth.imports.results import import_results
-    from tests.test_attendance import fill
+    from tests.exports.test_attendance import fill
 
     result = run_weekly(world.workspace, tmp_path / "w", dt.date(2026, 10, 9))  # week 42: the sessions of 6-8/10 are past
     backlog = read_csv(result.folder / "achterstand.csv")
