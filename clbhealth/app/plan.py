@@ -10,7 +10,7 @@ import pandas as pd
 from clbhealth.core.errors import ClbError
 from clbhealth.protocols.due import compute_due
 from clbhealth.scheduler.calendar import HalfDay, covers, school_half_days, window_dates
-from clbhealth.scheduler.demand import MomentSpec, build_tasks, follow_up_visits, pack_visits
+from clbhealth.scheduler.demand import MomentSpec, build_tasks, follow_up_visits, pack_visits, split_by_role
 from clbhealth.scheduler.model import Person, Placement, PlanningProblem, Site, Task, Visit
 from clbhealth.scheduler.travel import TravelModel, read_matrix
 from clbhealth.app.due_list import due_settings
@@ -46,11 +46,15 @@ def moment_specs(workspace: Workspace) -> dict[str, MomentSpec]:
                 break
             first_dose = before.follows
         start, end = window_dates(config.planning.windows.get(rule.code), year)
+        roles = tuple(config.planning.roles.get(rule.code, rule.staff))
+        if rule.kind == "vaccination" and config.planning.nurse_assists_vaccination and "nurse" not in roles:
+            roles = (*roles, "nurse")
+        parts, together = config.parts_for(rule.code, rule.minutes, roles)
         specs[rule.code] = MomentSpec(
             code=rule.code, kind=rule.kind, minutes=config.minutes_for(rule.code, rule.minutes),
-            roles=frozenset(config.planning.roles.get(rule.code, rule.staff)), earliest=start, latest=end,
+            roles=frozenset(parts), earliest=start, latest=end,
             with_contact=rule.with_contact, follow_ups=tuple(chain), three_dose_age=three_age,
-            first_dose=first_dose,
+            first_dose=first_dose, parts=tuple(sorted(parts.items())), together=together,
         )
     return specs
 
@@ -145,6 +149,9 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
     birth = dict(zip(pupils["pupil_id"].astype(int), pd.to_datetime(pupils["birth_date"]).dt.date))
     given = _doses_given(events, old, pinned_ids)
     tasks, rejected = build_tasks(due, specs, birth, first, last, given)
+    unsure = {(int(p), m) for p, m, st in zip(due["pupil_id"], due["moment"], due["status"]) if st == "needs_consent"}
+    rate, rate_source = consent_return_rate(events, planning.consent_return_rate)
+    tasks = split_by_role(tasks, specs, unsure, rate)
     capacity = max(planning.morning.minutes, planning.afternoon.minutes) - config.longest_setup
     if capacity <= 0:
         raise ClbError("The set-up time fills the whole block.", hint="Lower [minutes] setup in clbhealth.toml.")
@@ -187,6 +194,7 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
         available=available, closed=dict(closed),
         block_minutes={"am": planning.morning.minutes, "pm": planning.afternoon.minutes},
         weights=dict(planning.weights), km=km, minutes_one_way=minutes, pinned=pinned_placements,
+        notice_day=notice_day(half_days, as_of, planning.notice_school_days),
     )
     info = {int(r.pupil_id): {"last_name": r.last_name, "first_name": r.first_name, "class_name": r.class_name,
                               "birth_date": r.birth_date} for r in pupils.itertuples()}
@@ -195,20 +203,48 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
         old_sessions=movable, pinned_sessions=pinned_ids, due_per_moment=due_per_moment,
         planned_before=dict(planned_before), rejected=rejected, warnings=warnings, capacity=capacity,
     )
+    context.consent_rate = {"rate": rate, "source": rate_source, "unsure_pupil_moments": len(unsure)}
+    context.setup = config.longest_setup
     return problem, context
+
+
+MIN_FORMS_TO_LEARN = 20
+DEFAULT_RETURN_RATE = 0.8  # [I] no source gives a figure
+
+
+def consent_return_rate(events: pd.DataFrame, setting: float | None) -> tuple[float, str]:
+    """The share of consent forms expected back with consent: the setting, else learned from this
+    workspace's returned forms (given / (given + refused)), else 0.8 [I]."""
+    if setting is not None:
+        return setting, "clbhealth.toml [planning] consent_return_rate"
+    given = int((events["status"] == "consent_given").sum()) if len(events) else 0
+    refused = int((events["status"] == "consent_refused").sum()) if len(events) else 0
+    if given + refused >= MIN_FORMS_TO_LEARN:
+        return round(given / (given + refused), 3), f"learned from {given + refused} returned forms"
+    return DEFAULT_RETURN_RATE, f"default [I] (only {given + refused} returned forms to learn from)"
+
+
+def notice_day(half_days: list[HalfDay], as_of: dt.date, school_days: int) -> dt.date | None:
+    """The first day a new session may fall on: `school_days` school days after the day of planning."""
+    days = sorted({h.day for h in half_days if h.day > as_of})
+    if school_days <= 0 or not days:
+        return None
+    return days[school_days] if school_days < len(days) else days[-1] + dt.timedelta(days=1)
 
 
 def _sticky_visits(tasks: list[Task], movable: dict[str, OldSession], setup: int) -> tuple[list[Visit], list[Task]]:
     """Tasks whose pupil was planned in a session that may still change stay with that session."""
-    where: dict[tuple[int, str], str] = {}
-    for sid, session in movable.items():
+    where: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for sid, session in sorted(movable.items()):
         for (pid, moment), outcome in session.pupils.items():
             if outcome is None:
-                where[(pid, moment)] = sid
+                where[(pid, moment)].append(sid)
     grouped: dict[str, list[Task]] = defaultdict(list)
     loose = []
     for task in tasks:
-        sid = next((where[(task.pupil_id, m)] for m in task.moments if (task.pupil_id, m) in where), None)
+        # The previous session that did this part: the one with the pupil and the task's roles.
+        sid = next((s for m in task.moments for s in where.get((task.pupil_id, m), ())
+                    if task.roles <= set(movable[s].staff)), None)
         session = movable.get(sid) if sid else None
         if session is not None and task.earliest <= session.half.day <= task.latest and session.school_id == task.school_id:
             grouped[sid].append(task)
@@ -355,26 +391,32 @@ def load_check_input(workspace: Workspace):
 def run_plan(workspace: Workspace, *, as_of: dt.date, seconds: float, seed: int, workers: int,
              date_from: dt.date | None = None, date_to: dt.date | None = None, keep_until: dt.date | None = None,
              progress=None) -> dict:
-    """Build the planning problem, solve it, store the plan; returns the summary."""
-    from clbhealth.scheduler.bounds import travel_bound, visits_bound
-    from clbhealth.scheduler.solve import SolveOptions, solve
+    """Build the planning problem, solve it, store the plan; returns the summary.
+
+    One plan at a time: the plan lock is held from reading the workspace to saving the plan, and a
+    second `plan` meanwhile is refused (it would store a plan made from the same state twice).
+    """
+    from clbhealth.scheduler.bounds import coverage_bound, travel_bound, visits_bound
+    from clbhealth.scheduler.solve import SolveOptions, earliest_days, solve
 
     if seconds <= 0:
         raise ClbError("--time-limit must be more than 0 seconds.")
     if workers < 1:
         raise ClbError("--workers must be at least 1.")
-    problem, context = build_problem(workspace, as_of=as_of, date_from=date_from, date_to=date_to,
-                                     keep_until=keep_until)
-    previous = {}
-    for session in context.old_sessions.values():
-        for role, staff_id in session.staff.items():
-            previous.setdefault((session.school_id, role), staff_id)
-    options = SolveOptions(seconds=seconds, seed=seed, workers=workers)
-    result = solve(problem, options, progress=progress, previous_staff=previous)
-    # Bounds for the work the plan does (unplanned work is reported on its own).
-    planned = [v for v in problem.visits if v.visit_id in result.placements]
-    bounds = {
-        "visits_lower_bound": visits_bound(planned, context.capacity),
-        "travel_lower_bound_km": round(travel_bound(problem, planned, context.capacity), 1),
-    }
-    return save_plan(workspace, problem, context, result, options, extra={"bounds": bounds})
+    with workspace.plan_lock():
+        problem, context = build_problem(workspace, as_of=as_of, date_from=date_from, date_to=date_to,
+                                         keep_until=keep_until)
+        options = SolveOptions(seconds=seconds, seed=seed, workers=workers)
+        result = solve(problem, options, progress=progress)
+        planned = [v for v in problem.visits if v.visit_id in result.placements]
+        busy: dict = defaultdict(set)
+        for placement in problem.pinned:
+            for person in placement.staff.values():
+                busy[person].add(placement.half)
+        coverage = coverage_bound(problem, problem.visits, earliest_days(problem, {}), context.setup, busy)
+        bounds = {
+            "visits_lower_bound": visits_bound(planned, context.capacity),
+            "travel_lower_bound_km": round(travel_bound(problem, planned, context.capacity), 1),
+            "coverage": coverage,
+        }
+        return save_plan(workspace, problem, context, result, options, extra={"bounds": bounds})

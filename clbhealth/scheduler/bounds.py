@@ -60,3 +60,78 @@ def travel_bound(problem: PlanningProblem, visits: list[Visit], capacity: int) -
     if status != flow.OPTIMAL:
         return 0.0
     return flow.optimal_cost() / 100.0
+
+
+def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict[str, "dt.date"], setup: int,
+                   busy: dict | None = None) -> dict:
+    """The most pupil-moments any plan can do with these people (an LP, GLOP; not the solver's own).
+
+    Relaxation: each role's free half-days per month give (block - set-up) minutes of work; a
+    pupil-moment counts only when every part of it (each role's task holding it) is done, inside
+    its window (a later dose from its interval after the earliest first dose). Travel, days, schools
+    and whole pupils are relaxed, so no plan does more. Returns the bound, per role and month the
+    minutes needed and free, and which role-months are short (the binding ones).
+    """
+    import datetime as dt
+
+    from ortools.linear_solver import pywraplp
+
+    busy = busy or {}
+    supply: dict[tuple[str, tuple[int, int]], float] = defaultdict(float)
+    for person in problem.persons:
+        for half in problem.available.get(person.staff_id, ()):
+            if half not in busy.get(person.staff_id, ()):
+                room = max(0, problem.block_minutes[half.part] - setup)
+                supply[(person.role, (half.day.year, half.day.month))] += room
+    months = sorted({m for _, m in supply} | {(h.day.year, h.day.month) for h in problem.half_days})
+    # Profiles: pupils with the same tasks (roles, moments, minutes, months) are one LP variable.
+    pupil_tasks: dict[tuple[str, int], list[tuple]] = defaultdict(list)
+    for visit in visits:
+        first = earliest.get(visit.visit_id, visit.earliest)
+        span = tuple(m for m in months if dt.date(m[0], m[1], 1) <= visit.latest and _month_end(m) >= first)
+        for task in visit.tasks:
+            pupil_tasks[(visit.visit_id if visit.after else visit.school_id, task.pupil_id)].append(
+                (tuple(sorted(task.roles)), task.moments, task.minutes, span))
+    profiles: dict[tuple, int] = defaultdict(int)
+    for tasks in pupil_tasks.values():
+        profiles[tuple(sorted(tasks))] += 1
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    use: dict[tuple[str, tuple[int, int]], list] = defaultdict(list)
+    objective = []
+    for p_index, (tasks, count) in enumerate(sorted(profiles.items())):
+        done = [solver.NumVar(0, count, "") for _ in tasks]
+        moments = sorted({m for _, ms, _, _ in tasks for m in ms})
+        for moment in moments:
+            z = solver.NumVar(0, count, "")
+            for t_index, (_, ms, _, _) in enumerate(tasks):
+                if moment in ms:
+                    solver.Add(z <= done[t_index])
+            objective.append(z)
+        for t_index, (roles, _, minutes, span) in enumerate(tasks):
+            if not span:
+                solver.Add(done[t_index] == 0)
+                continue
+            flows = {m: solver.NumVar(0, solver.infinity(), "") for m in span}
+            solver.Add(sum(flows.values()) == done[t_index] * minutes)
+            for role in roles:
+                for m, var in flows.items():
+                    use[(role, m)].append(var)
+    constraints = {key: solver.Add(sum(vars_) <= supply.get(key, 0.0)) for key, vars_ in use.items()}
+    solver.Maximize(sum(objective))
+    solver.Solve()
+    total = sum(sum(len(ms) for _, ms, _, _ in tasks) * 0 + len({m for _, ms, _, _ in tasks for m in ms}) * count
+                for tasks, count in profiles.items())
+    short = []
+    for (role, month), constraint in sorted(constraints.items()):
+        needed = sum(v.solution_value() for v in use[(role, month)])
+        if constraint.dual_value() > 1e-6:
+            short.append({"role": role, "month": f"{month[0]}-{month[1]:02d}",
+                          "free_minutes": round(supply.get((role, month), 0.0)), "used_minutes": round(needed)})
+    return {"pupil_moments": total, "at_most": int(math.floor(solver.Objective().Value() + 1e-6)), "short": short}
+
+
+def _month_end(month: tuple[int, int]) -> "dt.date":
+    import datetime as dt
+
+    year, number = month
+    return dt.date(year + number // 12, number % 12 + 1, 1) - dt.timedelta(days=1)

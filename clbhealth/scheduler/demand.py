@@ -35,6 +35,12 @@ class MomentSpec:
     three_dose_age: int | None = None
     # For a later dose (HPV2): the series' first dose, whose age decides the 3-dose schedule.
     first_dose: str | None = None
+    # Each role's part: (role, minutes per pupil). `together`: every role in one session at once.
+    parts: tuple[tuple[str, int], ...] = ()
+    together: bool = False
+
+    def part_minutes(self) -> dict[str, int]:
+        return dict(self.parts) if self.parts else {role: self.minutes for role in self.roles}
 
 
 def build_tasks(due: pd.DataFrame, specs: dict[str, MomentSpec], birth_dates: dict[int, dt.date],
@@ -404,4 +410,37 @@ def visits_lower_bound(visits: list[Visit], capacity: int) -> dict[str, int]:
     return bound
 
 
-__all__ = ["MomentSpec", "build_tasks", "pack_visits", "follow_up_visits", "visits_lower_bound"]
+def split_by_role(tasks: list[Task], specs: dict[str, MomentSpec], unsure: set[tuple[int, str]] | None = None,
+                  return_rate: float = 1.0) -> list[Task]:
+    """Each pupil's work as one task per role (or per team, for moments done together): nurse-only
+    work never waits for a doctor, and a pupil's parts of one role are done in one session.
+
+    Doses whose consent form is not back (`unsure`) are sized by the expected return rate.
+    """
+    unsure = unsure or set()
+    result: list[Task] = []
+    for task in tasks:
+        groups: dict[frozenset[str], list[str]] = defaultdict(list)
+        for code in task.moments:
+            spec = specs[code]
+            if spec.together and len(spec.roles) > 1:
+                groups[frozenset(spec.roles)].append(code)
+            else:
+                for role in sorted(spec.part_minutes()):
+                    groups[frozenset({role})].append(code)
+        ordered = sorted(groups.items(), key=lambda kv: ("doctor" not in kv[0], sorted(kv[0])))
+        # The later doses follow the session that gives the dose: one task carries them.
+        carrier = next((roles for roles, codes in ordered if any(specs[c].follow_ups for c in codes)), None)
+        for roles, codes in ordered:
+            minutes = 0.0
+            for code in codes:
+                spec = specs[code]
+                share = return_rate if (task.pupil_id, code) in unsure else 1.0
+                together = spec.together and len(spec.roles) > 1
+                minutes += share * (spec.minutes if together else max(spec.part_minutes()[r] for r in roles))
+            result.append(replace(task, moments=tuple(codes), roles=roles, minutes=max(1, math.ceil(minutes - 1e-9)),
+                                  follow_ups=task.follow_ups if roles == carrier else ()))
+    return result
+
+
+__all__ = ["MomentSpec", "build_tasks", "split_by_role", "pack_visits", "follow_up_visits", "visits_lower_bound"]

@@ -121,6 +121,23 @@ class PlanningProblem:
     km: dict[tuple[str, str], float] = field(default_factory=dict)  # (staff_id, school_id) -> round trip
     minutes_one_way: dict[tuple[str, str], int] = field(default_factory=dict)
     pinned: list[Placement] = field(default_factory=list)  # sessions kept as they are
+    notice_day: dt.date | None = None  # no new session before this day (a kept half-day may stay)
+
+    @property
+    def fixed_contacts(self) -> dict[tuple[str, str], set[str]]:
+        """(school, role) -> the staff who are that school's fixed contact for the role."""
+        cache = getattr(self, "_fixed_cache", None)
+        if cache is None:
+            cache = {}
+            for person in self.persons:
+                for school in person.fixed_schools:
+                    cache.setdefault((school, person.role), set()).add(person.staff_id)
+            self._fixed_cache = cache
+        return cache
+
+    def allowed(self, visit: "Visit", half: HalfDay) -> bool:
+        """The notice period: no session before `notice_day` unless it keeps its announced half-day."""
+        return self.notice_day is None or half.day >= self.notice_day or half == visit.previous
 
     def person(self, staff_id: str) -> Person:
         return self._people()[staff_id]

@@ -1,30 +1,27 @@
 """The planner's orchestration.
 
-1. Stage 1 (staffing, CP-SAT): teams, and the person per role of every school.
-2. A complete plan at once: each team's visits on their earliest feasible half-days.
-3. Stage 2 (CP-SAT per team): every team's year improved in its own model. Teams share no
-   people, so their models run side by side, one per worker thread, each single-threaded with a
-   deterministic work budget: the plan depends on the inputs and the seed only.
-4. Visits whose people span teams (a substitute because parents object to the school's person,
-   or a role too rare to give every team one) are placed last, around everything else.
+1. Kept sessions whose person is now absent on their half-day go to a free colleague first.
+2. Stage 1 (min-cost flow, `assign.py`): the person of every visit, no fixed teams.
+3. Stage 2 (CP-SAT per person, `timetable.py`): each person's half-days; the scarcest role
+   first, so that the others can join its days (parts of one class on the same day).
+4. Repair: work still unplanned goes to any colleague with a free half-day that fits.
+Every model runs on a deterministic work budget: the plan depends on the inputs and the seed only.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from clbhealth.scheduler.calendar import HalfDay
+from clbhealth.scheduler.assign import assign_people, free_half_days, lead_role, person_cost
+from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
 from clbhealth.scheduler.solver import Progress, StageResult
-from clbhealth.scheduler.staffing import Staffing, staff_schools
-from clbhealth.scheduler.timetable import Timetable, matching_fit, timetable_team
-
-STAFFING_SHARE = 0.08
-CROSS_TEAM = -1
+from clbhealth.scheduler.timetable import PersonModel, PersonPlan, candidates, timetable_person
 
 
 @dataclass
@@ -41,251 +38,302 @@ class PlanResult:
     placements: dict[str, Placement]  # visit_id -> placement
     unplanned: dict[str, str]  # visit_id -> reason
     visits: dict[str, Visit]
-    staffing: Staffing
     stages: list[StageResult] = field(default_factory=list)
     first_complete_seconds: float = 0.0
     seconds: float = 0.0
-    history: list[tuple[float, float]] = field(default_factory=list)  # (seconds, whole-plan stage-2 objective)
+    history: list[tuple[float, float]] = field(default_factory=list)  # (seconds, objective)
+    substitutes: list[dict] = field(default_factory=list)  # kept sessions given to a colleague
 
 
-def assign_staff(problem: PlanningProblem, staffing: Staffing) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    """The people of each visit: the school's person per role, or the nearest colleague when a
-    pupil's parents object to that person (preferring the same team)."""
-    staff_of: dict[str, dict[str, str]] = {}
-    impossible: dict[str, str] = {}
-    team_of_person = {p: t.index for t in staffing.teams for p in t.members}
-    for visit in problem.visits:
-        team = staffing.team_of_school.get(visit.school_id)
-        chosen = {}
-        for role in sorted(visit.roles):
-            person = staffing.person_for.get((visit.school_id, role))
-            if person is None or person in visit.excluded_staff:
-                others = [p for p in problem.persons if p.role == role and p.staff_id not in visit.excluded_staff]
-                others.sort(key=lambda p: (team_of_person.get(p.staff_id) != team,
-                                           problem.km[(p.staff_id, visit.school_id)], p.staff_id))
-                if not others:
-                    impossible[visit.visit_id] = f"every {role} is excluded by an objection of a pupil in it"
-                    break
-                person = others[0].staff_id
-            chosen[role] = person
-        staff_of[visit.visit_id] = chosen
-    return staff_of, impossible
+@dataclass
+class _State:
+    """The plan as it grows: days, people, and who is busy when."""
+
+    days: dict[str, HalfDay] = field(default_factory=dict)
+    staff: dict[str, dict[str, str]] = field(default_factory=dict)
+    busy: dict[str, set[HalfDay]] = field(default_factory=lambda: defaultdict(set))
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def place(self, visit_id: str, half: HalfDay, staff: dict[str, str]) -> None:
+        self.days[visit_id] = half
+        self.staff[visit_id] = dict(staff)
+        for person in staff.values():
+            self.busy[person].add(half)
+        self.reasons.pop(visit_id, None)
 
 
-def group_visits(problem: PlanningProblem, staffing: Staffing, staff_of: dict[str, dict[str, str]],
-                 impossible: dict[str, str]) -> dict[int, list[Visit]]:
-    """Visits per team; a visit with people of several teams (and all it depends on) goes to CROSS_TEAM."""
-    team_of_person = {p: t.index for t in staffing.teams for p in t.members}
-    groups: dict[int, list[Visit]] = defaultdict(list)
-    group_of: dict[str, int] = {}
-    for visit in problem.visits:
-        if visit.visit_id in impossible:
-            continue
-        teams = {team_of_person.get(p, CROSS_TEAM) for p in staff_of[visit.visit_id].values()}
-        group_of[visit.visit_id] = teams.pop() if len(teams) == 1 else CROSS_TEAM
-    # A follow-up visit must be solved with the visits it follows.
-    changed = True
+def scarcity(problem: PlanningProblem) -> dict[str, int]:
+    """Half-days available per role: the smaller, the scarcer."""
+    counts: dict[str, int] = defaultdict(int)
+    for person in problem.persons:
+        counts[person.role] += len(problem.available.get(person.staff_id, ()))
+    return dict(counts)
+
+
+def earliest_days(problem: PlanningProblem, days: dict[str, HalfDay]) -> dict[str, dt.date]:
+    """Each visit's first possible day: its window, or its interval after the dose it follows."""
     by_id = {v.visit_id: v for v in problem.visits}
-    while changed:
-        changed = False
-        for visit in problem.visits:
-            if visit.visit_id not in group_of:
-                continue
-            for before, _ in visit.after:
-                if before in group_of and group_of[before] != group_of[visit.visit_id]:
-                    group_of[before] = group_of[visit.visit_id] = CROSS_TEAM
-                    changed = True
-    for visit_id, group in group_of.items():
-        groups[group].append(by_id[visit_id])
-    return groups
+    result: dict[str, dt.date] = {}
 
+    def first(visit: Visit, depth: int = 0) -> dt.date:
+        if visit.visit_id in result:
+            return result[visit.visit_id]
+        day = visit.earliest
+        for before, months in visit.after:
+            if before in days:
+                day = max(day, add_months(days[before].day, months))
+            elif before in by_id and depth < 10:
+                day = max(day, add_months(first(by_id[before], depth + 1), months))
+        result[visit.visit_id] = day
+        return day
 
-def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress | None = None,
-          previous_staff: dict[tuple[str, str], str] | None = None) -> PlanResult:
-    started = time.monotonic()
-    budget = max(options.seconds, 1.0)
-    staffing = staff_schools(problem, seconds=max(0.5, budget * STAFFING_SHARE), seed=options.seed,
-                             workers=1, previous=previous_staff, progress=progress)
-    stages: list[StageResult] = [staffing.result] if staffing.result else []
-    staff_of, impossible = assign_staff(problem, staffing)
-    by_id = {v.visit_id: v for v in problem.visits}
-    groups = group_visits(problem, staffing, staff_of, impossible)
-    pinned_busy: dict[str, set[HalfDay]] = defaultdict(set)
-    fixed: dict[str, HalfDay] = {p.visit_id: p.half for p in problem.pinned}
-    for placement in problem.pinned:
-        for person in placement.staff.values():
-            pinned_busy[person].add(placement.half)
-
-    # 2. A complete plan at once.
-    days: dict[str, HalfDay] = {}
-    busy = _copy(pinned_busy)
-    for group in sorted(groups, key=lambda g: (g == CROSS_TEAM, g)):
-        visits = groups[group]
-        local = {v.visit_id: v for v in visits}
-        from clbhealth.scheduler.timetable import candidate_half_days
-
-        candidates = {}
-        for visit in visits:
-            found = candidate_half_days(problem, visit, staff_of[visit.visit_id], busy)
-            if found:
-                candidates[visit.visit_id] = found
-        first = matching_fit(visits, candidates, staff_of, local, fixed)
-        for visit_id, half in first.items():
-            days[visit_id] = half
-            for person in staff_of[visit_id].values():
-                busy[person].add(half)
-    first_complete = time.monotonic() - started
-    history = [(first_complete, _objective(problem, by_id, days))]
-    if progress is not None:
-        progress("first complete plan", history[-1][1], None)
-
-    # 3. Each team's year in its own CP-SAT model, side by side.
-    teams = [g for g in sorted(groups) if g != CROSS_TEAM]
-    left = max(budget - (time.monotonic() - started), 0.5)
-    workers = max(1, options.workers)
-    work = sum(len(groups[g]) for g in groups) or 1
-    cross_share = len(groups.get(CROSS_TEAM, [])) / work
-    team_budget = left * (1 - cross_share) * workers
-    results: dict[int, Timetable] = {}
-
-    # The teams' models keep clear of the cross-team visits' current half-days, so that those
-    # visits can stay where the complete plan put them.
-    team_busy = _copy(pinned_busy)
-    for visit in groups.get(CROSS_TEAM, []):
-        if visit.visit_id in days:
-            for person in staff_of[visit.visit_id].values():
-                team_busy[person].add(days[visit.visit_id])
-
-    def run(group: int) -> Timetable:
-        visits = groups[group]
-        seconds = max(0.2, team_budget * len(visits) / max(1, sum(len(groups[g]) for g in teams)))
-        hint = {v.visit_id: days[v.visit_id] for v in visits if v.visit_id in days}
-        return timetable_team(problem, visits, staff_of, team_busy, fixed, seconds=seconds, seed=options.seed,
-                              workers=1, hint=hint, stage=f"timetable {group + 1}/{len(teams)}", progress=progress)
-
-    if workers > 1 and len(teams) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for group, timetable in zip(teams, pool.map(run, teams)):
-                results[group] = timetable
-    else:
-        for group in teams:
-            results[group] = run(group)
-    reasons: dict[str, str] = dict(impossible)
-
-    def adopt(visits: list[Visit], timetable: Timetable) -> None:
-        """Take a model's days for its visits (those it left out lose their first-pass day)."""
-        for visit in visits:
-            days.pop(visit.visit_id, None)
-        days.update(timetable.days)
-        reasons.update(timetable.unplanned)
-        if timetable.result:
-            stages.append(timetable.result)
-
-    for group, timetable in results.items():
-        adopt(groups[group], timetable)
-    history.append((time.monotonic() - started, _objective(problem, by_id, days)))
-
-    # 4. Visits across teams, around everything placed so far.
-    if CROSS_TEAM in groups:
-        visits = groups[CROSS_TEAM]
-        busy = _copy(pinned_busy)
-        for visit_id, half in days.items():
-            if by_id[visit_id] not in visits:
-                for person in staff_of[visit_id].values():
-                    busy[person].add(half)
-        seconds = max(0.2, left * cross_share)
-        hint = {v.visit_id: days[v.visit_id] for v in visits if v.visit_id in days}
-        timetable = timetable_team(problem, visits, staff_of, busy, {**fixed, **days}, seconds=seconds,
-                                   seed=options.seed, workers=1, hint=hint, stage="timetable across teams",
-                                   progress=progress)
-        adopt(visits, timetable)
-        history.append((time.monotonic() - started, _objective(problem, by_id, days)))
-    for visit_id in days:
-        reasons.pop(visit_id, None)
     for visit in problem.visits:
-        if visit.visit_id not in days and visit.visit_id not in reasons:
-            reasons[visit.visit_id] = "not placed"
-    placements = {visit_id: Placement(visit_id, half, staff_of[visit_id]) for visit_id, half in days.items()}
-    return PlanResult(placements, reasons, by_id, staffing, stages, first_complete, time.monotonic() - started,
-                      history)
-
-
-def _copy(busy: dict[str, set[HalfDay]]) -> dict[str, set[HalfDay]]:
-    result: dict[str, set[HalfDay]] = defaultdict(set)
-    for person, halves in busy.items():
-        result[person] = set(halves)
+        first(visit)
     return result
 
 
-def _objective(problem: PlanningProblem, by_id: dict[str, Visit], days: dict[str, HalfDay]) -> float:
-    """Stage 2's objective over the whole plan: unplanned work and lateness (for progress over time)."""
+def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress | None = None) -> PlanResult:
+    started = time.monotonic()
+    by_id = {v.visit_id: v for v in problem.visits}
+    state = _State()
+    for placement in problem.pinned:
+        for person in placement.staff.values():
+            state.busy[person].add(placement.half)
+    pinned_days = {p.visit_id: p.half for p in problem.pinned}
+    rank = scarcity(problem)
+    substitutes = substitute_absent(problem, state, rank)
+    earliest = earliest_days(problem, pinned_days)
+    open_visits = [v for v in problem.visits if v.visit_id not in state.days]
+    assignment = assign_people(problem, open_visits, earliest, state.busy, rank)
+    state.reasons.update(assignment.unassigned)
+    person_of = follow_the_first_dose(problem, assignment.person_of, by_id, rank)
+    stages: list[StageResult] = []
+    budget = max(options.seconds, 1.0) - (time.monotonic() - started)
+    for role in sorted(rank, key=lambda r: (rank[r], r)):
+        mine = [v for v in open_visits if v.visit_id in person_of and lead_role(v, rank) == role]
+        stages.extend(_timetable_role(problem, role, mine, person_of, state, pinned_days, by_id,
+                                      max(0.5, budget * len(mine) / max(1, len(open_visits))), options, progress))
+        join_together(problem, [v for v in mine if len(v.roles) > 1], state, rank)
+    first_complete = time.monotonic() - started
+    repair(problem, [v for v in problem.visits if v.visit_id not in state.days], state, rank, pinned_days)
+    for visit in problem.visits:
+        if visit.visit_id not in state.days:
+            state.reasons.setdefault(visit.visit_id, "no free half-day of the role in its window")
+    placements = {v: Placement(v, half, state.staff[v]) for v, half in state.days.items()}
+    unplanned = {v: r for v, r in state.reasons.items() if v not in state.days and v in by_id}
+    seconds = time.monotonic() - started
+    objective = _objective(problem, by_id, placements, unplanned)
+    return PlanResult(placements, unplanned, by_id, stages, first_complete, seconds,
+                      [(round(first_complete, 2), objective), (round(seconds, 2), objective)], substitutes)
+
+
+def substitute_absent(problem: PlanningProblem, state: _State, rank: dict[str, int]) -> list[dict]:
+    """A kept session whose person is now absent on its half-day goes to a free colleague of the
+    same role on that half-day, before it would be moved later."""
+    moves = []
+    free = free_half_days(problem, state.busy)
+    free_sets = {p: set(h) for p, h in free.items()}
+    for visit in sorted(problem.visits, key=lambda v: v.visit_id):
+        half = visit.previous
+        if half is None or not visit.previous_staff or not problem.allowed(visit, half):
+            continue
+        if half in problem.closed.get(visit.school_id, set()):
+            continue
+        staff: dict[str, str] = {}
+        for role in sorted(visit.roles):
+            previous = [s for s in visit.previous_staff if problem.person(s).role == role]
+            keep = [s for s in previous if half in free_sets.get(s, ())]
+            if keep:
+                staff[role] = keep[0]
+                continue
+            if not previous:
+                break
+            others = sorted((p for p in problem.persons if p.role == role and half in free_sets[p.staff_id]
+                             and p.staff_id not in visit.excluded_staff),
+                            key=lambda p: (person_cost(problem, visit, p), p.staff_id))
+            if not others:
+                break
+            staff[role] = others[0].staff_id
+        if len(staff) != len(visit.roles) or set(staff.values()) <= set(visit.previous_staff):
+            continue  # nobody to substitute, or nobody absent: the models keep it where it was
+        state.place(visit.visit_id, half, staff)
+        for person in staff.values():
+            free_sets[person].discard(half)
+        moves.append({"visit_id": visit.visit_id, "half": str(half), "from": sorted(visit.previous_staff),
+                      "to": sorted(staff.values())})
+    return moves
+
+
+def follow_the_first_dose(problem: PlanningProblem, person_of: dict[str, str], by_id: dict[str, Visit],
+                          rank: dict[str, int]) -> dict[str, str]:
+    """A later dose goes with the person who gives the earlier one, so one model keeps the interval."""
+    result = dict(person_of)
+    for visit in problem.visits:
+        for before, _ in visit.after:
+            if before in result and visit.visit_id in result and before in by_id:
+                if lead_role(by_id[before], rank) == lead_role(visit, rank) \
+                        and result[before] not in visit.excluded_staff:
+                    result[visit.visit_id] = result[before]
+    return result
+
+
+def _timetable_role(problem: PlanningProblem, role: str, visits: list[Visit], person_of: dict[str, str],
+                    state: _State, pinned_days: dict[str, HalfDay], by_id: dict[str, Visit], seconds: float,
+                    options: SolveOptions, progress: Progress | None) -> list[StageResult]:
+    """Every person of one role in their own model, side by side on the worker threads."""
+    per_person: dict[str, list[Visit]] = defaultdict(list)
+    for visit in visits:
+        per_person[person_of[visit.visit_id]].append(visit)
+    known = {**pinned_days, **state.days}
+    earliest = earliest_days(problem, known)
+    free = free_half_days(problem, state.busy)
+    seen = _seen_by_others(problem, state)
+    models = []
+    for staff_id in sorted(per_person):
+        mine = per_person[staff_id]
+        models.append(PersonModel(
+            staff_id, mine, free[staff_id], {v.visit_id: earliest[v.visit_id] for v in mine},
+            same_day={v.visit_id: seen[v.visit_id] for v in mine if seen.get(v.visit_id)},
+            hint={v.visit_id: v.previous for v in mine if v.previous is not None}))
+    work = sum(len(m.visits) for m in models) or 1
+    workers = max(1, options.workers)
+
+    def run(data: PersonModel) -> PersonPlan:
+        share = seconds * workers * len(data.visits) / work
+        return timetable_person(problem, data, seconds=max(0.2, share), seed=options.seed, progress=progress)
+
+    if workers > 1 and len(models) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            plans = list(pool.map(run, models))
+    else:
+        plans = [run(m) for m in models]
+    stages = []
+    for data, plan in zip(models, plans):
+        for visit_id, half in plan.days.items():
+            state.place(visit_id, half, {role: data.staff_id})
+        state.reasons.update({v: r for v, r in plan.unplanned.items() if v not in state.days})
+        if plan.result is not None:
+            stages.append(plan.result)
+    return stages
+
+
+def _seen_by_others(problem: PlanningProblem, state: _State) -> dict[str, dict[HalfDay, int]]:
+    """Per visit, the half-days on which its pupils are already seen at the school by another role."""
+    placed_pupils: dict[str, dict[int, set[HalfDay]]] = defaultdict(lambda: defaultdict(set))
+    by_id = {v.visit_id: v for v in problem.visits}
+    for visit_id, half in state.days.items():
+        visit = by_id.get(visit_id)
+        if visit is not None:
+            for task in visit.tasks:
+                placed_pupils[visit.school_id][task.pupil_id].add(half)
+    result: dict[str, dict[HalfDay, int]] = {}
+    for visit in problem.visits:
+        if visit.visit_id in state.days or visit.school_id not in placed_pupils:
+            continue
+        counts: dict[HalfDay, int] = defaultdict(int)
+        school = placed_pupils[visit.school_id]
+        for task in visit.tasks:
+            for half in school.get(task.pupil_id, ()):
+                counts[half] += 1
+        if counts:
+            result[visit.visit_id] = dict(counts)
+    return result
+
+
+def join_together(problem: PlanningProblem, visits: list[Visit], state: _State, rank: dict[str, int]) -> None:
+    """Visits done together: the other roles join the lead person's half-day (the nearest free
+    colleague); when none is free the visit goes back to the repair step."""
+    for visit in visits:
+        half = state.days.get(visit.visit_id)
+        if half is None:
+            continue
+        lead = lead_role(visit, rank)
+        staff = dict(state.staff[visit.visit_id])
+        for role in sorted(visit.roles - {lead}):
+            person = _free_person(problem, visit, role, half, state)
+            if person is None:
+                break
+            staff[role] = person
+        if len(staff) == len(visit.roles):
+            state.place(visit.visit_id, half, staff)
+        else:
+            state.days.pop(visit.visit_id)
+            state.busy[staff[lead]].discard(half)
+            state.staff.pop(visit.visit_id)
+            state.reasons[visit.visit_id] = f"no {', '.join(sorted(visit.roles - {lead}))} free with the {lead}"
+
+
+def _free_person(problem: PlanningProblem, visit: Visit, role: str, half: HalfDay, state: _State) -> str | None:
+    options = [p for p in problem.persons if p.role == role and p.staff_id not in visit.excluded_staff
+               and half in problem.available.get(p.staff_id, ()) and half not in state.busy.get(p.staff_id, ())]
+    if not options:
+        return None
+    return min(options, key=lambda p: (person_cost(problem, visit, p), p.staff_id)).staff_id
+
+
+def repair(problem: PlanningProblem, visits: list[Visit], state: _State, rank: dict[str, int],
+           pinned_days: dict[str, HalfDay]) -> None:
+    """Work left over goes to whoever of its roles has a free half-day that fits, earliest first
+    (first doses before the doses that follow them)."""
+    by_id = {v.visit_id: v for v in problem.visits}
+    order = sorted(visits, key=lambda v: (_depth(v, by_id), -v.pupil_moments, v.visit_id))
+    for visit in order:
+        known = {**pinned_days, **state.days}
+        if any(b not in known for b, _ in visit.after):
+            continue
+        earliest = max([visit.earliest] + [add_months(known[b].day, m) for b, m in visit.after])
+        latest = _latest_before_followers(visit, by_id, known)
+        lead = lead_role(visit, rank)
+        people = sorted((p for p in problem.persons if p.role == lead and p.staff_id not in visit.excluded_staff),
+                        key=lambda p: (person_cost(problem, visit, p), p.staff_id))
+        best = None
+        for person in people:
+            free = [h for h in problem.available.get(person.staff_id, ()) if h not in state.busy.get(person.staff_id, ())]
+            for half in sorted(candidates(problem, visit, sorted(free), earliest)):
+                if latest is not None and half.day > latest:
+                    break
+                staff = {lead: person.staff_id}
+                others = {r: _free_person(problem, visit, r, half, state) for r in visit.roles - {lead}}
+                if any(o is None for o in others.values()):
+                    continue
+                staff.update(others)  # type: ignore[arg-type]
+                if best is None or half < best[0]:
+                    best = (half, staff)
+                break
+        if best is not None:
+            state.place(visit.visit_id, best[0], best[1])
+
+
+def _depth(visit: Visit, by_id: dict[str, Visit]) -> int:
+    depth, current = 0, visit
+    while current.after and depth < 10:
+        current = by_id.get(current.after[0][0], current)
+        depth += 1
+        if not current.after or current.after[0][0] not in by_id:
+            break
+    return depth
+
+
+def _latest_before_followers(visit: Visit, by_id: dict[str, Visit], known: dict[str, HalfDay]) -> dt.date | None:
+    """A dose placed now must leave its interval before the follow-up doses already placed."""
+    latest = None
+    for other in by_id.values():
+        for before, months in other.after:
+            if before == visit.visit_id and other.visit_id in known:
+                limit = add_months(known[other.visit_id].day, -months)
+                latest = limit if latest is None else min(latest, limit)
+    return latest
+
+
+def _objective(problem: PlanningProblem, by_id: dict[str, Visit], placements: dict[str, Placement],
+               unplanned: dict[str, str]) -> float:
+    """Unplanned work and lateness over the whole plan (for progress over time)."""
     if not problem.half_days:
         return 0.0
     first = problem.half_days[0].day
-    unplanned = sum(v.pupil_moments for v_id, v in by_id.items() if v_id not in days)
-    weeks = sum((half.day - first).days // 7 for half in days.values())
-    return problem.weights["unplanned"] * unplanned + problem.weights["early"] * weeks
-
-
-def plan_metrics(problem: PlanningProblem, result: PlanResult) -> dict:
-    """Every soft goal's value, the load per person and how the solve went (for the summary)."""
-    placements = result.placements
-    by_id = result.visits
-    first = problem.half_days[0].day if problem.half_days else None
-    travel = sum(problem.km[(p, by_id[v].school_id)] for v, pl in placements.items() for p in pl.staff.values())
-    per_person: dict[str, int] = defaultdict(int)
-    for placement in list(placements.values()) + list(problem.pinned):
-        for person in placement.staff.values():
-            per_person[person] += 1
-    load = {}
-    for person in problem.persons:
-        available = len(problem.available.get(person.staff_id, ()))
-        sessions = per_person.get(person.staff_id, 0)
-        load[person.staff_id] = {"sessions": sessions, "available_half_days": available,
-                                 "load_pct": round(100 * sessions / available, 1) if available else 0.0}
-    spread = {}
-    for role in sorted({p.role for p in problem.persons}):
-        values = [load[p.staff_id]["load_pct"] for p in problem.persons
-                  if p.role == role and load[p.staff_id]["available_half_days"]]
-        if len(values) > 1:
-            spread[role] = round(max(values) - min(values), 1)
-    fixed_for: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for person in problem.persons:
-        for school in person.fixed_schools:
-            fixed_for[(school, person.role)].add(person.staff_id)
-    misses = 0
-    for visit_id, placement in placements.items():
-        school = by_id[visit_id].school_id
-        for role, person in placement.staff.items():
-            if fixed_for.get((school, role)) and person not in fixed_for[(school, role)]:
-                misses += 1
-    weeks = [(pl.half.day - first).days // 7 for pl in placements.values()] if first else []
-    visited: dict[str, set[HalfDay]] = defaultdict(set)
-    for visit_id, placement in placements.items():
-        visited[by_id[visit_id].school_id].add(placement.half)
-    terms = {
-        "unplanned": sum(by_id[v].pupil_moments for v in result.unplanned if v in by_id),
-        "visits": sum(len(h) for h in visited.values()),
-        "travel": round(travel, 1),
-        "balance": round(sum(spread.values()), 1),
-        "continuity": misses,
-        "early": sum(weeks),
-    }
-    weights = problem.weights
-    return {
-        "sessions": len(placements),
-        "terms": terms,
-        "weights": dict(weights),
-        "objective": round(sum(weights[k] * v for k, v in terms.items()), 1),
-        "load": load,
-        "balance_spread_pct": spread,
-        "mean_week": round(sum(weeks) / len(weeks), 1) if weeks else 0.0,
-        "first_complete_seconds": round(result.first_complete_seconds, 2),
-        "seconds": round(result.seconds, 2),
-        "history": [(round(t, 2), round(o, 1)) for t, o in result.history],
-        "stages": [{"stage": s.stage, "status": s.status, "objective": _num(s.objective), "bound": _num(s.bound),
-                    "seconds": round(s.seconds, 2), **({"terms": s.terms} if s.terms else {})} for s in result.stages],
-    }
+    weeks = sum((p.half.day - first).days // 7 for p in placements.values())
+    missing = sum(by_id[v].pupil_moments for v in unplanned if v in by_id)
+    return float(problem.weights["unplanned"] * missing + problem.weights["early"] * weeks)
 
 
 def _num(value: float | None) -> float | None:

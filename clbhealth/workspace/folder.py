@@ -24,6 +24,7 @@ from clbhealth.protocols.model import Protocol, load_protocol
 
 DB_NAME = "clbhealth.sqlite"
 LOCK_NAME = ".clbhealth.lock"
+PLAN_LOCK_NAME = ".clbhealth-plan.lock"
 HOME_EDUCATION = "HUISONDERWIJS"
 LOCK_WAIT_SECONDS = float(os.environ.get("CLBHEALTH_LOCK_WAIT", "10"))
 
@@ -134,6 +135,15 @@ class Workspace:
         with file_lock(self.root / LOCK_NAME, LOCK_WAIT_SECONDS,
                        lambda holder: ClbError(f"The workspace {self.root} is busy: {holder} is changing it.",
                                                hint="Wait until it has finished and run the command again.")):
+            yield
+
+    @contextmanager
+    def plan_lock(self) -> Iterator[None]:
+        """Held by `plan` from reading the workspace to saving the plan: a second plan is refused."""
+        with file_lock(self.root / PLAN_LOCK_NAME, 0.0,
+                       lambda holder: ClbError(f"Another plan is being made in {self.root} ({holder}).",
+                                               hint="Wait until it has finished, then run `clbhealth plan` again "
+                                                    "if you still need to; two plans at once would book people twice.")):
             yield
 
     @contextmanager

@@ -13,7 +13,8 @@ import pandas as pd
 from clbhealth.scheduler.calendar import HalfDay
 from clbhealth.scheduler.demand import MomentSpec
 from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
-from clbhealth.scheduler.solve import PlanResult, SolveOptions, plan_metrics
+from clbhealth.scheduler.metrics import plan_metrics
+from clbhealth.scheduler.solve import PlanResult, SolveOptions
 from clbhealth.workspace.folder import Workspace, now_text
 
 
@@ -44,6 +45,8 @@ class PlanContext:
     rejected: list[dict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     capacity: int = 0
+    setup: int = 0
+    consent_rate: dict = field(default_factory=dict)
 
 
 
@@ -151,12 +154,15 @@ def _insert_session(conn, workspace: Workspace, problem: PlanningProblem, contex
     # The moments in protocol order, not in the order the packer happened to meet them, so that an
     # unchanged session is stored the same way on every re-plan.
     moments = [m for m in context.specs if m in visit.moments] + [m for m in visit.moments if m not in context.specs]
+    parts = sorted({(m, r) for t in visit.tasks for m in t.moments for r in t.roles},
+                   key=lambda mr: (moments.index(mr[0]) if mr[0] in moments else 99, mr[1]))
     conn.execute(
         "INSERT INTO sessions (session_id, plan_id, date, part, start, end, school_id, minutes, moments, classes, "
-        "kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "kind, created_at, parts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (sid, plan_id, placement.half.day.isoformat(), placement.half.part, start.strftime("%H:%M"),
          end.strftime("%H:%M"), visit.school_id, visit.minutes, json.dumps(moments),
-         json.dumps(list(visit.classes)), visit.kind, now_text()))
+         json.dumps(list(visit.classes)), visit.kind, now_text(),
+         json.dumps([{"moment": m, "role": r} for m, r in parts])))
     conn.executemany(
         "INSERT INTO session_staff (session_id, staff_id, role, travel_km, travel_minutes) VALUES (?, ?, ?, ?, ?)",
         [(sid, person, role, problem.km[(person, visit.school_id)], problem.minutes_one_way[(person, visit.school_id)])
@@ -167,29 +173,33 @@ def _insert_session(conn, workspace: Workspace, problem: PlanningProblem, contex
     for task in tasks:
         for moment in task.moments:
             seq += 1
-            rows.append((sid, task.pupil_id, moment, context.specs[moment].minutes, seq, clock.strftime("%H:%M")))
+            spec = context.specs[moment]
+            share = max(spec.part_minutes().get(r, spec.minutes) for r in task.roles) if task.roles else spec.minutes
+            rows.append((sid, task.pupil_id, moment, share, seq, clock.strftime("%H:%M"), ";".join(sorted(task.roles))))
         clock += dt.timedelta(minutes=task.minutes)
-    conn.executemany("INSERT INTO session_pupils (session_id, pupil_id, moment, minutes, seq, start) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", rows)
+    conn.executemany("INSERT INTO session_pupils (session_id, pupil_id, moment, minutes, seq, start, roles) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 def _summary(problem, context, result, metrics, moved, dropped, new, unplanned_count) -> dict:
-    planned: dict[str, int] = defaultdict(int)
-    for visit_id in result.placements:
-        for task in result.visits[visit_id].tasks:
+    """The plan in figures: coverage per moment (a pupil-moment is planned when every part of it
+    is in a session), why work is unplanned, what moved, load per role and person."""
+    parts_of: dict[tuple[int, str], list[bool]] = defaultdict(list)
+    for visit_id, visit in result.visits.items():
+        placed = visit_id in result.placements
+        for task in visit.tasks:
             for moment in task.moments:
-                planned[moment] += 1
+                parts_of[(task.pupil_id, moment)].append(placed)
+    planned: dict[str, int] = defaultdict(int)
+    due_now: dict[str, int] = defaultdict(int)
+    for (_, moment), flags in parts_of.items():
+        due_now[moment] += 1
+        planned[moment] += all(flags)
     for moment, count in context.planned_before.items():
         planned[moment] += count
-    projected = defaultdict(int)
-    for visit in result.visits.values():
-        if visit.after:
-            for task in visit.tasks:
-                for moment in task.moments:
-                    projected[moment] += 1
     per_moment = {}
     for moment in context.specs:
-        due = context.due_per_moment.get(moment, 0) + projected.get(moment, 0)
+        due = max(context.due_per_moment.get(moment, 0), due_now.get(moment, 0)) + context.planned_before.get(moment, 0)
         if due or planned.get(moment):
             per_moment[moment] = {"due": due, "planned": planned.get(moment, 0)}
     reasons: dict[str, int] = defaultdict(int)
@@ -199,19 +209,25 @@ def _summary(problem, context, result, metrics, moved, dropped, new, unplanned_c
             reasons[reason.split(" (")[0]] += visit.pupil_moments
     for row in context.rejected:
         reasons["window outside the planning period"] += 1
+    due_total = sum(r["due"] for r in per_moment.values())
+    planned_total = sum(r["planned"] for r in per_moment.values())
     return {
         "period": [context.date_from.isoformat(), context.date_to.isoformat()],
         "as_of": context.as_of.isoformat(),
+        "notice_day": problem.notice_day.isoformat() if problem.notice_day else None,
         "kept_sessions": len(context.pinned_sessions),
         "per_moment": per_moment,
+        "coverage": {"due": due_total, "planned": planned_total,
+                     "pct": round(100 * planned_total / due_total, 1) if due_total else 100.0},
+        "consent_sizing": context.consent_rate,
         "metrics": metrics,
         "unplanned_pupil_moments": unplanned_count,
         "unplanned_reasons": dict(reasons),
         "moved": moved,
         "dropped": dropped,
+        "substitutes": result.substitutes,
         "new_sessions": len(new),
         "reused_sessions": sum(1 for v in result.placements if result.visits[v].session_id),
-        "teams": [{"team": t.name, "members": t.members} for t in result.staffing.teams],
         "warnings": context.warnings,
     }
 

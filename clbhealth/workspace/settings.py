@@ -10,6 +10,7 @@ from pathlib import Path
 
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.errors import ClbError
+from clbhealth.scheduler.goals import DEFAULT_WEIGHTS  # the goals are declared once, there
 
 CONFIG_NAME = "clbhealth.toml"
 
@@ -61,16 +62,11 @@ class Planning:
     road_factor: float = 1.3
     speed_kmh: float = 45.0
     travel_matrix: str | None = None
+    notice_school_days: int = 10
+    consent_return_rate: float | None = None  # None: learned from the returned forms, else 0.8 [I]
+    nurse_assists_vaccination: bool = False
 
 
-DEFAULT_WEIGHTS = {
-    "unplanned": 1000,   # per pupil-moment left unplanned
-    "visits": 100,       # per school visit (session)
-    "travel": 1,         # per km driven
-    "balance": 20,       # per percentage point between the busiest and the least busy person
-    "continuity": 200,   # per session not done by the school's fixed contact
-    "early": 1,          # per week a session lies after the start of the planning period
-}
 WINDOW_MARKS = ("start", "autumn", "christmas", "krokus", "easter", "end")
 
 
@@ -83,14 +79,29 @@ class Config:
     protocol: str = "flanders"
     office: Office = field(default_factory=Office)
     catch_up_missed_contacts: bool = False
-    minutes: dict[str, int] = field(default_factory=dict)
+    minutes: dict[str, int | dict[str, int]] = field(default_factory=dict)
     setup_minutes: int = 15
     setup_per_moment: dict[str, int] = field(default_factory=dict)
     planning: Planning = field(default_factory=Planning)
     raw: dict = field(default_factory=dict)
 
     def minutes_for(self, code: str, protocol_default: int) -> int:
-        return int(self.minutes.get(code, protocol_default))
+        """Minutes per pupil of the longest part (the whole moment when done together)."""
+        value = self.minutes.get(code, protocol_default)
+        return max(value.values()) if isinstance(value, dict) else int(value)
+
+    def parts_for(self, code: str, protocol_default: int, roles: tuple[str, ...]) -> tuple[dict[str, int], bool]:
+        """Each role's minutes per pupil and whether the roles work together in one session.
+
+        `L1 = { nurse = 10, doctor = 10 }`: parts, done apart; `L1 = 15`: every role, together;
+        not set: the protocol's minutes for each role's own part.
+        """
+        value = self.minutes.get(code)
+        if isinstance(value, dict):
+            return {role: value.get(role, 0) for role in roles if value.get(role, 0) > 0}, False
+        if value is not None:
+            return {role: int(value) for role in roles}, True
+        return {role: int(protocol_default) for role in roles}, False
 
     def setup_for(self, moments) -> int:
         """Set-up minutes of a session with these moments: the longest of theirs."""
@@ -141,7 +152,8 @@ catch_up_missed_contacts = false
 
 [minutes]
 # Minutes per pupil, per contact moment and per vaccination dose. [I] No norm was found; these
-# are the protocol's defaults.
+# are the protocol's defaults, for each role's own part (nurse and doctor apart, in parallel rooms
+# or on other days). Per role: L1 = {{ nurse = 10, doctor = 10 }}; a number alone: every role, together.
 {minute_lines}
 # Minutes to set up per session (room, equipment); per moment, write for example
 # setup = {{ default = 15, K1 = 25 }} (a session takes the longest set-up of its moments).
@@ -159,6 +171,13 @@ wednesday_afternoon = false
 # Plan vaccination pupils whose consent form has not come back yet (they are vaccinated only
 # with consent on the day). false: plan only pupils with consent.
 plan_needs_consent = true
+# Doses whose form is not back are sized by the share of forms expected back with consent;
+# not set: learned from this workspace's returned forms (0.8 [I] until there are 20).
+# consent_return_rate = 0.8
+# No new session earlier than this many school days after the day of planning (kept ones stay).
+notice_school_days = 10
+# [I] A doctor vaccinates; true: a nurse assists (the dose also takes a nurse's part).
+nurse_assists_vaccination = false
 
 [planning.windows]
 # When a moment may be planned. `start`/`until` take a date (2027-03-31) or a mark of the school
@@ -179,6 +198,8 @@ travel = 1         # per km driven
 balance = 20       # per percentage point between the busiest and the least busy person
 continuity = 200   # per session not done by the school's fixed contact (or, re-planning, its previous one)
 early = 1          # per week a session lies after the start of the planning period
+apart = 5          # per pupil whose nurse and doctor parts of one moment fall on different days
+moved = 300        # re-planning: per session moved from its announced half-day
 
 [travel]
 # Straight-line distance times a road factor, driven at an average speed. Or give a CSV of real
@@ -240,11 +261,9 @@ def load_config(root: Path) -> Config:
             if code != "default":
                 setup_per_moment[code] = value
         setup = setup.get("default", 15)
-    minutes: dict[str, int] = {}
+    minutes: dict[str, int | dict[str, int]] = {}
     for code, value in minutes_data.items():
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= 240:
-            raise fail(f"[minutes] {code}", "must be a whole number of minutes between 1 and 240")
-        minutes[code] = value
+        minutes[code] = _minutes_value(code, value, fail)
     if not isinstance(setup, int) or isinstance(setup, bool) or not 0 <= setup <= 120:
         raise fail("[minutes] setup", "must be a whole number of minutes between 0 and 120")
     planning = _planning(data, fail)
@@ -353,9 +372,34 @@ def _planning(data: dict, fail) -> Planning:
     matrix = travel.get("matrix")
     if matrix is not None and (not isinstance(matrix, str) or not matrix.strip()):
         raise fail("[travel] matrix", "must be the path of a CSV file")
+    notice = planning.get("notice_school_days", 10)
+    if isinstance(notice, bool) or not isinstance(notice, int) or not 0 <= notice <= 60:
+        raise fail("[planning] notice_school_days", "must be a whole number of school days from 0 to 60")
+    rate = planning.get("consent_return_rate")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1):
+        raise fail("[planning] consent_return_rate", "must be a share above 0 and at most 1, e.g. 0.8")
+    assists = planning.get("nurse_assists_vaccination", False)
+    if not isinstance(assists, bool):
+        raise fail("[planning] nurse_assists_vaccination", "must be true or false")
     return Planning(morning=morning, afternoon=afternoon, wednesday_afternoon=wednesday,
                     plan_needs_consent=needs_consent, windows=windows, roles=roles, weights=weights,
-                    road_factor=float(road), speed_kmh=float(speed), travel_matrix=matrix or None)
+                    road_factor=float(road), speed_kmh=float(speed), travel_matrix=matrix or None,
+                    notice_school_days=notice, consent_return_rate=float(rate) if rate is not None else None,
+                    nurse_assists_vaccination=assists)
+
+
+def _minutes_value(code: str, value: object, fail) -> int | dict[str, int]:
+    """A number (every role, together) or a table of minutes per role (parts done apart)."""
+    def whole(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 240
+    if isinstance(value, dict):
+        if not value or not all(isinstance(k, str) and whole(v) for k, v in value.items()):
+            raise fail(f"[minutes] {code}", "must be like { nurse = 10, doctor = 10 } (whole minutes, 1 to 240)")
+        return dict(value)
+    if not whole(value):
+        raise fail(f"[minutes] {code}", "must be a whole number of minutes between 1 and 240, "
+                                        "or minutes per role like { nurse = 10, doctor = 10 }")
+    return value
 
 
 def _iso(value: object) -> str | None:

@@ -1,0 +1,95 @@
+"""The plan measured: every soft goal's value (as declared in `goals.py`), load per person and
+per role, and how the solve went. Used by the summary, the benchmarks and `plan explain`."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from clbhealth.scheduler.goals import GOALS, UNITS
+from clbhealth.scheduler.model import PlanningProblem
+from clbhealth.scheduler.solve import PlanResult
+
+
+def goal_values(problem: PlanningProblem, result: PlanResult) -> dict[str, float]:
+    """The value of every soft goal on this plan, in its own unit."""
+    placements, by_id = result.placements, result.visits
+    first = problem.half_days[0].day if problem.half_days else None
+    travel = sum(problem.km[(p, by_id[v].school_id)] for v, pl in placements.items() for p in pl.staff.values())
+    load = utilisation(problem, result)["per_person"]
+    spread = 0.0
+    for role in sorted({p.role for p in problem.persons}):
+        values = [load[p.staff_id]["load_pct"] for p in problem.persons
+                  if p.role == role and load[p.staff_id]["available_half_days"]]
+        if len(values) > 1:
+            spread += max(values) - min(values)
+    fixed = problem.fixed_contacts
+    misses = sum(1 for v, pl in placements.items() for role, person in pl.staff.items()
+                 if fixed.get((by_id[v].school_id, role)) and person not in fixed[(by_id[v].school_id, role)])
+    return {
+        "unplanned": sum(by_id[v].pupil_moments for v in result.unplanned if v in by_id),
+        "visits": sum(len(pl.staff) for pl in placements.values()),
+        "travel": round(travel, 1),
+        "balance": round(spread, 1),
+        "continuity": misses,
+        "early": sum((pl.half.day - first).days // 7 for pl in placements.values()) if first else 0,
+        "apart": _apart(result),
+        "moved": sum(1 for v, pl in placements.items() if by_id[v].previous is not None and by_id[v].previous != pl.half),
+    }
+
+
+def _apart(result: PlanResult) -> int:
+    """Pupils seen at one school by different roles on different days."""
+    days: dict[tuple[str, int], set] = defaultdict(set)
+    for visit_id, placement in result.placements.items():
+        visit = result.visits[visit_id]
+        for task in visit.tasks:
+            days[(visit.school_id, task.pupil_id)].add(placement.half.day)
+    return sum(1 for d in days.values() if len(d) > 1)
+
+
+def utilisation(problem: PlanningProblem, result: PlanResult) -> dict:
+    """Half-days booked against half-days available, per person and per role."""
+    sessions: dict[str, int] = defaultdict(int)
+    for placement in list(result.placements.values()) + list(problem.pinned):
+        for person in placement.staff.values():
+            sessions[person] += 1
+    per_person, per_role = {}, defaultdict(lambda: [0, 0])
+    for person in problem.persons:
+        available = len(problem.available.get(person.staff_id, ()))
+        booked = sessions.get(person.staff_id, 0)
+        per_person[person.staff_id] = {"role": person.role, "sessions": booked, "available_half_days": available,
+                                       "load_pct": round(100 * booked / available, 1) if available else 0.0}
+        per_role[person.role][0] += booked
+        per_role[person.role][1] += available
+    roles = {role: {"sessions": b, "available_half_days": a, "load_pct": round(100 * b / a, 1) if a else 0.0}
+             for role, (b, a) in sorted(per_role.items())}
+    return {"per_person": per_person, "per_role": roles}
+
+
+def plan_metrics(problem: PlanningProblem, result: PlanResult) -> dict:
+    """Every soft goal's value and weight, the load per person and role, how the solve went."""
+    terms = goal_values(problem, result)
+    weights = {goal.name: problem.weights.get(goal.name, goal.weight) for goal in GOALS}
+    use = utilisation(problem, result)
+    first = problem.half_days[0].day if problem.half_days else None
+    weeks = [(pl.half.day - first).days // 7 for pl in result.placements.values()] if first else []
+    return {
+        "sessions": len(result.placements),
+        "terms": terms,
+        "weights": weights,
+        "units": dict(UNITS),
+        "objective": round(sum(weights[k] * v for k, v in terms.items()), 1),
+        "load": use["per_person"],
+        "utilisation": use["per_role"],
+        "mean_week": round(sum(weeks) / len(weeks), 1) if weeks else 0.0,
+        "first_complete_seconds": round(result.first_complete_seconds, 2),
+        "seconds": round(result.seconds, 2),
+        "history": [(round(t, 2), round(o, 1)) for t, o in result.history],
+        "stages": [{"stage": s.stage, "status": s.status, "objective": _num(s.objective), "bound": _num(s.bound),
+                    "seconds": round(s.seconds, 2)} for s in result.stages],
+    }
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(value, 1)
