@@ -239,7 +239,7 @@ def _sticky_visits(tasks: list[Task], movable: dict[str, OldSession], setup: int
         for (pid, moment), outcome in session.pupils.items():
             if outcome is None:
                 where[(pid, moment)].append(sid)
-    grouped: dict[str, list[Task]] = defaultdict(list)
+    grouped: dict[tuple[str, frozenset], list[Task]] = defaultdict(list)
     loose = []
     for task in tasks:
         # The previous session that did this part: the one with the pupil and the task's roles.
@@ -247,17 +247,22 @@ def _sticky_visits(tasks: list[Task], movable: dict[str, OldSession], setup: int
                     if task.roles <= set(movable[s].staff)), None)
         session = movable.get(sid) if sid else None
         if session is not None and task.earliest <= session.half.day <= task.latest and session.school_id == task.school_id:
-            grouped[sid].append(task)
+            grouped[(sid, task.roles)].append(task)
         else:
             loose.append(task)
     visits = []
-    for sid, kept in sorted(grouped.items()):
+    owner: set[str] = set()
+    for (sid, roles), kept in sorted(grouped.items(), key=lambda kv: (kv[0][0], -len(kv[0][1]), sorted(kv[0][1]))):
         session = movable[sid]
+        # A session of an older plan done together may now be parts apart: the first part keeps its id.
+        keeps_id = sid not in owner
+        owner.add(sid)
         visits.append(Visit(
-            visit_id=f"KEEP:{sid}", school_id=session.school_id, tasks=kept,
-            roles=frozenset().union(*(t.roles for t in kept)), earliest=max(t.earliest for t in kept),
+            visit_id=f"KEEP:{sid}:{'+'.join(sorted(roles))}", school_id=session.school_id, tasks=kept,
+            roles=roles, earliest=max(t.earliest for t in kept),
             latest=min(t.latest for t in kept), setup=setup, bundle=kept[0].bundle, kind=session.kind,
-            session_id=sid, previous=session.half, previous_staff=frozenset(session.staff.values()),
+            session_id=sid if keeps_id else None, previous=session.half,
+            previous_staff=frozenset(p for r, p in session.staff.items() if r in roles),
         ))
     return visits, loose
 
@@ -362,7 +367,7 @@ def load_check_input(workspace: Workspace):
         sessions = [dict(r) for r in conn.execute("SELECT * FROM sessions")]
         session_staff = [dict(r) for r in conn.execute("SELECT session_id, staff_id, role FROM session_staff")]
         session_pupils = [dict(r) for r in conn.execute(
-            "SELECT session_id, pupil_id, moment, minutes, outcome FROM session_pupils")]
+            "SELECT session_id, pupil_id, moment, minutes, outcome, roles FROM session_pupils")]
         staff = {r["staff_id"]: {"role": r["role"], "availability": set(r["availability"].split()),
                                  "active": bool(r["active"])}
                  for r in conn.execute("SELECT staff_id, role, availability, active FROM staff")}
@@ -385,6 +390,7 @@ def load_check_input(workspace: Workspace):
         roles={c: s.roles for c, s in specs.items()}, minutes={c: s.minutes for c, s in specs.items()},
         windows={c: (s.earliest, s.latest) for c, s in specs.items()}, intervals=intervals,
         series={r.code: r.series or r.code for r in protocol.rules},
+        doses=frozenset(c for c, s in specs.items() if s.kind == "vaccination"),
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -31,22 +33,29 @@ def plan(
     date_from: Annotated[Optional[str], typer.Option("--from", help="First day to plan (default: the school year's start).")] = None,
     date_to: Annotated[Optional[str], typer.Option("--to", help="Last day to plan (default: 30 June).")] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Solver work budget in seconds.")] = 60.0,
-    workers: Annotated[int, typer.Option("--workers", help="Solver threads.")] = 2,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Solver threads (default: the machine's cores).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same inputs and seed give the same plan.")] = 1,
     keep_until: Annotated[Optional[str], typer.Option("--keep-until", help="Keep published sessions up to this date as they are.")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the due list and of 'today' (default: today).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table (default) or json (the whole summary).")] = "table",
 ) -> None:
     """Solve and store the plan, then print its summary (or use a subcommand: show, check, explain)."""
     if ctx.invoked_subcommand is not None:
         return
     from clbhealth.app.plan import run_plan
 
+    if fmt not in ("table", "json"):
+        raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table or json.")
     ws = open_workspace(workspace)
     day = parse_day(as_of, "--as-of") or dt.date.today()
+    threads = workers if workers is not None else max(1, os.cpu_count() or 1)
     summary = _with_progress(lambda progress: run_plan(
-        ws, as_of=day, seconds=time_limit, seed=seed, workers=workers,
+        ws, as_of=day, seconds=time_limit, seed=seed, workers=threads,
         date_from=parse_day(date_from, "--from"), date_to=parse_day(date_to, "--to"),
         keep_until=parse_day(keep_until, "--keep-until"), progress=progress))
+    if fmt == "json":
+        sys.stdout.write(json.dumps(summary, indent=2, default=str) + "\n")
+        return
     render_plan_summary(summary)
 
 
@@ -86,11 +95,10 @@ def render_plan_summary(summary: dict) -> None:
     terms = RichTable(title="Soft goals (objective terms)", title_justify="left")
     for column in ("goal", "value", "weight", "weighted"):
         terms.add_column(column, justify="left" if column == "goal" else "right")
-    units = {"unplanned": "pupil-moments", "visits": "school visits", "travel": "km", "balance": "% points",
-             "continuity": "sessions", "early": "session-weeks"}
+    units = metrics.get("units", {})
     for name, value in metrics["terms"].items():
         weight = metrics["weights"][name]
-        terms.add_row(f"{name} ({units[name]})", f"{value:,}", str(weight), f"{weight * value:,.0f}")
+        terms.add_row(f"{name} ({units.get(name, '')})", f"{value:,}", str(weight), f"{weight * value:,.0f}")
     terms.add_row("total", "", "", f"{metrics['objective']:,.0f}", style="bold")
     out.print(terms)
     bounds = summary.get("bounds", {})
@@ -99,7 +107,22 @@ def render_plan_summary(summary: dict) -> None:
         lb_v, lb_t = bounds["visits_lower_bound"], bounds["travel_lower_bound_km"]
         out.print(f"Visits {visits} against a lower bound of {lb_v} (gap {_gap(visits, lb_v)}); travel {travel:,.0f} km "
                   f"against {lb_t:,.0f} km (gap {_gap(travel, lb_t)}). Bounds computed without the solver.")
-    for stage in metrics["stages"]:
+    coverage = bounds.get("coverage")
+    if coverage:
+        done = summary["coverage"]["planned"]
+        share = 100 * done / coverage["at_most"] if coverage["at_most"] else 100.0
+        out.print(f"Coverage: {done:,} of {summary['coverage']['due']:,} due pupil-moments planned; with these people "
+                  f"at most {coverage['at_most']:,} can be (an LP bound on each role's free minutes per month): "
+                  f"{share:.1f}% of that bound.")
+        for short in coverage.get("short", [])[:6]:
+            out.print(f"  binding: {short['role']} minutes in {short['month']} ({short['free_minutes']:,} free)")
+    for role, row in metrics.get("utilisation", {}).items():
+        out.print(f"Utilisation {role}: {row['sessions']} of {row['available_half_days']} available half-days "
+                  f"booked ({row['load_pct']}%).")
+    for sub in summary.get("substitutes", [])[:20]:
+        out.print(f"  substitute: {sub['half']} {' '.join(sub['from'])} -> {' '.join(sub['to'])} ({sub['visit_id']})")
+    shown = [s for s in metrics["stages"] if s["objective"] is not None and s["bound"] is not None]
+    for stage in shown[:8] if len(shown) > 8 else shown:
         if stage["objective"] is not None and stage["bound"] is not None:
             out.print(f"  {stage['stage']}: {stage['status']}, objective {stage['objective']:,.0f}, proven bound "
                       f"{stage['bound']:,.0f} (gap {_gap(stage['objective'], stage['bound'])}), {stage['seconds']} s")

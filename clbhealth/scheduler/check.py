@@ -45,6 +45,7 @@ class CheckInput:
     intervals: dict[str, tuple[str, int, int | None, int | None, bool]]  # dose -> (follows, months, months 3-dose, from age, only 3-dose)
     series: dict[str, str]  # dose -> series (consent covers a series)
     setup_per_moment: dict[str, int] = field(default_factory=dict)
+    doses: frozenset[str] = frozenset()  # vaccination codes
     home_school: str = "HUISONDERWIJS"
 
 
@@ -142,7 +143,7 @@ def roles_present(data: CheckInput, staff_of, pupils_of) -> list[Violation]:
                 present.add(person["role"])
         needed = set()
         for p in pupils_of[s["session_id"]]:
-            needed |= data.roles.get(p["moment"], frozenset())
+            needed |= _row_roles(data, p)
         missing = needed - present
         if missing:
             out.append(Violation("roles", s["session_id"], f"no {', '.join(sorted(missing))} in the session"))
@@ -156,7 +157,9 @@ def minutes_fit_block(data: CheckInput, staff_of, pupils_of) -> list[Violation]:
         start, end = data.blocks[s["part"]]
         moments = {p["moment"] for p in pupils_of[s["session_id"]]}
         setup = max((data.setup_per_moment.get(m, data.setup) for m in moments), default=data.setup)
-        planned = setup + sum(data.minutes.get(p["moment"], p["minutes"]) for p in pupils_of[s["session_id"]])
+        # Contacts at the protocol's minutes; a dose at its stored minutes (sized by the expected consent).
+        planned = setup + sum(p["minutes"] if p["moment"] in data.doses else data.minutes.get(p["moment"], p["minutes"])
+                              for p in pupils_of[s["session_id"]])
         begin = dt.datetime.combine(dt.date(2000, 1, 1), dt.time.fromisoformat(s["start"]))
         finish = dt.datetime.combine(dt.date(2000, 1, 1), dt.time.fromisoformat(s["end"]))
         block_end = dt.datetime.combine(dt.date(2000, 1, 1), end)
@@ -194,14 +197,33 @@ def objections_respected(data: CheckInput, staff_of, pupils_of) -> list[Violatio
     return out
 
 
+def _row_roles(data: CheckInput, row: dict) -> frozenset[str]:
+    """The roles a session's pupil row is for: its stored part, or (older plans) every role of the moment."""
+    stored = row.get("roles")
+    if stored:
+        return frozenset(r for r in stored.split(";") if r)
+    return data.roles.get(row["moment"], frozenset())
+
+
 def once_per_moment(data: CheckInput, staff_of, pupils_of) -> list[Violation]:
-    """A pupil is planned at most once per moment (absent pupils may be planned again)."""
-    where: dict[tuple[int, str], list[str]] = defaultdict(list)
+    """Each role's part of a pupil's moment is planned at most once (absent pupils may be planned
+    again), and a part is only done for a role the moment needs."""
+    where: dict[tuple[int, str, str], list[str]] = defaultdict(list)
+    out = []
     for p in data.session_pupils:
-        if p["outcome"] in (None, "seen"):
-            where[(p["pupil_id"], p["moment"])].append(p["session_id"])
-    return [Violation("once", sorted(ids)[1], f"pupil {pid} is planned for {moment} in {', '.join(sorted(ids))}")
-            for (pid, moment), ids in sorted(where.items()) if len(ids) > 1]
+        if p["outcome"] not in (None, "seen"):
+            continue
+        roles = _row_roles(data, p)
+        needed = data.roles.get(p["moment"])
+        if needed is not None and not roles <= needed:
+            out.append(Violation("parts", p["session_id"], f"pupil {p['pupil_id']}: {p['moment']} has no "
+                                 f"{', '.join(sorted(roles - needed))} part"))
+        for role in roles:
+            where[(p["pupil_id"], p["moment"], role)].append(p["session_id"])
+    out.extend(Violation("once", sorted(ids)[1], f"pupil {pid} is planned for the {role} part of {moment} in "
+                         f"{', '.join(sorted(ids))}")
+               for (pid, moment, role), ids in sorted(where.items()) if len(ids) > 1)
+    return out
 
 
 def windows_respected(data: CheckInput, staff_of, pupils_of) -> list[Violation]:

@@ -167,6 +167,18 @@ def pack_visits(tasks: list[Task], capacity: int, setup: int, sticky: list[Visit
     nurses; a pupil who objects to the only nurse is not packed with the class), so work that could
     be planned is not held back by work that cannot.
     """
+    by_roles: dict[frozenset[str], list[Task]] = defaultdict(list)
+    for task in tasks:
+        by_roles[task.roles].append(task)
+    kept: dict[frozenset[str], list[Visit]] = defaultdict(list)
+    for visit in sticky or []:
+        kept[visit.roles].append(visit)
+    if len(set(by_roles) | set(kept)) > 1:
+        # One role's work (or one together-team's) per visit: packed apart, so none waits for another.
+        result: list[Visit] = []
+        for roles in sorted(set(by_roles) | set(kept), key=sorted):
+            result.extend(pack_visits(by_roles.get(roles, []), capacity, setup, kept.get(roles, []), can_meet))
+        return result
     by_school: dict[str, list[Task]] = defaultdict(list)
     for task in tasks:
         by_school[task.school_id].append(task)
@@ -311,9 +323,9 @@ def _emit(school_id: str, bins: list[_Bin], setup: int) -> list[Visit]:
             visits.append(origin)
             continue
         bundle = max(_count(b.tasks, "bundle").items(), key=lambda kv: (kv[1], kv[0]))[0]
-        counter[bundle] += 1
+        counter[bundle + "+".join(sorted(b.roles))] += 1
         visits.append(Visit(
-            visit_id=f"{school_id}/{bundle}/{b.earliest:%m%d}/{counter[bundle]}",
+            visit_id=f"{school_id}/{bundle}/{'+'.join(sorted(b.roles))}/{b.earliest:%m%d}/{counter[bundle + '+'.join(sorted(b.roles))]}",
             school_id=school_id, tasks=b.tasks, roles=frozenset(b.roles), earliest=b.earliest,
             latest=b.latest, setup=setup, bundle=bundle,
             kind="catch_up" if all(t.catch_up for t in b.tasks) else "regular",

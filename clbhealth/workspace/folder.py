@@ -65,7 +65,9 @@ class Workspace:
             raise ClbError(f"Cannot create the workspace folder {root}: {exc.strerror}.") from None
         minutes = {}
         for rule in protocol.in_force(school_year):
-            minutes.setdefault(rule.code, rule.minutes)
+            # Each role's own part by default (nurse and doctor apart); a number alone means together.
+            parts = {role: rule.minutes for role in rule.staff}
+            minutes.setdefault(rule.code, parts if len(parts) > 1 else rule.minutes)
         text = default_config_text(name, school_year, minutes, office)
         # Built under a temporary name, then put in place: a killed init leaves no half-made workspace.
         # The database comes first and the settings file last; the settings file marks a workspace.

@@ -168,6 +168,8 @@ def _insert_session(conn, workspace: Workspace, problem: PlanningProblem, contex
         [(sid, person, role, problem.km[(person, visit.school_id)], problem.minutes_one_way[(person, visit.school_id)])
          for role, person in sorted(placement.staff.items())])
     clock = start + dt.timedelta(minutes=visit.setup)
+    full = {id(t): sum(max(context.specs[m].part_minutes().get(r, context.specs[m].minutes) for r in t.roles)
+                       for m in t.moments) for t in tasks if t.roles}
     rows = []
     seq = 0
     for task in tasks:
@@ -175,6 +177,8 @@ def _insert_session(conn, workspace: Workspace, problem: PlanningProblem, contex
             seq += 1
             spec = context.specs[moment]
             share = max(spec.part_minutes().get(r, spec.minutes) for r in task.roles) if task.roles else spec.minutes
+            if spec.kind == "vaccination" and full.get(id(task)):
+                share = int(share * task.minutes / full[id(task)])  # a dose sized by the expected consent
             rows.append((sid, task.pupil_id, moment, share, seq, clock.strftime("%H:%M"), ";".join(sorted(task.roles))))
         clock += dt.timedelta(minutes=task.minutes)
     conn.executemany("INSERT INTO session_pupils (session_id, pupil_id, moment, minutes, seq, start, roles) "

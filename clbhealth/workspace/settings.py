@@ -116,14 +116,14 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def default_config_text(clb_name: str, school_year: SchoolYear, minutes: dict[str, int],
+def default_config_text(clb_name: str, school_year: SchoolYear, minutes: dict[str, int | dict[str, int]],
                         office: Office | None = None) -> str:
     """The commented clbhealth.toml that `clbhealth init` writes."""
     name = clb_name.replace("\\", "\\\\").replace('"', '\\"')
     office = office or Office()
     position = (f"lat = {office.lat}\nlon = {office.lon}" if office.lat is not None and office.lon is not None
                 else "# lat = 51.0\n# lon = 4.4")
-    minute_lines = "\n".join(f'"{code}" = {value}' for code, value in minutes.items())
+    minute_lines = "\n".join(f'"{code}" = {_minutes_text(value)}' for code, value in minutes.items())
     return f'''# clbhealth workspace configuration.
 # Edit freely; `clbhealth doctor` checks this file. Lines starting with # are comments.
 # [I] marks a default that is our reading where no rule settles it (see protocol-facts).
@@ -386,6 +386,12 @@ def _planning(data: dict, fail) -> Planning:
                     road_factor=float(road), speed_kmh=float(speed), travel_matrix=matrix or None,
                     notice_school_days=notice, consent_return_rate=float(rate) if rate is not None else None,
                     nurse_assists_vaccination=assists)
+
+
+def _minutes_text(value: int | dict[str, int]) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{role} = {minutes}" for role, minutes in value.items()) + " }"
+    return str(value)
 
 
 def _minutes_value(code: str, value: object, fail) -> int | dict[str, int]:
