@@ -194,6 +194,8 @@ def make_world(tmp_path: Path, runner: CliRunner, *schools: str, office: tuple[f
     world = World(root, tmp_path, runner)
     world.set_config("# lat = 51.0", f"lat = {office[0]}")
     world.set_config("# lon = 4.4", f"lon = {office[1]}")
+    # The tiny worlds test one rule each from the as-of day; the notice period has its own tests.
+    world.set_config("notice_school_days = 10", "notice_school_days = 0")
     if schools:
         world.schools(*schools)
     return world

@@ -20,6 +20,7 @@ from ortools.graph.python import min_cost_flow
 
 from clbhealth.scheduler.calendar import HalfDay
 from clbhealth.scheduler.model import Person, PlanningProblem, Visit
+from clbhealth.scheduler.timetable import why_no_half_day
 
 BALANCE_STEPS = (0.5, 0.7, 0.85, 1.0)  # load shares at which each person's next half-days cost more
 SCALE = 10  # costs are integers: tenths
@@ -102,7 +103,9 @@ def assign_people(problem: PlanningProblem, visits: list[Visit], earliest: dict[
                 arc(v, node(("pm", person.staff_id, month)), 1, base + w["early"] * max(0.0, weeks))
                 reachable = True
         if not reachable:
-            reasons[visit.visit_id] = "no person of the role is free on a half-day in its window"
+            people = [p.staff_id for p in problem.persons if p.role == role and p.staff_id not in visit.excluded_staff]
+            reasons[visit.visit_id] = why_no_half_day(problem, visit, people, {k: set(v) for k, v in free.items()},
+                                                      earliest[visit.visit_id], role)
     for person in problem.persons:
         p_node = node(("person", person.staff_id))
         total = sum(len(h) for h in months[person.staff_id].values())
@@ -137,7 +140,10 @@ def assign_people(problem: PlanningProblem, visits: list[Visit], earliest: dict[
             month_of[tail[1]] = head[2]
     for visit in visits:
         if visit.visit_id not in person_of:
-            reasons.setdefault(visit.visit_id, f"{lead_role(visit, scarcity)} half-days in its window are all taken")
+            role = lead_role(visit, scarcity)
+            people = sorted(p.staff_id for p in problem.persons if p.role == role and p.staff_id not in visit.excluded_staff)
+            reasons.setdefault(visit.visit_id, f"capacity: all free half-days of {role} {' '.join(people)} in its "
+                                               f"window are taken by other visits")
     return Assignment(person_of, month_of, reasons, flow.optimal_cost() / SCALE if tails else 0.0)
 
 

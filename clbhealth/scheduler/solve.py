@@ -92,7 +92,20 @@ def earliest_days(problem: PlanningProblem, days: dict[str, HalfDay]) -> dict[st
     return result
 
 
+def require_roles(problem: PlanningProblem) -> None:
+    """Every role the work needs is on the staff list (else a clear error, not a plan of nothing)."""
+    from clbhealth.core.errors import ClbError
+
+    roles = set().union(*(v.roles for v in problem.visits)) if problem.visits else set()
+    missing = sorted(r for r in roles if not any(p.role == r for p in problem.persons))
+    if missing:
+        raise ClbError(f"The due moments need a {', '.join(missing)}, but the staff list has none.",
+                       hint="Import a staff list with that role (clbhealth import staff), or change "
+                            "[planning.roles] in clbhealth.toml.")
+
+
 def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress | None = None) -> PlanResult:
+    require_roles(problem)
     started = time.monotonic()
     by_id = {v.visit_id: v for v in problem.visits}
     state = _State()
@@ -188,13 +201,15 @@ def _timetable_role(problem: PlanningProblem, role: str, visits: list[Visit], pe
     earliest = earliest_days(problem, known)
     free = free_half_days(problem, state.busy)
     seen = _seen_by_others(problem, state)
+    hoped = _others_free(problem, visits, state, free)
     models = []
     for staff_id in sorted(per_person):
         mine = per_person[staff_id]
         models.append(PersonModel(
             staff_id, mine, free[staff_id], {v.visit_id: earliest[v.visit_id] for v in mine},
-            same_day={v.visit_id: seen[v.visit_id] for v in mine if seen.get(v.visit_id)},
-            hint={v.visit_id: v.previous for v in mine if v.previous is not None}))
+            same_day={v.visit_id: seen.get(v.visit_id) or hoped.get(v.visit_id) for v in mine
+                      if seen.get(v.visit_id) or hoped.get(v.visit_id)},
+            hint={v.visit_id: v.previous for v in mine if v.previous is not None}, placed=frozenset(known)))
     work = sum(len(m.visits) for m in models) or 1
     workers = max(1, options.workers)
 
@@ -235,6 +250,36 @@ def _seen_by_others(problem: PlanningProblem, state: _State) -> dict[str, dict[H
         for task in visit.tasks:
             for half in school.get(task.pupil_id, ()):
                 counts[half] += 1
+        if counts:
+            result[visit.visit_id] = dict(counts)
+    return result
+
+
+def _others_free(problem: PlanningProblem, visits: list[Visit], state: _State,
+                 free: dict[str, list[HalfDay]]) -> dict[str, dict[HalfDay, int]]:
+    """For the role planned first: per visit, the half-days on which someone of the other roles its
+    pupils need is free, so that the parts of one class can fall on one day."""
+    roles_of: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for visit in problem.visits:
+        if visit.visit_id not in state.days:
+            for task in visit.tasks:
+                roles_of[(visit.school_id, task.pupil_id)] |= visit.roles
+    free_by_role: dict[str, set[HalfDay]] = defaultdict(set)
+    for person in problem.persons:
+        free_by_role[person.role] |= set(free.get(person.staff_id, ()))
+    result: dict[str, dict[HalfDay, int]] = {}
+    for visit in visits:
+        others: dict[frozenset[str], int] = defaultdict(int)
+        for task in visit.tasks:
+            rest = frozenset(roles_of[(visit.school_id, task.pupil_id)] - visit.roles)
+            if rest:
+                others[rest] += 1
+        if not others:
+            continue
+        counts: dict[HalfDay, int] = defaultdict(int)
+        for rest, pupils in others.items():
+            for half in set.intersection(*(free_by_role[r] for r in rest)):
+                counts[half] += pupils
         if counts:
             result[visit.visit_id] = dict(counts)
     return result

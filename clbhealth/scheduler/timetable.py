@@ -38,6 +38,7 @@ class PersonModel:
     earliest: dict[str, dt.date]  # per visit, after doses given or placed elsewhere
     same_day: dict[str, dict[HalfDay, int]] = field(default_factory=dict)  # visit -> {half: pupils seen there by others}
     hint: dict[str, HalfDay] = field(default_factory=dict)
+    placed: frozenset[str] = frozenset()  # visits already placed elsewhere (earlier doses kept or planned)
 
 
 def candidates(problem: PlanningProblem, visit: Visit, free: list[HalfDay], earliest: dt.date) -> list[HalfDay]:
@@ -130,8 +131,9 @@ def timetable_person(problem: PlanningProblem, data: PersonModel, *, seconds: fl
         if found:
             options[visit.visit_id] = found
         else:
-            unplanned[visit.visit_id] = why_no_half_day(problem, visit, data.staff_id, data.free,
-                                                        data.earliest[visit.visit_id])
+            unplanned[visit.visit_id] = why_no_half_day(problem, visit, [data.staff_id], {data.staff_id: set(data.free)},
+                                                        data.earliest[visit.visit_id], problem.person(data.staff_id).role)
+    _drop_orphan_doses(options, unplanned, by_id, data.placed)
     if not options:
         return PersonPlan({}, unplanned)
     model = cp_model.CpModel()
@@ -167,9 +169,23 @@ def timetable_person(problem: PlanningProblem, data: PersonModel, *, seconds: fl
     return PersonPlan(placed, unplanned, result)
 
 
-def why_no_half_day(problem: PlanningProblem, visit: Visit, staff_id: str, free: list[HalfDay],
-                    earliest: dt.date) -> str:
-    """Which rule leaves a visit without any candidate half-day for this person."""
+def _drop_orphan_doses(options: dict[str, list[HalfDay]], unplanned: dict[str, str], by_id: dict[str, Visit],
+                       placed: frozenset[str]) -> None:
+    """A later dose whose earlier dose is neither placed nor in this model cannot be planned."""
+    changed = True
+    while changed:
+        changed = False
+        for visit_id in list(options):
+            missing = [b for b, _ in by_id[visit_id].after if b not in options and b not in placed]
+            if missing:
+                options.pop(visit_id)
+                unplanned[visit_id] = "the dose it follows is not planned"
+                changed = True
+
+
+def why_no_half_day(problem: PlanningProblem, visit: Visit, staff_ids: list[str], free: dict[str, set[HalfDay]],
+                    earliest: dt.date, role: str) -> str:
+    """Which rule leaves a visit without any candidate half-day, counted over its window."""
     window = [h for h in problem.half_days if earliest <= h.day <= visit.latest]
     if not window:
         return f"no school half-day between {earliest} and {visit.latest} (window or dose interval)"
@@ -182,15 +198,19 @@ def why_no_half_day(problem: PlanningProblem, visit: Visit, staff_id: str, free:
     noticed = [h for h in open_days if problem.allowed(visit, h)]
     if not noticed:
         return f"every half-day in its window lies inside the notice period (before {problem.notice_day})"
-    works = [h for h in noticed if h in problem.available.get(staff_id, ())]
-    free_set = set(free)
-    return (f"{staff_id} works {len(works)} of the {len(noticed)} half-days in its window, "
-            f"{sum(1 for h in works if h in free_set)} of them free")
+    if not staff_ids:
+        return f"every {role} is excluded by an objection of a pupil in it"
+    parts = []
+    for staff_id in sorted(staff_ids):
+        works = [h for h in noticed if h in problem.available.get(staff_id, ())]
+        parts.append(f"{role} {staff_id}: works {len(works)} of {len(noticed)}, "
+                     f"free {sum(1 for h in works if h in free.get(staff_id, ()))}")
+    return f"no {role} is free on a half-day in its window ({'; '.join(parts)})"
 
 
 def _crowded_reason(problem: PlanningProblem, visit: Visit, staff_id: str, halves: list[HalfDay]) -> str:
     role = problem.person(staff_id).role
     if visit.after:
-        return (f"{role} half-days in its window are taken, or its dose interval after the earlier dose "
-                f"leaves no free half-day")
-    return f"{role} half-days in its window ({len(halves)} free for {staff_id}) are taken by other visits"
+        return (f"capacity: the {role} half-days after its dose interval are taken ({len(halves)} free for "
+                f"{role} {staff_id} in its window)")
+    return f"capacity: all {len(halves)} free half-days of {role} {staff_id} in its window are taken by other visits"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from clbhealth.samples.generator import insz_for
+from clbhealth.workspace.schema import SCHEMA_VERSION
 from tests.conftest import run
 
 ROSTER = ("instellingsnummer;stamboeknummer;rijksregisternummer;naam;voornaam;geboortedatum;geslacht;klas;leerjaar\n"
@@ -37,9 +38,9 @@ def loaded(tmp_path, workspace, runner):
         conn.execute("INSERT INTO plans (created_at, date_from, date_to, seed, time_limit, workers) "
                      "VALUES ('2025-05-01', '2025-05-01', '2025-06-30', 1, 10, 1)")
         conn.execute("INSERT INTO sessions VALUES ('S1', 1, '2025-05-06', 'am', '08:30', '12:00', '100', 60, 'L4', '4A',"
-                     " 'regular', '2025-05-01')")
+                     " 'regular', '2025-05-01', NULL)")
         zoe = conn.execute("SELECT pupil_id FROM pupils WHERE last_name = 'Vertrokken'").fetchone()[0]
-        conn.execute("INSERT INTO session_pupils VALUES ('S1', ?, 'L4', 10, 1, '08:30', NULL)", (zoe,))
+        conn.execute("INSERT INTO session_pupils VALUES ('S1', ?, 'L4', 10, 1, '08:30', NULL, NULL)", (zoe,))
         conn.execute("INSERT INTO unplanned VALUES (1, ?, 'MMR2', '100', 'no consent')", (zoe,))
     conn.close()
     return workspace
@@ -126,7 +127,7 @@ def test_doctor_on_a_newer_and_an_older_schema(loaded, runner):
     conn.execute("PRAGMA user_version = 1")
     conn.close()
     result = run(runner, "doctor", "-w", loaded.root, code=0)
-    assert "older than 2; the next clbhealth command that opens the workspace upgrades it" in result.output
+    assert f"older than {SCHEMA_VERSION}; the next clbhealth command that opens the workspace upgrades it" in result.output
 
 
 def test_doctor_on_a_busy_workspace_and_leftovers_of_killed_commands(loaded, runner):
