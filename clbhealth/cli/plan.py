@@ -188,14 +188,15 @@ def plan_show(
             with atomic_text(output) as handle:
                 handle.write(text)
         return
-    flat = frame.copy()
+    flat = frame.drop(columns=["pupils"]).copy()
+    flat["parts"] = flat["parts"].map(lambda parts: " ".join(f"{p['moment']}/{p['role']}" for p in parts))
     for column in ("staff_ids", "moments", "classes", "pupil_ids"):
         flat[column] = flat[column].map(lambda v: " ".join(str(x) for x in v))
     if fmt == "table" and output is None:
         if flat.empty:
             out.print("No sessions planned (run clbhealth plan).")
             return
-        shown = flat.drop(columns=["pupil_ids"]).assign(pupils=frame["pupil_ids"].map(len))
+        shown = flat.drop(columns=["pupil_ids", "moments"]).assign(pupils=frame["pupil_ids"].map(len))
         sys.stdout.write(__import__("clbhealth.cli.render", fromlist=["plain_table"]).plain_table(shown))
         return
     write_frame(flat, fmt, output, sheet="Plan", title=f"{ws.config.clb_name}: plan")

@@ -90,11 +90,13 @@ def build_tasks(due: pd.DataFrame, specs: dict[str, MomentSpec], birth_dates: di
         for code in windows:
             if specs[code].kind == "contact":
                 continue
-            # A dose goes with the contact it belongs to (DTPa-IPV with L1, MMR2 with L4); catch-up
-            # doses are planned on their own, so that a nurse-only class needs no doctor for a few.
+            # A dose goes with the contact it belongs to (DTPa-IPV with L1, MMR2 with L4); a catch-up
+            # dose joins the contact the pupil is seen for now (one pupil, one visit per role), else
+            # it is planned on its own. Work is split per role later, so nurse work never waits.
             home = specs[code].with_contact
             if home not in contacts or windows[home][:2] != windows[code][:2]:
-                home = code
+                home = next((c for c in contacts if windows[c][:2] == windows[code][:2]), None) or next(
+                    (c for c in contacts if _shared_days(windows[c], windows[code]) >= MIN_SHARED_WINDOW_DAYS), code)
             bundles.setdefault(home, []).append(code)
         class_name = columns["class"][first]
         grade = columns["grade"][first]
@@ -115,6 +117,11 @@ def build_tasks(due: pd.DataFrame, specs: dict[str, MomentSpec], birth_dates: di
                 catch_up=any(windows[c][2] for c in codes), follow_ups=tuple(follow),
             ))
     return tasks, rejected
+
+
+def _shared_days(a: tuple[dt.date, dt.date, bool], b: tuple[dt.date, dt.date, bool]) -> int:
+    """Days two windows share (negative when they do not meet)."""
+    return (min(a[1], b[1]) - max(a[0], b[0])).days
 
 
 def _dates(series: pd.Series) -> list[dt.date | None]:

@@ -258,9 +258,14 @@ def load_plan_frame(conn: sqlite3.Connection, school: str | None = None, staff: 
     for r in conn.execute("SELECT session_id, staff_id FROM session_staff ORDER BY role, staff_id"):
         staff_of[r[0]].append(r[1])
     pupils_of: dict[str, list[int]] = defaultdict(list)
-    for r in conn.execute("SELECT session_id, pupil_id FROM session_pupils ORDER BY seq"):
+    moments_of: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for r in conn.execute("SELECT session_id, pupil_id, moment FROM session_pupils ORDER BY seq"):
         if r[1] not in pupils_of[r[0]]:
             pupils_of[r[0]].append(r[1])
+        moments_of[(r[0], r[1])].append(r[2])
+    roles_of: dict[str, list[str]] = defaultdict(list)
+    for r in conn.execute("SELECT session_id, role FROM session_staff ORDER BY role"):
+        roles_of[r[0]].append(r[1])
     rows = []
     for s in sessions:
         rows.append({
@@ -268,9 +273,13 @@ def load_plan_frame(conn: sqlite3.Connection, school: str | None = None, staff: 
             "school_id": s["school_id"], "staff_ids": staff_of[s["session_id"]],
             "moments": json.loads(s["moments"]), "classes": json.loads(s["classes"]),
             "pupil_ids": pupils_of[s["session_id"]], "minutes": s["minutes"], "kind": s["kind"],
+            # Which role's part of which moment the session does (older plans: every role of the session).
+            "parts": json.loads(s["parts"]) if s.get("parts") else
+            [{"moment": m, "role": r} for m in json.loads(s["moments"]) for r in roles_of[s["session_id"]]],
+            "pupils": [{"pupil_id": p, "moments": moments_of[(s["session_id"], p)]} for p in pupils_of[s["session_id"]]],
         })
     columns = ["session_id", "date", "start", "end", "school_id", "staff_ids", "moments", "classes", "pupil_ids",
-               "minutes", "kind"]
+               "minutes", "kind", "parts", "pupils"]
     return pd.DataFrame(rows, columns=columns)
 
 

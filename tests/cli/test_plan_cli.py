@@ -17,7 +17,8 @@ from tests.conftest import run
 from tests.planner_world import make_world, pupils
 
 AS_OF = "2026-12-01"
-FIELDS = ["session_id", "date", "start", "end", "school_id", "staff_ids", "moments", "classes", "pupil_ids", "minutes"]
+FIELDS = ["session_id", "date", "start", "end", "school_id", "staff_ids", "moments", "classes", "pupil_ids", "minutes",
+          "parts", "pupils"]
 
 
 class Demo:
@@ -73,6 +74,9 @@ def test_plan_show_json_has_every_field(demo):
         assert s["start"] in ("08:30", "13:15") and s["end"] <= ("12:00" if s["start"] == "08:30" else "15:30")
         assert s["staff_ids"] and s["moments"] and s["pupil_ids"] and isinstance(s["minutes"], int)
         assert all(isinstance(p, int) for p in s["pupil_ids"]) and len(set(s["pupil_ids"])) == len(s["pupil_ids"])
+        assert [p["pupil_id"] for p in s["pupils"]] == s["pupil_ids"] and all(p["moments"] for p in s["pupils"])
+        assert {p["moment"] for p in s["parts"]} == set(s["moments"])
+        assert all(p["role"] in ("nurse", "doctor") for p in s["parts"])
     assert len({s["session_id"] for s in shown}) == len(shown)
     assert any(s["school_id"] == "HUISONDERWIJS" for s in shown)
     school = json.loads(demo.cli("plan", "show", "--format", "json", "--school", "562").stdout)
