@@ -229,7 +229,7 @@ def notice_day(half_days: list[HalfDay], as_of: dt.date, school_days: int) -> dt
     days = sorted({h.day for h in half_days if h.day > as_of})
     if school_days <= 0 or not days:
         return None
-    return days[school_days] if school_days < len(days) else days[-1] + dt.timedelta(days=1)
+    return days[school_days - 1] if school_days <= len(days) else days[-1] + dt.timedelta(days=1)
 
 
 def _sticky_visits(tasks: list[Task], movable: dict[str, OldSession], setup: int) -> tuple[list[Visit], list[Task]]:
@@ -391,6 +391,7 @@ def load_check_input(workspace: Workspace):
         windows={c: (s.earliest, s.latest) for c, s in specs.items()}, intervals=intervals,
         series={r.code: r.series or r.code for r in protocol.rules},
         doses=frozenset(c for c, s in specs.items() if s.kind == "vaccination"),
+        part_minutes={c: s.part_minutes() for c, s in specs.items()},
     )
 
 

@@ -46,6 +46,7 @@ class CheckInput:
     series: dict[str, str]  # dose -> series (consent covers a series)
     setup_per_moment: dict[str, int] = field(default_factory=dict)
     doses: frozenset[str] = frozenset()  # vaccination codes
+    part_minutes: dict[str, dict[str, int]] = field(default_factory=dict)  # moment -> role -> minutes
     home_school: str = "HUISONDERWIJS"
 
 
@@ -158,7 +159,7 @@ def minutes_fit_block(data: CheckInput, staff_of, pupils_of) -> list[Violation]:
         moments = {p["moment"] for p in pupils_of[s["session_id"]]}
         setup = max((data.setup_per_moment.get(m, data.setup) for m in moments), default=data.setup)
         # Contacts at the protocol's minutes; a dose at its stored minutes (sized by the expected consent).
-        planned = setup + sum(p["minutes"] if p["moment"] in data.doses else data.minutes.get(p["moment"], p["minutes"])
+        planned = setup + sum(p["minutes"] if p["moment"] in data.doses else _part_minutes(data, p)
                               for p in pupils_of[s["session_id"]])
         begin = dt.datetime.combine(dt.date(2000, 1, 1), dt.time.fromisoformat(s["start"]))
         finish = dt.datetime.combine(dt.date(2000, 1, 1), dt.time.fromisoformat(s["end"]))
@@ -195,6 +196,15 @@ def objections_respected(data: CheckInput, staff_of, pupils_of) -> list[Violatio
                 out.append(Violation("objection", s["session_id"], f"pupil {p['pupil_id']} objects to "
                                      f"{', '.join(sorted(clash))}"))
     return out
+
+
+def _part_minutes(data: CheckInput, row: dict) -> int:
+    """The protocol's (or settings') minutes of the part a pupil row is for."""
+    parts = data.part_minutes.get(row["moment"])
+    roles = _row_roles(data, row)
+    if parts and roles and all(r in parts for r in roles):
+        return max(parts[r] for r in roles)
+    return data.minutes.get(row["moment"], row["minutes"])
 
 
 def _row_roles(data: CheckInput, row: dict) -> frozenset[str]:
