@@ -8,7 +8,7 @@ import math
 from collections import defaultdict
 
 from clbhealth.app.plan import moment_specs
-from clbhealth.workspace.plan import current_summary
+from clbhealth.workspace.plan import current_summary, read_explain_rows
 from clbhealth.scheduler.calendar import covers, school_half_days
 from clbhealth.workspace.folder import Workspace
 
@@ -24,26 +24,13 @@ def explain(workspace: Workspace, school: str | None = None) -> list[str]:
         if summary is None:
             return ["No plan yet: run clbhealth plan."]
         plan_id = summary["plan_id"]
-        unplanned = [dict(r) for r in conn.execute(
-            "SELECT pupil_id, moment, school_id, reason FROM unplanned WHERE plan_id = ?", (plan_id,))]
-        sessions = [dict(r) for r in conn.execute("SELECT session_id, date, part, school_id, moments FROM sessions")]
-        staff_rows = [dict(r) for r in conn.execute(
-            "SELECT staff_id, role, availability FROM staff WHERE active = 1")]
-        booked = defaultdict(set)
-        for r in conn.execute("SELECT ss.staff_id, s.date, s.part FROM session_staff ss JOIN sessions s "
-                              "ON s.session_id = ss.session_id"):
-            booked[r[0]].add((r[1], r[2]))
-        absences = [(r[0], dt.date.fromisoformat(r[1]), dt.date.fromisoformat(r[2]), r[3])
-                    for r in conn.execute("SELECT staff_id, date_from, date_to, part FROM absences")]
-        closures = [(r[0], dt.date.fromisoformat(r[1]), dt.date.fromisoformat(r[2]), r[3])
-                    for r in conn.execute("SELECT school_id, date_from, date_to, part FROM closures")]
-        staff_of = defaultdict(list)
-        for r in conn.execute("SELECT session_id, staff_id FROM session_staff"):
-            staff_of[r[0]].append(r[1])
+        rows = read_explain_rows(conn, plan_id)
+    unplanned, sessions, staff_rows = rows["unplanned"], rows["sessions"], rows["staff"]
+    booked, absences, closures, staff_of = rows["booked"], rows["absences"], rows["closures"], rows["staff_of"]
     if school:
         unplanned = [u for u in unplanned if u["school_id"] == school]
         sessions = [s for s in sessions if s["school_id"] == school]
-    lines = [f"Plan {plan_id} ({summary['period'][0]} to {summary['period'][1]})."]
+    lines = [f"Plan {plan_id} ({summary['period'][0]} to {summary['period'][1]})."] + capacity_lines(summary)
     start, end = dt.date.fromisoformat(summary["period"][0]), dt.date.fromisoformat(summary["period"][1])
     half_days = school_half_days(config.school_year, config.planning, start, end)
 
@@ -77,8 +64,8 @@ def explain(workspace: Workspace, school: str | None = None) -> list[str]:
             if spec is None:
                 continue
             window = (max(spec.earliest, start), min(spec.latest, end))
-            for role in spec.roles:
-                need[(role, window)] += spec.minutes / capacity
+            for role, minutes in spec.part_minutes().items():
+                need[(role, window)] += minutes / capacity
         lines.append("Resources in the windows of the unplanned work (free = available, not absent, not booked):")
         for (role, (first, last)), visits in sorted(need.items()):
             people = [p for p in staff_rows if p["role"] == role]
@@ -111,6 +98,25 @@ def explain(workspace: Workspace, school: str | None = None) -> list[str]:
             text = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:4])
             lines.append(f"  {s['session_id']} {moment} at {s['school_id']} on {s['date']}: of {len(earlier)} earlier "
                          f"half-days: {text or 'none blocked'}")
+    return lines
+
+
+def capacity_lines(summary: dict) -> list[str]:
+    """What these people can do at most (the LP bound), how much of it the plan does, who is short."""
+    coverage = summary.get("bounds", {}).get("coverage")
+    lines = []
+    if coverage:
+        done = summary.get("coverage", {}).get("planned", 0)
+        share = 100 * done / coverage["at_most"] if coverage["at_most"] else 100.0
+        lines.append(f"With these people at most {coverage['at_most']:,} of {coverage['pupil_moments']:,} pupil-moments "
+                     f"can be planned (an LP bound on each role's free minutes per month); the plan does {done:,} "
+                     f"({share:.1f}% of that bound).")
+        for short in coverage.get("short", [])[:12]:
+            lines.append(f"  binding: {short['role']} minutes in {short['month']}: {short['free_minutes']:,} free, "
+                         f"all used by the bound")
+    for role, row in summary.get("metrics", {}).get("utilisation", {}).items():
+        lines.append(f"Utilisation {role}: {row['sessions']} of {row['available_half_days']} half-days "
+                     f"({row['load_pct']}%).")
     return lines
 
 

@@ -161,7 +161,7 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
                        hint="Check [minutes] and [calendar] in clbhealth.toml.")
 
     movable = {sid: s for sid, s in old.items() if sid not in pinned_ids}
-    sticky, loose = _sticky_visits(tasks, movable, config.setup_minutes)
+    sticky, loose = _sticky_visits(tasks, movable, config.setup_minutes, capacity)
     visits = pack_visits(loose, capacity, config.setup_minutes, sticky=sticky,
                          can_meet=_team_can_meet(persons, available, closed))
     pinned_visits, pinned_placements = _pinned_visits(old, pinned_ids, specs, birth, config.setup_minutes, given)
@@ -232,7 +232,8 @@ def notice_day(half_days: list[HalfDay], as_of: dt.date, school_days: int) -> dt
     return days[school_days - 1] if school_days <= len(days) else days[-1] + dt.timedelta(days=1)
 
 
-def _sticky_visits(tasks: list[Task], movable: dict[str, OldSession], setup: int) -> tuple[list[Visit], list[Task]]:
+def _sticky_visits(tasks: list[Task], movable: dict[str, OldSession], setup: int,
+                   capacity: int) -> tuple[list[Visit], list[Task]]:
     """Tasks whose pupil was planned in a session that may still change stay with that session."""
     where: dict[tuple[int, str], list[str]] = defaultdict(list)
     for sid, session in sorted(movable.items()):
@@ -254,6 +255,16 @@ def _sticky_visits(tasks: list[Task], movable: dict[str, OldSession], setup: int
     owner: set[str] = set()
     for (sid, roles), kept in sorted(grouped.items(), key=lambda kv: (kv[0][0], -len(kv[0][1]), sorted(kv[0][1]))):
         session = movable[sid]
+        room, fits = capacity, []
+        for task in sorted(kept, key=lambda t: (t.class_name, t.pupil_id)):
+            if task.minutes <= room:  # more work than the block holds now (forms came back): the rest moves
+                fits.append(task)
+                room -= task.minutes
+            else:
+                loose.append(task)
+        kept = fits
+        if not kept:
+            continue
         # A session of an older plan done together may now be parts apart: the first part keeps its id.
         keeps_id = sid not in owner
         owner.add(sid)

@@ -2,9 +2,9 @@
 
 No fixed teams: every visit goes to one person of its role (a visit done together goes to the
 person of its scarcest role; the others join on that half-day in stage 2). The flow sends one
-unit per visit to a (person, month) node whose capacity is the person's free half-days that
-month, within the visit's window; its cost is the soft goals that depend on the person: travel,
-continuity, lateness by month and balance (convex, per share of the person's availability).
+unit per visit to a (person, week) node whose capacity is the person's free half-days that
+week, within the visit's window; its cost is the soft goals that depend on the person: travel,
+continuity, lateness by week and balance (convex, per share of the person's availability).
 A visit that cannot go anywhere takes the unplanned arc. Integral and optimal in well under a
 second for a whole CLB (OR-Tools' network simplex).
 """
@@ -28,7 +28,7 @@ SCALE = 10  # costs are integers: tenths
 
 @dataclass
 class Assignment:
-    """Stage 1's answer: the person of every visit (its lead role) and its month."""
+    """Stage 1's answer: the person of every visit (its lead role) and its week."""
 
     person_of: dict[str, str]  # visit_id -> staff_id
     month_of: dict[str, tuple[int, int]]
@@ -69,7 +69,7 @@ def assign_people(problem: PlanningProblem, visits: list[Visit], earliest: dict[
     for staff_id, halves in free.items():
         by_month: dict[tuple[int, int], list[HalfDay]] = defaultdict(list)
         for half in halves:
-            by_month[(half.day.year, half.day.month)].append(half)
+            by_month[_period(half.day)].append(half)
         months[staff_id] = by_month
     first = problem.half_days[0].day if problem.half_days else dt.date.today()
     nodes: dict[object, int] = {}
@@ -99,7 +99,7 @@ def assign_people(problem: PlanningProblem, visits: list[Visit], earliest: dict[
             for month, halves in months[person.staff_id].items():
                 if not _fits_month(problem, visit, halves, earliest[visit.visit_id]):
                     continue
-                weeks = (dt.date(month[0], month[1], 1) - first).days / 7
+                weeks = (halves[0].day - first).days / 7
                 arc(v, node(("pm", person.staff_id, month)), 1, base + w["early"] * max(0.0, weeks))
                 reachable = True
         if not reachable:
@@ -145,6 +145,12 @@ def assign_people(problem: PlanningProblem, visits: list[Visit], earliest: dict[
             reasons.setdefault(visit.visit_id, f"capacity: all free half-days of {role} {' '.join(people)} in its "
                                                f"window are taken by other visits")
     return Assignment(person_of, month_of, reasons, flow.optimal_cost() / SCALE if tails else 0.0)
+
+
+def _period(day: dt.date) -> tuple[int, int]:
+    """The capacity period of a day: its ISO week (windows end mid-month, e.g. before Christmas)."""
+    iso = day.isocalendar()
+    return (iso[0], iso[1])
 
 
 def _fits_month(problem: PlanningProblem, visit: Visit, halves: list[HalfDay], earliest: dt.date) -> bool:

@@ -80,6 +80,8 @@ def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict
     supply: dict[tuple[str, tuple[int, int]], float] = defaultdict(float)
     for person in problem.persons:
         for half in problem.available.get(person.staff_id, ()):
+            if problem.notice_day is not None and half.day < problem.notice_day:
+                continue  # inside the notice period no new session may be planned
             if half not in busy.get(person.staff_id, ()):
                 room = max(0, problem.block_minutes[half.part] - setup)
                 supply[(person.role, (half.day.year, half.day.month))] += room

@@ -283,6 +283,29 @@ def load_plan_frame(conn: sqlite3.Connection, school: str | None = None, staff: 
     return pd.DataFrame(rows, columns=columns)
 
 
+def read_explain_rows(conn: sqlite3.Connection, plan_id: int) -> dict:
+    """What `plan explain` reads: the plan's unplanned rows, sessions, staff, bookings, absences, closures."""
+    booked: dict[str, set] = defaultdict(set)
+    for r in conn.execute("SELECT ss.staff_id, s.date, s.part FROM session_staff ss JOIN sessions s "
+                          "ON s.session_id = ss.session_id"):
+        booked[r[0]].add((r[1], r[2]))
+    staff_of: dict[str, list[str]] = defaultdict(list)
+    for r in conn.execute("SELECT session_id, staff_id FROM session_staff"):
+        staff_of[r[0]].append(r[1])
+    return {
+        "unplanned": [dict(r) for r in conn.execute(
+            "SELECT pupil_id, moment, school_id, reason FROM unplanned WHERE plan_id = ?", (plan_id,))],
+        "sessions": [dict(r) for r in conn.execute("SELECT session_id, date, part, school_id, moments FROM sessions")],
+        "staff": [dict(r) for r in conn.execute("SELECT staff_id, role, availability FROM staff WHERE active = 1")],
+        "booked": booked,
+        "absences": [(r[0], dt.date.fromisoformat(r[1]), dt.date.fromisoformat(r[2]), r[3])
+                     for r in conn.execute("SELECT staff_id, date_from, date_to, part FROM absences")],
+        "closures": [(r[0], dt.date.fromisoformat(r[1]), dt.date.fromisoformat(r[2]), r[3])
+                     for r in conn.execute("SELECT school_id, date_from, date_to, part FROM closures")],
+        "staff_of": staff_of,
+    }
+
+
 def current_summary(conn: sqlite3.Connection) -> dict | None:
     row = conn.execute("SELECT plan_id, summary FROM plans ORDER BY plan_id DESC LIMIT 1").fetchone()
     if row is None:
