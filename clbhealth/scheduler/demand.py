@@ -401,7 +401,7 @@ def visits_lower_bound(visits: list[Visit], capacity: int) -> dict[str, int]:
     """Fewest visits per school any plan of this work needs, whatever the packing.
 
     Work whose windows overlap could share visits; windows that share no day cannot. So per
-    school: the connected groups of overlapping windows, each needing ceil(minutes / room).
+    school and role: the connected groups of overlapping windows, each needing ceil(minutes / room).
     """
     from clbhealth.scheduler.calendar import add_months
 
@@ -414,9 +414,11 @@ def visits_lower_bound(visits: list[Visit], capacity: int) -> dict[str, int]:
                 day = max(day, add_months(earliest_of(by_id[before]), months))
         return day
 
-    windows: dict[str, dict[tuple[dt.date, dt.date], int]] = defaultdict(lambda: defaultdict(int))
+    # Per school and role (or team done together): each role's work is packed apart, so no visit
+    # does two roles' parts.
+    windows: dict[tuple[str, frozenset], dict[tuple[dt.date, dt.date], int]] = defaultdict(lambda: defaultdict(int))
     for visit in visits:
-        windows[visit.school_id][(earliest_of(visit), visit.latest)] += sum(t.minutes for t in visit.tasks)
+        windows[(visit.school_id, visit.roles)][(earliest_of(visit), visit.latest)] += sum(t.minutes for t in visit.tasks)
     bound = {}
     for school, spans in windows.items():
         groups: list[list[tuple[tuple[dt.date, dt.date], int]]] = []
@@ -425,7 +427,7 @@ def visits_lower_bound(visits: list[Visit], capacity: int) -> dict[str, int]:
                 groups[-1].append((span, minutes))
             else:
                 groups.append([(span, minutes)])
-        bound[school] = sum(math.ceil(sum(m for _, m in group) / capacity) for group in groups)
+        bound[school[0]] = bound.get(school[0], 0) + sum(math.ceil(sum(m for _, m in group) / capacity) for group in groups)
     return bound
 
 

@@ -30,9 +30,10 @@ def class_by_class_visits(tasks: list[Task], capacity: int, setup: int) -> list[
     """One session per class and moment (split when a class does not fit a block)."""
     jobs: dict[tuple, list[Task]] = defaultdict(list)
     for task in tasks:
-        jobs[(task.school_id, task.bundle, task.class_name, task.earliest, task.latest)].append(task)
+        jobs[(task.school_id, task.bundle, "+".join(sorted(task.roles)), task.class_name, task.earliest,
+              task.latest)].append(task)
     visits = []
-    for (school, bundle, class_name, earliest, latest), job in sorted(jobs.items()):
+    for (school, bundle, roles, class_name, earliest, latest), job in sorted(jobs.items()):
         job.sort(key=lambda t: t.pupil_id)
         chunk: list[Task] = []
         used = 0
@@ -40,13 +41,13 @@ def class_by_class_visits(tasks: list[Task], capacity: int, setup: int) -> list[
         for task in job:
             if chunk and used + task.minutes > capacity:
                 number += 1
-                visits.append(_visit(school, bundle, class_name, number, chunk, earliest, latest, setup))
+                visits.append(_visit(school, bundle, f"{class_name}/{roles}", number, chunk, earliest, latest, setup))
                 chunk, used = [], 0
             chunk.append(task)
             used += task.minutes
         if chunk:
             number += 1
-            visits.append(_visit(school, bundle, class_name, number, chunk, earliest, latest, setup))
+            visits.append(_visit(school, bundle, f"{class_name}/{roles}", number, chunk, earliest, latest, setup))
     return visits
 
 
@@ -92,7 +93,7 @@ def greedy_plan(problem: PlanningProblem, visits: list[Visit]) -> GreedyPlan:
         for half in problem.half_days:
             if half.day < earliest or half.day > visit.latest or half in closed:
                 continue
-            if visit.minutes > problem.block_minutes[half.part]:
+            if visit.minutes > problem.block_minutes[half.part] or not problem.allowed(visit, half):
                 continue
             team = {}
             for role, people in people_by_role.items():
