@@ -70,7 +70,7 @@ def run_demo(directory: Path, out: Console, today: dt.date | None = None, time_l
     from clbhealth.imports.schools import import_schools
     from clbhealth.imports.staff import import_absences, import_closures, import_staff
     from clbhealth.cli.render import write_frame
-    from clbhealth.app.plan import load_check_input
+    from clbhealth.app.plan_check import load_check_input
     from clbhealth.protocols.due import OUTPUT_COLUMNS
     from clbhealth.app.report import build_report, report_html
     from clbhealth.samples.generator import SAMPLE_OFFICE

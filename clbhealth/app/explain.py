@@ -7,7 +7,7 @@ import json
 import math
 from collections import defaultdict
 
-from clbhealth.app.plan import moment_specs
+from clbhealth.app.plan_demand import moment_specs
 from clbhealth.workspace.plan import current_summary, read_explain_rows
 from clbhealth.scheduler.calendar import covers, school_half_days
 from clbhealth.workspace.folder import Workspace

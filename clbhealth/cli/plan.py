@@ -144,9 +144,10 @@ def render_plan_summary(summary: dict) -> None:
                   f"{len(summary['moved'])} of them moved; {len(summary['dropped'])} dropped, "
                   f"{summary['new_sessions']} new.")
         for move in summary["moved"][:50]:
-            out.print(f"  {move['session_id']} ({move['school_id']}): {move['from']} -> {move['to']}"
+            out.print(f"  {move['session_id']} ({escape(move['school_id'])}): {move['from']} -> {move['to']}"
                       + (f", staff {' '.join(move['staff_from'])} -> {' '.join(move['staff_to'])}"
-                         if move["staff_from"] != move["staff_to"] else ""))
+                         if move["staff_from"] != move["staff_to"] else "")
+                      + (f": {escape(move['why'])}" if move.get("why") else ""))
         if len(summary["moved"]) > 50:
             out.print(f"  ... and {len(summary['moved']) - 50} more (clbhealth plan show)")
 
@@ -209,7 +210,7 @@ def plan_show(
 def plan_check(workspace: WorkspaceOption = None) -> None:
     """Check the stored plan against every hard rule, independently of the solver."""
     from clbhealth.scheduler.check import check_plan
-    from clbhealth.app.plan import load_check_input
+    from clbhealth.app.plan_check import load_check_input
 
     ws = open_workspace(workspace)
     data = load_check_input(ws)

@@ -99,8 +99,9 @@ def assign_people(problem: PlanningProblem, visits: list[Visit], earliest: dict[
             for month, halves in months[person.staff_id].items():
                 if not _fits_month(problem, visit, halves, earliest[visit.visit_id]):
                     continue
+                # The week itself is stage 2's choice; here only a tie-breaker towards early weeks.
                 weeks = (halves[0].day - first).days / 7
-                arc(v, node(("pm", person.staff_id, month)), 1, base + w["early"] * max(0.0, weeks))
+                arc(v, node(("pm", person.staff_id, month)), 1, base + 0.01 * w["early"] * max(0.0, weeks))
                 reachable = True
         if not reachable:
             people = [p.staff_id for p in problem.persons if p.role == role and p.staff_id not in visit.excluded_staff]

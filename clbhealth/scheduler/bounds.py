@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import defaultdict
 
@@ -62,7 +63,7 @@ def travel_bound(problem: PlanningProblem, visits: list[Visit], capacity: int) -
     return flow.optimal_cost() / 100.0
 
 
-def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict[str, "dt.date"], setup: int,
+def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict[str, dt.date], setup: int,
                    busy: dict | None = None) -> dict:
     """The most pupil-moments any plan can do with these people (an LP, GLOP; not the solver's own).
 
@@ -72,8 +73,6 @@ def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict
     and whole pupils are relaxed, so no plan does more. Returns the bound, per role and month the
     minutes needed and free, and which role-months are short (the binding ones).
     """
-    import datetime as dt
-
     from ortools.linear_solver import pywraplp
 
     busy = busy or {}
@@ -132,8 +131,6 @@ def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict
     return {"pupil_moments": total, "at_most": int(math.floor(solver.Objective().Value() + 1e-6)), "short": short}
 
 
-def _month_end(month: tuple[int, int]) -> "dt.date":
-    import datetime as dt
-
+def _month_end(month: tuple[int, int]) -> dt.date:
     year, number = month
     return dt.date(year + number // 12, number % 12 + 1, 1) - dt.timedelta(days=1)

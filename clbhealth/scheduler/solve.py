@@ -21,7 +21,7 @@ from clbhealth.scheduler.assign import assign_people, free_half_days, lead_role,
 from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
 from clbhealth.scheduler.solver import Progress, StageResult
-from clbhealth.scheduler.timetable import PersonModel, PersonPlan, candidates, timetable_person
+from clbhealth.scheduler.timetable import PersonModel, PersonPlan, candidates, earliest_fit, timetable_person
 
 
 @dataclass
@@ -120,15 +120,29 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     assignment = assign_people(problem, open_visits, earliest, state.busy, rank)
     state.reasons.update(assignment.unassigned)
     person_of = follow_the_first_dose(problem, assignment.person_of, by_id, rank)
+    roles = sorted(rank, key=lambda r: (rank[r], r))
+    # A complete plan at once (each person's visits on their earliest free half-days), then CP-SAT.
+    quick = _copy_state(state)
+    for role in roles:
+        mine = [v for v in open_visits if v.visit_id in person_of and lead_role(v, rank) == role]
+        _quick_role(problem, mine, person_of, quick, pinned_days)
+        join_together(problem, [v for v in mine if len(v.roles) > 1], quick, rank)
+    repair(problem, [v for v in problem.visits if v.visit_id not in quick.days], quick, rank, pinned_days)
+    first_complete = time.monotonic() - started
+    first_objective = _objective(problem, by_id, {v: Placement(v, h, quick.staff[v]) for v, h in quick.days.items()},
+                                 {v: "" for v in by_id if v not in quick.days})
+    if progress is not None:
+        progress("first complete plan", first_objective, None)
     stages: list[StageResult] = []
     budget = max(options.seconds, 1.0) - (time.monotonic() - started)
-    for role in sorted(rank, key=lambda r: (rank[r], r)):
+    for role in roles:
         mine = [v for v in open_visits if v.visit_id in person_of and lead_role(v, rank) == role]
         stages.extend(_timetable_role(problem, role, mine, person_of, state, pinned_days, by_id,
                                       max(0.5, budget * len(mine) / max(1, len(open_visits))), options, progress))
         join_together(problem, [v for v in mine if len(v.roles) > 1], state, rank)
-    first_complete = time.monotonic() - started
     repair(problem, [v for v in problem.visits if v.visit_id not in state.days], state, rank, pinned_days)
+    if len(quick.days) > len(state.days):  # never worse than the plan found at once
+        state = quick
     for visit in problem.visits:
         if visit.visit_id not in state.days:
             state.reasons.setdefault(visit.visit_id, "no free half-day of the role in its window")
@@ -137,7 +151,31 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     seconds = time.monotonic() - started
     objective = _objective(problem, by_id, placements, unplanned)
     return PlanResult(placements, unplanned, by_id, stages, first_complete, seconds,
-                      [(round(first_complete, 2), objective), (round(seconds, 2), objective)], substitutes)
+                      [(round(first_complete, 2), first_objective), (round(seconds, 2), objective)], substitutes)
+
+
+def _copy_state(state: _State) -> _State:
+    copy = _State(dict(state.days), {k: dict(v) for k, v in state.staff.items()}, defaultdict(set),
+                  dict(state.reasons))
+    for person, halves in state.busy.items():
+        copy.busy[person] = set(halves)
+    return copy
+
+
+def _quick_role(problem: PlanningProblem, visits: list[Visit], person_of: dict[str, str], state: _State,
+                pinned_days: dict[str, HalfDay]) -> None:
+    """Every person's visits of one role on their earliest free half-days (no solver)."""
+    per_person: dict[str, list[Visit]] = defaultdict(list)
+    for visit in visits:
+        per_person[person_of[visit.visit_id]].append(visit)
+    earliest = earliest_days(problem, {**pinned_days, **state.days})
+    free = free_half_days(problem, state.busy)
+    for staff_id, mine in sorted(per_person.items()):
+        data = PersonModel(staff_id, mine, free[staff_id], {v.visit_id: earliest[v.visit_id] for v in mine},
+                           hint={v.visit_id: v.previous for v in mine if v.previous is not None},
+                           placed=frozenset(pinned_days) | frozenset(state.days))
+        for visit_id, half in earliest_fit(problem, data).items():
+            state.place(visit_id, half, {problem.person(staff_id).role: staff_id})
 
 
 def substitute_absent(problem: PlanningProblem, state: _State, rank: dict[str, int]) -> list[dict]:
@@ -213,9 +251,12 @@ def _timetable_role(problem: PlanningProblem, role: str, visits: list[Visit], pe
     work = sum(len(m.visits) for m in models) or 1
     workers = max(1, options.workers)
 
+    first_fits = {m.staff_id: earliest_fit(problem, m) for m in models}
+
     def run(data: PersonModel) -> PersonPlan:
         share = seconds * workers * len(data.visits) / work
-        return timetable_person(problem, data, seconds=max(0.2, share), seed=options.seed, progress=progress)
+        return timetable_person(problem, data, seconds=max(0.2, share), seed=options.seed, progress=progress,
+                                fallback=first_fits[data.staff_id])
 
     if workers > 1 and len(models) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -120,8 +120,35 @@ def parts_apart(x: dict, same_day: dict[str, dict[HalfDay, int]], by_id: dict[st
     return sum(terms)
 
 
+def earliest_fit(problem: PlanningProblem, data: PersonModel) -> dict[str, HalfDay]:
+    """The by-hand answer, in a blink: each visit on its earliest free candidate, earlier doses first
+    (a later dose waits its interval). Stage 2's hint, and its answer when CP-SAT finds nothing better."""
+    by_id = {v.visit_id: v for v in data.visits}
+    taken: set[HalfDay] = set()
+    days: dict[str, HalfDay] = {}
+
+    def depth(visit: Visit) -> int:
+        return 1 + max((depth(by_id[b]) for b, _ in visit.after if b in by_id), default=-1)
+
+    for visit in sorted(data.visits, key=lambda v: (depth(v), v.latest, v.visit_id)):
+        earliest = data.earliest[visit.visit_id]
+        if any(b not in days and b not in data.placed for b, _ in visit.after):
+            continue  # its earlier dose is not placed
+        for before, months in visit.after:
+            if before in days:
+                earliest = max(earliest, add_months(days[before].day, months))
+        preferred = data.hint.get(visit.visit_id)
+        options = [h for h in candidates(problem, visit, data.free, earliest) if h not in taken]
+        if not options:
+            continue
+        half = preferred if preferred in options else options[0]
+        days[visit.visit_id] = half
+        taken.add(half)
+    return days
+
+
 def timetable_person(problem: PlanningProblem, data: PersonModel, *, seconds: float, seed: int,
-                     progress: Progress | None = None) -> PersonPlan:
+                     progress: Progress | None = None, fallback: dict[str, HalfDay] | None = None) -> PersonPlan:
     """Place one person's visits; visits without any candidate are unplanned with their reason."""
     by_id = {v.visit_id: v for v in data.visits}
     options: dict[str, list[HalfDay]] = {}
@@ -148,7 +175,7 @@ def timetable_person(problem: PlanningProblem, data: PersonModel, *, seconds: fl
     first = problem.half_days[0].day
     model.Minimize(w["unplanned"] * unplanned_work(planned, by_id) + w["early"] * lateness(x, first)
                    + w["moved"] * moved_sessions(x, planned, by_id) + w["apart"] * parts_apart(x, data.same_day, by_id))
-    for visit_id, half in data.hint.items():
+    for visit_id, half in (fallback or data.hint).items():
         if visit_id in x and half in x[visit_id]:
             model.AddHint(x[visit_id][half], 1)
     solver = parameters(seconds, seed, workers=1)
@@ -163,6 +190,8 @@ def timetable_person(problem: PlanningProblem, data: PersonModel, *, seconds: fl
             for half, var in halves.items():
                 if solver.Value(var):
                     placed[visit_id] = half
+    if fallback and _planned_work(fallback, by_id) > _planned_work(placed, by_id):
+        placed = {v: h for v, h in fallback.items() if v in x}  # CP-SAT ran out of time before matching it
     for visit_id in x:
         if visit_id not in placed:
             unplanned[visit_id] = _crowded_reason(problem, by_id[visit_id], data.staff_id, options[visit_id])
@@ -206,6 +235,10 @@ def why_no_half_day(problem: PlanningProblem, visit: Visit, staff_ids: list[str]
         parts.append(f"{role} {staff_id}: works {len(works)} of {len(noticed)}, "
                      f"free {sum(1 for h in works if h in free.get(staff_id, ()))}")
     return f"no {role} is free on a half-day in its window ({'; '.join(parts)})"
+
+
+def _planned_work(days: dict[str, HalfDay], by_id: dict[str, Visit]) -> int:
+    return sum(by_id[v].pupil_moments for v in days if v in by_id)
 
 
 def _crowded_reason(problem: PlanningProblem, visit: Visit, staff_id: str, halves: list[HalfDay]) -> str:

@@ -1,4 +1,5 @@
-"""The plan tables: the only place that reads or writes sessions, their staff and pupils, and plans."""
+"""The plan tables: the only place that reads or writes sessions, their staff and pupils, plans and
+unplanned work. Plain rows in and out; the planning use case (app/plan*.py) gives them meaning."""
 
 from __future__ import annotations
 
@@ -6,234 +7,113 @@ import datetime as dt
 import json
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 import pandas as pd
 
-from clbhealth.scheduler.calendar import HalfDay
-from clbhealth.scheduler.demand import MomentSpec
-from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
-from clbhealth.scheduler.metrics import plan_metrics
-from clbhealth.scheduler.solve import PlanResult, SolveOptions
 from clbhealth.workspace.folder import Workspace, now_text
+from clbhealth.workspace.pupils import load_events, load_pupils
 
 
-@dataclass
-class OldSession:
-    session_id: str
-    half: HalfDay
-    school_id: str
-    staff: dict[str, str]  # role -> staff_id
-    pupils: dict[tuple[int, str], str | None]  # (pupil, moment) -> outcome
-    kind: str
+# --- what planning reads -------------------------------------------------------------------------
 
 
-@dataclass
-class PlanContext:
-    """What saving and summarising the plan needs beyond the problem itself."""
-
-    as_of: dt.date
-    date_from: dt.date
-    date_to: dt.date
-    keep_until: dt.date | None
-    specs: dict[str, MomentSpec]
-    pupils: dict[int, dict]
-    old_sessions: dict[str, OldSession]  # sessions that may change
-    pinned_sessions: set[str]
-    due_per_moment: dict[str, int]
-    planned_before: dict[str, int]  # pupil-moments already in kept sessions, per moment
-    rejected: list[dict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    capacity: int = 0
-    setup: int = 0
-    consent_rate: dict = field(default_factory=dict)
+def read_planning_rows(workspace: Workspace) -> dict:
+    """Everything a plan is made from, read in one go: staff, schools, absences, closures, pupils,
+    history and the current plan's sessions (with their staff and pupils)."""
+    with workspace.connect() as conn:
+        return {
+            "staff": [dict(r) for r in conn.execute(
+                "SELECT staff_id, name, role, base_lat, base_lon, availability, schools "
+                "FROM staff WHERE active = 1 ORDER BY staff_id")],
+            "schools": [dict(r) for r in conn.execute("SELECT school_id, name, lat, lon, level FROM schools")],
+            "absences": [dict(r) for r in conn.execute("SELECT staff_id, date_from, date_to, part FROM absences")],
+            "closures": [dict(r) for r in conn.execute("SELECT school_id, date_from, date_to, part FROM closures")],
+            "pupils": load_pupils(conn),
+            "events": load_events(conn),
+            "sessions": read_session_rows(conn),
+        }
 
 
-
-
-def _slots(text: str) -> frozenset[str]:
-    return frozenset(t for t in text.split() if t)
-
-
-
-
-def _load_sessions(conn: sqlite3.Connection) -> dict[str, OldSession]:
-    sessions: dict[str, OldSession] = {}
+def read_session_rows(conn: sqlite3.Connection) -> dict[str, dict]:
+    """The stored sessions: session_id -> {date, part, school_id, kind, staff {role: id}, pupils {(pupil, moment): outcome}}."""
+    sessions: dict[str, dict] = {}
     for r in conn.execute("SELECT session_id, date, part, school_id, kind FROM sessions"):
-        sessions[r["session_id"]] = OldSession(r["session_id"], HalfDay(dt.date.fromisoformat(r["date"]), r["part"]),
-                                               r["school_id"], {}, {}, r["kind"])
+        sessions[r["session_id"]] = {"date": dt.date.fromisoformat(r["date"]), "part": r["part"],
+                                     "school_id": r["school_id"], "kind": r["kind"], "staff": {}, "pupils": {}}
     for r in conn.execute("SELECT session_id, staff_id, role FROM session_staff"):
         if r["session_id"] in sessions:  # orphans (a damaged workspace) are for `clbhealth doctor`
-            sessions[r["session_id"]].staff[r["role"]] = r["staff_id"]
+            sessions[r["session_id"]]["staff"][r["role"]] = r["staff_id"]
     for r in conn.execute("SELECT session_id, pupil_id, moment, outcome FROM session_pupils"):
         if r["session_id"] in sessions:
-            sessions[r["session_id"]].pupils[(r["pupil_id"], r["moment"])] = r["outcome"]
+            sessions[r["session_id"]]["pupils"][(r["pupil_id"], r["moment"])] = r["outcome"]
     return sessions
 
 
-
-
-
-
-
-
-
-
+def read_check_rows(workspace: Workspace) -> dict:
+    """The stored plan and every input its hard rules refer to, as plain rows (for `plan check`)."""
+    with workspace.connect() as conn:
+        return {
+            "sessions": [dict(r) for r in conn.execute("SELECT * FROM sessions")],
+            "session_staff": [dict(r) for r in conn.execute("SELECT session_id, staff_id, role FROM session_staff")],
+            "session_pupils": [dict(r) for r in conn.execute(
+                "SELECT session_id, pupil_id, moment, minutes, outcome, roles FROM session_pupils")],
+            "staff": {r["staff_id"]: {"role": r["role"], "availability": set(r["availability"].split()),
+                                      "active": bool(r["active"])}
+                      for r in conn.execute("SELECT staff_id, role, availability, active FROM staff")},
+            "absences": [(r[0], dt.date.fromisoformat(r[1]), dt.date.fromisoformat(r[2]), r[3])
+                         for r in conn.execute("SELECT staff_id, date_from, date_to, part FROM absences")],
+            "closures": [(r[0], dt.date.fromisoformat(r[1]), dt.date.fromisoformat(r[2]), r[3])
+                         for r in conn.execute("SELECT school_id, date_from, date_to, part FROM closures")],
+            "pupils": {r[0]: {"school_id": r[1], "birth_date": dt.date.fromisoformat(r[2]), "active": bool(r[3])}
+                       for r in conn.execute("SELECT pupil_id, school_id, birth_date, active FROM pupils")},
+            "events": [dict(r) for r in conn.execute("SELECT pupil_id, code, date, status, staff_id FROM events")],
+        }
 
 
 # --- storing -------------------------------------------------------------------------------------
 
 
-def _block_start(workspace: Workspace, part: str) -> dt.datetime:
-    block = workspace.config.planning.morning if part == "am" else workspace.config.planning.afternoon
-    return dt.datetime.combine(dt.date(2000, 1, 1), block.start)
-
-
-def save_plan(workspace: Workspace, problem: PlanningProblem, context: PlanContext, result: PlanResult,
-              options: SolveOptions, extra: dict | None = None) -> dict:
-    """Store the plan in one transaction: kept sessions stay, the rest is replaced. Returns the summary."""
-    metrics = plan_metrics(problem, result)
-    moved, dropped, new = [], [], []
-    with workspace.writing("plan") as session:
-        conn = session.conn
+def store_plan(workspace: Workspace, plan: dict, replaced: list[str], sessions: list[dict],
+               unplanned: list[tuple], summary: dict, counts: dict) -> tuple[int, list[str]]:
+    """Store a plan in one transaction: the `replaced` sessions go, `sessions` come (a session
+    without an id gets the next free one, in order), with the unplanned rows and the summary.
+    Returns the plan id and every session's id."""
+    with workspace.writing("plan") as write:
+        conn = write.conn
         number = int((conn.execute("SELECT value FROM meta WHERE key = 'next_session'").fetchone() or ["1"])[0])
         plan_id = conn.execute(
             "INSERT INTO plans (created_at, date_from, date_to, seed, time_limit, workers, keep_until) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now_text(), context.date_from.isoformat(), context.date_to.isoformat(), options.seed, options.seconds,
-             options.workers, context.keep_until.isoformat() if context.keep_until else None)).lastrowid
-        reused = {p.visit_id: result.visits[p.visit_id].session_id for p in result.placements.values()
-                  if result.visits[p.visit_id].session_id}
-        for sid, old in context.old_sessions.items():
-            if sid not in reused.values():
-                dropped.append({"session_id": sid, "date": str(old.half), "school_id": old.school_id})
-        conn.executemany("DELETE FROM sessions WHERE session_id = ?", [(sid,) for sid in context.old_sessions])
-        for visit_id, placement in sorted(result.placements.items(), key=lambda kv: (kv[1].half, kv[0])):
-            visit = result.visits[visit_id]
-            if visit.session_id:
-                sid = visit.session_id
-                if visit.previous != placement.half or visit.previous_staff != frozenset(placement.staff.values()):
-                    moved.append({"session_id": sid, "school_id": visit.school_id, "from": str(visit.previous),
-                                  "to": str(placement.half),
-                                  "staff_from": sorted(visit.previous_staff), "staff_to": sorted(placement.staff.values())})
-            else:
-                sid = f"S{number:06d}"
-                number += 1
-                new.append(sid)
-            _insert_session(conn, workspace, problem, context, plan_id, sid, visit, placement)
-        unplanned_rows = []
-        for visit_id, reason in result.unplanned.items():
-            visit = result.visits.get(visit_id)
-            if visit is None:
-                continue
-            for task in visit.tasks:
-                for moment in task.moments:
-                    unplanned_rows.append((plan_id, task.pupil_id, moment, visit.school_id, reason))
-        for row in context.rejected:
-            unplanned_rows.append((plan_id, row["pupil_id"], row["moment"], row["school_id"], row["reason"]))
+            (now_text(), plan["date_from"], plan["date_to"], plan["seed"], plan["time_limit"], plan["workers"],
+             plan["keep_until"])).lastrowid
+        conn.executemany("DELETE FROM sessions WHERE session_id = ?", [(sid,) for sid in replaced])
+        ids = []
+        for session in sessions:
+            sid = session["session_id"]
+            if sid is None:
+                sid, number = f"S{number:06d}", number + 1
+            ids.append(sid)
+            _insert_session(conn, plan_id, sid, session)
         conn.executemany("INSERT OR IGNORE INTO unplanned (plan_id, pupil_id, moment, school_id, reason) "
-                         "VALUES (?, ?, ?, ?, ?)", unplanned_rows)
+                         "VALUES (?, ?, ?, ?, ?)", [(plan_id, *row) for row in unplanned])
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('next_session', ?)", (str(number),))
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('current_plan', ?)", (str(plan_id),))
-        summary = _summary(problem, context, result, metrics, moved, dropped, new, len(unplanned_rows))
-        summary.update(extra or {})
         conn.execute("UPDATE plans SET summary = ? WHERE plan_id = ?", (json.dumps(summary), plan_id))
-        session.counts.update({"sessions": len(result.placements), "kept": len(context.pinned_sessions),
-                               "moved": len(moved), "new": len(new), "unplanned_pupil_moments": len(unplanned_rows)})
-    summary["plan_id"] = plan_id
-    return summary
+        write.counts.update(counts)
+    return plan_id, ids
 
 
-def _insert_session(conn, workspace: Workspace, problem: PlanningProblem, context: PlanContext, plan_id: int,
-                    sid: str, visit: Visit, placement: Placement) -> None:
-    start = _block_start(workspace, placement.half.part)
-    end = start + dt.timedelta(minutes=visit.minutes)
-    info = context.pupils
-    tasks = sorted(visit.tasks, key=lambda t: (t.class_name, info.get(t.pupil_id, {}).get("last_name", ""),
-                                               info.get(t.pupil_id, {}).get("first_name", ""), t.pupil_id))
-    # The moments in protocol order, not in the order the packer happened to meet them, so that an
-    # unchanged session is stored the same way on every re-plan.
-    moments = [m for m in context.specs if m in visit.moments] + [m for m in visit.moments if m not in context.specs]
-    parts = sorted({(m, r) for t in visit.tasks for m in t.moments for r in t.roles},
-                   key=lambda mr: (moments.index(mr[0]) if mr[0] in moments else 99, mr[1]))
+def _insert_session(conn: sqlite3.Connection, plan_id: int, sid: str, s: dict) -> None:
     conn.execute(
         "INSERT INTO sessions (session_id, plan_id, date, part, start, end, school_id, minutes, moments, classes, "
         "kind, created_at, parts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (sid, plan_id, placement.half.day.isoformat(), placement.half.part, start.strftime("%H:%M"),
-         end.strftime("%H:%M"), visit.school_id, visit.minutes, json.dumps(moments),
-         json.dumps(list(visit.classes)), visit.kind, now_text(),
-         json.dumps([{"moment": m, "role": r} for m, r in parts])))
+        (sid, plan_id, s["date"], s["part"], s["start"], s["end"], s["school_id"], s["minutes"],
+         json.dumps(s["moments"]), json.dumps(s["classes"]), s["kind"], now_text(), json.dumps(s["parts"])))
     conn.executemany(
         "INSERT INTO session_staff (session_id, staff_id, role, travel_km, travel_minutes) VALUES (?, ?, ?, ?, ?)",
-        [(sid, person, role, problem.km[(person, visit.school_id)], problem.minutes_one_way[(person, visit.school_id)])
-         for role, person in sorted(placement.staff.items())])
-    clock = start + dt.timedelta(minutes=visit.setup)
-    full = {id(t): sum(max(context.specs[m].part_minutes().get(r, context.specs[m].minutes) for r in t.roles)
-                       for m in t.moments) for t in tasks if t.roles}
-    rows = []
-    seq = 0
-    for task in tasks:
-        for moment in task.moments:
-            seq += 1
-            spec = context.specs[moment]
-            share = max(spec.part_minutes().get(r, spec.minutes) for r in task.roles) if task.roles else spec.minutes
-            if spec.kind == "vaccination" and full.get(id(task)):
-                share = int(share * task.minutes / full[id(task)])  # a dose sized by the expected consent
-            rows.append((sid, task.pupil_id, moment, share, seq, clock.strftime("%H:%M"), ";".join(sorted(task.roles))))
-        clock += dt.timedelta(minutes=task.minutes)
+        [(sid, *row) for row in s["staff"]])
     conn.executemany("INSERT INTO session_pupils (session_id, pupil_id, moment, minutes, seq, start, roles) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-
-
-def _summary(problem, context, result, metrics, moved, dropped, new, unplanned_count) -> dict:
-    """The plan in figures: coverage per moment (a pupil-moment is planned when every part of it
-    is in a session), why work is unplanned, what moved, load per role and person."""
-    parts_of: dict[tuple[int, str], list[bool]] = defaultdict(list)
-    for visit_id, visit in result.visits.items():
-        placed = visit_id in result.placements
-        for task in visit.tasks:
-            for moment in task.moments:
-                parts_of[(task.pupil_id, moment)].append(placed)
-    planned: dict[str, int] = defaultdict(int)
-    due_now: dict[str, int] = defaultdict(int)
-    for (_, moment), flags in parts_of.items():
-        due_now[moment] += 1
-        planned[moment] += all(flags)
-    for moment, count in context.planned_before.items():
-        planned[moment] += count
-    per_moment = {}
-    for moment in context.specs:
-        due = max(context.due_per_moment.get(moment, 0), due_now.get(moment, 0)) + context.planned_before.get(moment, 0)
-        if due or planned.get(moment):
-            per_moment[moment] = {"due": due, "planned": planned.get(moment, 0)}
-    reasons: dict[str, int] = defaultdict(int)
-    for visit_id, reason in result.unplanned.items():
-        visit = result.visits.get(visit_id)
-        if visit is not None:
-            reasons[reason.split(" (")[0]] += visit.pupil_moments
-    for row in context.rejected:
-        reasons["window outside the planning period"] += 1
-    due_total = sum(r["due"] for r in per_moment.values())
-    planned_total = sum(r["planned"] for r in per_moment.values())
-    return {
-        "period": [context.date_from.isoformat(), context.date_to.isoformat()],
-        "as_of": context.as_of.isoformat(),
-        "notice_day": problem.notice_day.isoformat() if problem.notice_day else None,
-        "kept_sessions": len(context.pinned_sessions),
-        "per_moment": per_moment,
-        "coverage": {"due": due_total, "planned": planned_total,
-                     "pct": round(100 * planned_total / due_total, 1) if due_total else 100.0},
-        "consent_sizing": context.consent_rate,
-        "metrics": metrics,
-        "unplanned_pupil_moments": unplanned_count,
-        "unplanned_reasons": dict(reasons),
-        "moved": moved,
-        "dropped": dropped,
-        "substitutes": result.substitutes,
-        "new_sessions": len(new),
-        "reused_sessions": sum(1 for v in result.placements if result.visits[v].session_id),
-        "warnings": context.warnings,
-    }
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", [(sid, *row) for row in s["pupils"]])
 
 
 # --- reading the stored plan -------------------------------------------------------------------
@@ -315,6 +195,5 @@ def current_summary(conn: sqlite3.Connection) -> dict | None:
     return summary
 
 
-
-
-__all__ = ["save_plan", "load_plan_frame", "current_summary"]
+__all__ = ["read_planning_rows", "read_check_rows", "store_plan", "load_plan_frame", "read_explain_rows",
+           "current_summary"]
