@@ -1,14 +1,16 @@
 """Bounds computed here, in the benchmarks, with their own code (not the planner's), to judge it.
 
-- km: an LP (GLOP). For the work a plan does, each (school, role) needs its minutes over the room of
-  one block in role-visits (fractional); any person of the role may do them within their free
-  half-days; every role-visit is one round trip from the person's base. No real plan drives less.
+- km: an LP (GLOP). For the work a plan does, each (school, role) needs at least ceil(its minutes /
+  the room of one block) sessions (a session holds at most one block of work); any person of the
+  role may do them within their half-days; every session is one round trip from the person's base.
+  No plan of this model (a session is one person at one school in one half-day) drives less.
 - coverage: the planner's own LP bound is reported by the plan; here a second, cruder one counts
   each role's minutes against all free minutes of that role over the year, so the two can be compared.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from ortools.linear_solver import pywraplp
@@ -28,7 +30,7 @@ def km_lower_bound(problem, visits, capacity: int) -> float:
         if not people:
             continue
         share = [solver.NumVar(0, solver.infinity(), "") for _ in people]
-        solver.Add(sum(share) == total / capacity)
+        solver.Add(sum(share) == math.ceil(total / capacity - 1e-9))
         for person, var in zip(people, share):
             load[person.staff_id].append(var)
             cost.append(problem.km[(person.staff_id, school)] * var)

@@ -31,9 +31,7 @@ class Assignment:
     """Stage 1's answer: the person of every visit (its lead role) and its week."""
 
     person_of: dict[str, str]  # visit_id -> staff_id
-    month_of: dict[str, tuple[int, int]]
     unassigned: dict[str, str]  # visit_id -> reason
-    cost: float
 
 
 def lead_role(visit: Visit, scarcity: dict[str, int]) -> str:
@@ -63,98 +61,142 @@ def person_cost(problem: PlanningProblem, visit: Visit, person: Person) -> float
 
 def assign_people(problem: PlanningProblem, visits: list[Visit], earliest: dict[str, dt.date],
                   busy: dict[str, set[HalfDay]], scarcity: dict[str, int]) -> Assignment:
-    """Solve the flow; `earliest` is each visit's first possible day (dose intervals included)."""
+    """Solve the flow; `earliest` is each visit's first possible day (dose intervals included).
+
+    Compact: a visit has an arc to each person of its role for its window class (first week, last
+    week, morning-only); a (person, window class) node feeds the person's (week, part) nodes of that
+    window, whose capacity is the person's free half-days then. Arcs grow with visits x persons
+    plus persons x windows x weeks, not visits x persons x weeks.
+    """
     free = free_half_days(problem, busy)
-    months: dict[str, dict[tuple[int, int], list[HalfDay]]] = {}
+    slots: dict[str, dict[tuple, int]] = {}
     for staff_id, halves in free.items():
-        by_month: dict[tuple[int, int], list[HalfDay]] = defaultdict(list)
+        counts: dict[tuple, int] = defaultdict(int)
         for half in halves:
-            by_month[_period(half.day)].append(half)
-        months[staff_id] = by_month
-    first = problem.half_days[0].day if problem.half_days else dt.date.today()
-    nodes: dict[object, int] = {}
-
-    def node(key: object) -> int:
-        if key not in nodes:
-            nodes[key] = len(nodes)
-        return nodes[key]
-
-    sink = node("sink")
-    tails, heads, caps, costs = [], [], [], []
-
-    def arc(tail: int, head: int, cap: int, cost: float) -> None:
-        tails.append(tail), heads.append(head), caps.append(cap), costs.append(int(round(cost * SCALE)))
-
+            counts[(_period(half.day), half.part)] += 1
+        slots[staff_id] = counts
+    graph = _Graph()
     w = problem.weights
     reasons: dict[str, str] = {}
+    first = problem.half_days[0].day if problem.half_days else dt.date.today()
+    classes: dict[tuple[str, tuple], int] = {}
     for visit in visits:
         role = lead_role(visit, scarcity)
-        v = node(("visit", visit.visit_id))
-        arc(v, sink, 1, w["unplanned"] * max(1, visit.pupil_moments) * 4)
+        v = graph.node(("visit", visit.visit_id))
+        graph.arc(v, graph.sink, 1, w["unplanned"] * max(1, visit.pupil_moments) * 4)
+        window = _window_class(problem, visit, earliest[visit.visit_id])
         reachable = False
         for person in problem.persons:
             if person.role != role or person.staff_id in visit.excluded_staff:
                 continue
-            base = person_cost(problem, visit, person)
-            for month, halves in months[person.staff_id].items():
-                if not _fits_month(problem, visit, halves, earliest[visit.visit_id]):
-                    continue
-                # The week itself is stage 2's choice; here only a tie-breaker towards early weeks.
-                weeks = (halves[0].day - first).days / 7
-                arc(v, node(("pm", person.staff_id, month)), 1, base + 0.01 * w["early"] * max(0.0, weeks))
-                reachable = True
+            key = (person.staff_id, window)
+            if key not in classes:
+                classes[key] = _class_node(graph, person.staff_id, window, slots[person.staff_id])
+            if classes[key] < 0:
+                continue
+            weeks = max(0.0, (dt.date.fromisocalendar(*window[0], 1) - first).days / 7)
+            graph.arc(v, classes[key], 1, person_cost(problem, visit, person) + 0.01 * w["early"] * weeks)
+            reachable = True
         if not reachable:
             people = [p.staff_id for p in problem.persons if p.role == role and p.staff_id not in visit.excluded_staff]
             reasons[visit.visit_id] = why_no_half_day(problem, visit, people, {k: set(v) for k, v in free.items()},
                                                       earliest[visit.visit_id], role)
     for person in problem.persons:
-        p_node = node(("person", person.staff_id))
-        total = sum(len(h) for h in months[person.staff_id].values())
-        for month, halves in months[person.staff_id].items():
-            if ("pm", person.staff_id, month) in nodes:
-                arc(nodes[("pm", person.staff_id, month)], p_node, len(halves), 0)
-        done = 0
-        for step, share in enumerate(BALANCE_STEPS):
-            cap = int(round(total * share)) - done
-            if cap > 0:
-                arc(p_node, sink, cap, w["balance"] * step * 5)
-                done += cap
-    flow = min_cost_flow.SimpleMinCostFlow()
-    if tails:
-        flow.add_arcs_with_capacity_and_unit_cost(np.array(tails), np.array(heads), np.array(caps), np.array(costs))
-    for visit in visits:
-        flow.set_node_supply(nodes[("visit", visit.visit_id)], 1)
-    flow.set_node_supply(sink, -len(visits))
-    status = flow.solve() if tails else flow.OPTIMAL
-    if status != flow.OPTIMAL:  # a programming error: the unplanned arcs make it always feasible
-        raise RuntimeError(f"stage 1 flow failed with status {status}")
-    keys = {index: key for key, index in nodes.items()}
-    person_of: dict[str, str] = {}
-    month_of: dict[str, tuple[int, int]] = {}
-    flows = flow.flows(np.arange(flow.num_arcs())) if tails else []
-    for a, amount in enumerate(flows):
-        if amount <= 0:
-            continue
-        tail, head = keys[tails[a]], keys[heads[a]]
-        if isinstance(tail, tuple) and tail[0] == "visit" and isinstance(head, tuple) and head[0] == "pm":
-            person_of[tail[1]] = head[1]
-            month_of[tail[1]] = head[2]
+        _person_arcs(graph, person.staff_id, slots[person.staff_id], w["balance"])
+    person_of = graph.solve([("visit", v.visit_id) for v in visits])
     for visit in visits:
         if visit.visit_id not in person_of:
             role = lead_role(visit, scarcity)
             people = sorted(p.staff_id for p in problem.persons if p.role == role and p.staff_id not in visit.excluded_staff)
             reasons.setdefault(visit.visit_id, f"capacity: all free half-days of {role} {' '.join(people)} in its "
                                                f"window are taken by other visits")
-    return Assignment(person_of, month_of, reasons, flow.optimal_cost() / SCALE if tails else 0.0)
+    return Assignment(person_of, reasons)
+
+
+class _Graph:
+    """A min-cost flow built as arrays (OR-Tools' network simplex)."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[object, int] = {}
+        self.tails: list[int] = []
+        self.heads: list[int] = []
+        self.caps: list[int] = []
+        self.costs: list[int] = []
+        self.sink = self.node("sink")
+
+    def node(self, key: object) -> int:
+        if key not in self.nodes:
+            self.nodes[key] = len(self.nodes)
+        return self.nodes[key]
+
+    def arc(self, tail: int, head: int, cap: int, cost: float) -> None:
+        self.tails.append(tail)
+        self.heads.append(head)
+        self.caps.append(cap)
+        self.costs.append(int(round(cost * SCALE)))
+
+    def solve(self, sources: list[object]) -> dict[str, str]:
+        """Send one unit from every source; returns visit_id -> staff_id for the visits assigned."""
+        if not sources:
+            return {}
+        flow = min_cost_flow.SimpleMinCostFlow()
+        flow.add_arcs_with_capacity_and_unit_cost(np.array(self.tails), np.array(self.heads), np.array(self.caps),
+                                                  np.array(self.costs))
+        for key in sources:
+            flow.set_node_supply(self.nodes[key], 1)
+        flow.set_node_supply(self.sink, -len(sources))
+        status = flow.solve()
+        if status != flow.OPTIMAL:  # a programming error: the unplanned arcs make it always feasible
+            raise RuntimeError(f"stage 1 flow failed with status {status}")
+        keys = {index: key for key, index in self.nodes.items()}
+        flows = flow.flows(np.arange(flow.num_arcs()))
+        result = {}
+        for a in np.nonzero(flows > 0)[0]:
+            tail, head = keys[self.tails[a]], keys[self.heads[a]]
+            if isinstance(tail, tuple) and tail[0] == "visit" and isinstance(head, tuple) and head[0] == "class":
+                result[tail[1]] = head[1]
+        return result
+
+
+def _window_class(problem: PlanningProblem, visit: Visit, earliest: dt.date) -> tuple:
+    """(first week, last week, morning only) of a visit, for the flow."""
+    start = earliest
+    if problem.notice_day is not None and visit.previous is None:
+        start = max(start, problem.notice_day)
+    morning_only = visit.minutes > problem.block_minutes.get("pm", 0)
+    return (_period(start), _period(visit.latest), morning_only)
+
+
+def _class_node(graph: _Graph, staff_id: str, window: tuple, slots: dict[tuple, int]) -> int:
+    """The node of a person's window class, with arcs to the person's (week, part) nodes in it; -1 when empty."""
+    first, last, morning_only = window
+    inside = [(key, n) for key, n in slots.items()
+              if first <= key[0] <= last and (key[1] == "am" or not morning_only) and n > 0]
+    if not inside:
+        return -1
+    node = graph.node(("class", staff_id, window))
+    for key, n in inside:
+        graph.arc(node, graph.node(("slot", staff_id, key)), n, 0)
+    return node
+
+
+def _person_arcs(graph: _Graph, staff_id: str, slots: dict[tuple, int], balance_weight: int) -> None:
+    """(week, part) capacity into the person, then the person's load into the sink at a rising cost."""
+    p_node = graph.node(("person", staff_id))
+    total = 0
+    for key, n in slots.items():
+        if ("slot", staff_id, key) in graph.nodes:
+            graph.arc(graph.nodes[("slot", staff_id, key)], p_node, n, 0)
+        total += n
+    done = 0
+    for step, share in enumerate(BALANCE_STEPS):
+        cap = int(round(total * share)) - done
+        if cap > 0:
+            graph.arc(p_node, graph.sink, cap, balance_weight * step * 5)
+            done += cap
 
 
 def _period(day: dt.date) -> tuple[int, int]:
     """The capacity period of a day: its ISO week (windows end mid-month, e.g. before Christmas)."""
     iso = day.isocalendar()
     return (iso[0], iso[1])
-
-
-def _fits_month(problem: PlanningProblem, visit: Visit, halves: list[HalfDay], earliest: dt.date) -> bool:
-    closed = problem.closed.get(visit.school_id, set())
-    return any(earliest <= h.day <= visit.latest and h not in closed and visit.minutes <= problem.block_minutes[h.part]
-               and problem.allowed(visit, h) for h in halves)

@@ -24,6 +24,9 @@ from clbhealth.scheduler.solver import Progress, StageResult
 from clbhealth.scheduler.timetable import PersonModel, PersonPlan, candidates, earliest_fit, timetable_person
 
 
+SOLVER_SHARE = 0.6  # of the time left after the first complete plan, for CP-SAT itself
+
+
 @dataclass
 class SolveOptions:
     seconds: float = 60.0
@@ -134,11 +137,16 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     if progress is not None:
         progress("first complete plan", first_objective, None)
     stages: list[StageResult] = []
-    budget = max(options.seconds, 1.0) - (time.monotonic() - started)
+    limit = max(options.seconds, 1.0)
+    # Building the models costs time of its own: CP-SAT gets a share of what is left.
+    budget = SOLVER_SHARE * max(0.0, limit - (time.monotonic() - started))
     for role in roles:
         mine = [v for v in open_visits if v.visit_id in person_of and lead_role(v, rank) == role]
-        stages.extend(_timetable_role(problem, role, mine, person_of, state, pinned_days, by_id,
-                                      max(0.5, budget * len(mine) / max(1, len(open_visits))), options, progress))
+        if time.monotonic() - started > limit:
+            _quick_role(problem, mine, person_of, state, pinned_days)  # out of time: the plan found at once
+        else:
+            stages.extend(_timetable_role(problem, role, mine, person_of, state, pinned_days, by_id,
+                                          max(0.5, budget * len(mine) / max(1, len(open_visits))), options, progress))
         join_together(problem, [v for v in mine if len(v.roles) > 1], state, rank)
     repair(problem, [v for v in problem.visits if v.visit_id not in state.days], state, rank, pinned_days)
     if len(quick.days) > len(state.days):  # never worse than the plan found at once
