@@ -71,6 +71,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="Build the workspace here and keep it.")
+    parser.add_argument("--weight", action="append", default=[], metavar="GOAL=N",
+                        help="Override a soft goal's weight for this run (e.g. balance=0).")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix=f"clbhealth-bench-{args.size}-")) / "ws"
     started = time.monotonic()
@@ -83,6 +85,9 @@ def main() -> None:
     pupils = len({t.pupil_id for v in problem.visits for t in v.tasks})
     print(f"problem: {len(problem.visits)} visits for {pupils} pupils, {len(problem.half_days)} half-days, "
           f"{len(problem.persons)} staff, built in {built:.1f} s")
+    for item in args.weight:
+        name, value = item.split("=")
+        problem.weights[name] = int(value)
     bound = coverage_bound(problem, problem.visits, earliest_days(problem, {}), context.setup)
 
     solve_start = time.monotonic()

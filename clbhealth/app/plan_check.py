@@ -29,4 +29,5 @@ def load_check_input(workspace: Workspace) -> CheckInput:
         series={r.code: r.series or r.code for r in protocol.rules},
         doses=frozenset(c for c, s in specs.items() if s.kind == "vaccination"),
         part_minutes={c: s.part_minutes() for c, s in specs.items()},
+        notice_school_days=planning.notice_school_days,
     )

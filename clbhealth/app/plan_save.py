@@ -95,10 +95,19 @@ def session_row(workspace: Workspace, problem: PlanningProblem, context: PlanCon
         "start": start.strftime("%H:%M"), "end": (start + dt.timedelta(minutes=visit.minutes)).strftime("%H:%M"),
         "school_id": visit.school_id, "minutes": visit.minutes, "moments": moments, "classes": list(visit.classes),
         "kind": visit.kind, "parts": [{"moment": m, "role": r} for m, r in parts],
+        "announced_on": _announced_on(context, visit, placement),
         "staff": [(person, role, problem.km[(person, visit.school_id)], problem.minutes_one_way[(person, visit.school_id)])
                   for role, person in sorted(placement.staff.items())],
         "pupils": _pupil_rows(context, tasks, start + dt.timedelta(minutes=visit.setup)),
     }
+
+
+def _announced_on(context: PlanContext, visit: Visit, placement: Placement) -> str:
+    """A session that keeps its half-day keeps the day it was announced; others are announced now."""
+    old = context.old_sessions.get(visit.session_id or "")
+    if old is not None and old.half == placement.half and old.announced_on:
+        return old.announced_on
+    return context.as_of.isoformat()
 
 
 def _pupil_rows(context: PlanContext, tasks: list, clock: dt.datetime) -> list[tuple]:

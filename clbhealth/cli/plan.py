@@ -52,28 +52,48 @@ def plan(
     summary = _with_progress(lambda progress: run_plan(
         ws, as_of=day, seconds=time_limit, seed=seed, workers=threads,
         date_from=parse_day(date_from, "--from"), date_to=parse_day(date_to, "--to"),
-        keep_until=parse_day(keep_until, "--keep-until"), progress=progress))
+        keep_until=parse_day(keep_until, "--keep-until"), progress=progress), time_limit)
     if fmt == "json":
         sys.stdout.write(json.dumps(summary, indent=2, default=str) + "\n")
         return
     render_plan_summary(summary)
 
 
-def _with_progress(job):
-    """Run `job(progress)` with a live line showing each stage's objective and bound."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def _with_progress(job, seconds: float = 60.0):
+    """Run `job(progress)` showing the share of the time used, the best plan so far and its bound:
+    a live line on a terminal, else one plain line per improvement, at most one per 10 s (for logs)."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    started = time.monotonic()
+
+    def words(stage: str, objective, bound) -> str:
+        used = min(100, round(100 * (time.monotonic() - started) / max(seconds, 1e-9)))
+        text = f"planning: {used}% of the time used, {stage}"
+        if objective is not None:
+            text += f", objective {objective:,.0f}"
+        if bound is not None:
+            text += f", bound {bound:,.0f}"
+        return text
 
     if not err.is_terminal:
-        return job(None)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+        last = [0.0]
+
+        def plain(stage: str, objective, bound) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 10 or stage == "first complete plan":
+                last[0] = now
+                err.print(words(stage, objective, bound), markup=False)
+
+        return job(plain)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
                   transient=True) as bar:
-        task = bar.add_task("preparing the planning problem", total=None)
+        task = bar.add_task("planning: reading the workspace", total=max(seconds, 1e-9))
 
         def progress(stage: str, objective, bound) -> None:
-            text = f"{stage}: objective {objective:,.0f}" if objective is not None else stage
-            if bound is not None:
-                text += f", bound {bound:,.0f}"
-            bar.update(task, description=text)
+            bar.update(task, description=escape(words(stage, objective, bound)),
+                       completed=min(seconds, time.monotonic() - started))
 
         return job(progress)
 

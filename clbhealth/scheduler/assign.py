@@ -22,7 +22,7 @@ from clbhealth.scheduler.calendar import HalfDay
 from clbhealth.scheduler.model import Person, PlanningProblem, Visit
 from clbhealth.scheduler.timetable import why_no_half_day
 
-BALANCE_STEPS = (0.5, 0.7, 0.85, 1.0)  # load shares at which each person's next half-days cost more
+BALANCE_STEPS = (0.6, 0.75, 0.9, 1.0)  # load shares at which each person's next half-days cost more
 SCALE = 10  # costs are integers: tenths
 
 
@@ -188,11 +188,13 @@ def _person_arcs(graph: _Graph, staff_id: str, slots: dict[tuple, int], balance_
         if ("slot", staff_id, key) in graph.nodes:
             graph.arc(graph.nodes[("slot", staff_id, key)], p_node, n, 0)
         total += n
+    # One half-day is 100 / total percentage points of this person's load: the balance weight per
+    # point, rising by step as the person fills up.
     done = 0
     for step, share in enumerate(BALANCE_STEPS):
         cap = int(round(total * share)) - done
         if cap > 0:
-            graph.arc(p_node, graph.sink, cap, balance_weight * step * 5)
+            graph.arc(p_node, graph.sink, cap, balance_weight * step * 100 / max(total, 1))
             done += cap
 
 

@@ -47,6 +47,7 @@ class CheckInput:
     setup_per_moment: dict[str, int] = field(default_factory=dict)
     doses: frozenset[str] = frozenset()  # vaccination codes
     part_minutes: dict[str, dict[str, int]] = field(default_factory=dict)  # moment -> role -> minutes
+    notice_school_days: int = 0
     home_school: str = "HUISONDERWIJS"
 
 
@@ -64,13 +65,34 @@ def check_plan(data: CheckInput) -> list[Violation]:
         pupils_of[row["session_id"]].append(row)
     for check in (school_calendar, staff_availability, one_place_per_half_day, roles_present, minutes_fit_block,
                   objections_respected, once_per_moment, windows_respected, dose_intervals, pupils_at_the_school,
-                  no_objected_or_refused):
+                  no_objected_or_refused, notice_period):
         found.extend(check(data, staff_of, pupils_of))
     return sorted(found, key=lambda v: (v.session_id, v.rule))
 
 
 def _day(session: dict) -> dt.date:
     return dt.date.fromisoformat(session["date"])
+
+
+def notice_period(data: CheckInput, staff_of, pupils_of) -> list[Violation]:
+    """A session lies at least the notice period (school days) after the day it was announced."""
+    if data.notice_school_days <= 0:
+        return []
+    off = flemish_holidays(data.year_start)
+    out = []
+    for s in data.sessions:
+        announced = s.get("announced_on")
+        if not announced:
+            continue  # a session of an older plan: announced before this rule was kept
+        start, day = dt.date.fromisoformat(announced), _day(s)
+        school_days, current = 0, start
+        while current < day and school_days < data.notice_school_days:
+            current += dt.timedelta(days=1)
+            school_days += current.weekday() < 5 and current not in off
+        if school_days < data.notice_school_days:
+            out.append(Violation("notice", s["session_id"], f"{day} is {school_days} school day(s) after it was "
+                                 f"announced on {start}; the notice period is {data.notice_school_days}"))
+    return out
 
 
 def school_calendar(data: CheckInput, staff_of, pupils_of) -> list[Violation]:

@@ -15,12 +15,13 @@ Progress = Callable[[str, float | None, float | None], None]  # (stage, objectiv
 DTIME_PER_SECOND = 0.3
 
 
-def parameters(seconds: float, seed: int, workers: int = 1, presolve: bool = True) -> cp_model.CpSolver:
+def parameters(seconds: float, seed: int, workers: int = 1, presolve: bool = True,
+               wall_factor: float = 4.0) -> cp_model.CpSolver:
     """A solver whose result depends only on the model, the seed and the work budget.
 
     The budget is CP-SAT's deterministic time (converted from seconds with DTIME_PER_SECOND),
     single-threaded or with interleaved workers, so the same inputs and seed give the same plan
-    whatever the machine's load; a wall-clock cap of four times the budget guards against runaway
+    whatever the machine's load; a wall-clock cap (`wall_factor` times the budget) guards against runaway
     runs (only a badly overloaded machine reaches it, and then the plan may differ).
     """
     solver = cp_model.CpSolver()
@@ -28,7 +29,7 @@ def parameters(seconds: float, seed: int, workers: int = 1, presolve: bool = Tru
     p.random_seed = seed
     p.num_workers = max(1, workers)
     p.max_deterministic_time = max(0.02, seconds * DTIME_PER_SECOND)
-    p.max_time_in_seconds = max(2.0, seconds * 4)
+    p.max_time_in_seconds = max(1.0, seconds * wall_factor)
     if workers > 1:
         p.interleave_search = True
     if not presolve:

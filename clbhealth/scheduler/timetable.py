@@ -178,7 +178,7 @@ def timetable_person(problem: PlanningProblem, data: PersonModel, *, seconds: fl
     for visit_id, half in (fallback or data.hint).items():
         if visit_id in x and half in x[visit_id]:
             model.AddHint(x[visit_id][half], 1)
-    solver = parameters(seconds, seed, workers=1)
+    solver = parameters(seconds, seed, workers=1, wall_factor=1.5)
     started = time.monotonic()
     status = solver.Solve(model, Reporter(f"timetable {data.staff_id}", progress))
     result = StageResult(f"timetable {data.staff_id}", status_name(status),

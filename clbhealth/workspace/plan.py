@@ -37,9 +37,10 @@ def read_planning_rows(workspace: Workspace) -> dict:
 def read_session_rows(conn: sqlite3.Connection) -> dict[str, dict]:
     """The stored sessions: session_id -> {date, part, school_id, kind, staff {role: id}, pupils {(pupil, moment): outcome}}."""
     sessions: dict[str, dict] = {}
-    for r in conn.execute("SELECT session_id, date, part, school_id, kind FROM sessions"):
+    for r in conn.execute("SELECT session_id, date, part, school_id, kind, announced_on FROM sessions"):
         sessions[r["session_id"]] = {"date": dt.date.fromisoformat(r["date"]), "part": r["part"],
-                                     "school_id": r["school_id"], "kind": r["kind"], "staff": {}, "pupils": {}}
+                                     "school_id": r["school_id"], "kind": r["kind"], "staff": {}, "pupils": {},
+                                     "announced_on": r["announced_on"]}
     for r in conn.execute("SELECT session_id, staff_id, role FROM session_staff"):
         if r["session_id"] in sessions:  # orphans (a damaged workspace) are for `clbhealth doctor`
             sessions[r["session_id"]]["staff"][r["role"]] = r["staff_id"]
@@ -106,9 +107,10 @@ def store_plan(workspace: Workspace, plan: dict, replaced: list[str], sessions: 
 def _insert_session(conn: sqlite3.Connection, plan_id: int, sid: str, s: dict) -> None:
     conn.execute(
         "INSERT INTO sessions (session_id, plan_id, date, part, start, end, school_id, minutes, moments, classes, "
-        "kind, created_at, parts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "kind, created_at, parts, announced_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (sid, plan_id, s["date"], s["part"], s["start"], s["end"], s["school_id"], s["minutes"],
-         json.dumps(s["moments"]), json.dumps(s["classes"]), s["kind"], now_text(), json.dumps(s["parts"])))
+         json.dumps(s["moments"]), json.dumps(s["classes"]), s["kind"], now_text(), json.dumps(s["parts"]),
+         s["announced_on"]))
     conn.executemany(
         "INSERT INTO session_staff (session_id, staff_id, role, travel_km, travel_minutes) VALUES (?, ?, ?, ?, ?)",
         [(sid, *row) for row in s["staff"]])

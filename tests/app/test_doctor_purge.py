@@ -38,7 +38,7 @@ def loaded(tmp_path, workspace, runner):
         conn.execute("INSERT INTO plans (created_at, date_from, date_to, seed, time_limit, workers) "
                      "VALUES ('2025-05-01', '2025-05-01', '2025-06-30', 1, 10, 1)")
         conn.execute("INSERT INTO sessions VALUES ('S1', 1, '2025-05-06', 'am', '08:30', '12:00', '100', 60, 'L4', '4A',"
-                     " 'regular', '2025-05-01', NULL)")
+                     " 'regular', '2025-05-01', NULL, NULL)")
         zoe = conn.execute("SELECT pupil_id FROM pupils WHERE last_name = 'Vertrokken'").fetchone()[0]
         conn.execute("INSERT INTO session_pupils VALUES ('S1', ?, 'L4', 10, 1, '08:30', NULL, NULL)", (zoe,))
         conn.execute("INSERT INTO unplanned VALUES (1, ?, 'MMR2', '100', 'no consent')", (zoe,))

@@ -141,3 +141,24 @@ def test_a_second_plan_while_one_runs_is_refused(tmp_path, runner):
     assert world.sessions() == []
     world.plan()  # the lock is free again
     assert len(world.sessions()) == 1
+
+
+def test_plan_check_knows_the_notice_period(tmp_path, runner):
+    import shutil
+    import sqlite3
+
+    from tests.conftest import run
+
+    world = make_world(tmp_path, runner, "100")
+    world.set_config("notice_school_days = 0", "notice_school_days = 10")
+    world.roster("100", pupils("K1", 3))
+    world.staff(("N1", "verpleegkundige", "ma-vm", "100"))
+    world.plan(as_of="2026-09-01")  # World.plan runs plan check: the untouched plan passes
+    [session] = world.sessions()
+    assert session["announced_on"] == "2026-09-01"
+    copy = tmp_path / "copy"
+    shutil.copytree(world.root, copy)
+    with sqlite3.connect(copy / "clbhealth.sqlite") as conn:
+        conn.execute("UPDATE sessions SET announced_on = '2026-09-17'")  # four school days before 21 Sep
+    result = run(runner, "plan", "check", "-w", copy, code=1)
+    assert "[notice]" in result.output and "the notice period is 10" in result.output
