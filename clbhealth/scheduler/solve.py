@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from clbhealth.scheduler.assign import assign_people, free_half_days, lead_role, person_cost
 from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
-from clbhealth.scheduler.solver import Progress, StageResult
+from clbhealth.scheduler.solver import Progress, StageResult, allow_solving, stop_all
 from clbhealth.scheduler.timetable import PersonModel, PersonPlan, candidates, earliest_fit, timetable_person
 
 
@@ -109,6 +109,7 @@ def require_roles(problem: PlanningProblem) -> None:
 
 def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress | None = None) -> PlanResult:
     require_roles(problem)
+    allow_solving()
     started = time.monotonic()
     by_id = {v.visit_id: v for v in problem.visits}
     state = _State()
@@ -266,11 +267,16 @@ def _timetable_role(problem: PlanningProblem, role: str, visits: list[Visit], pe
         return timetable_person(problem, data, seconds=max(0.2, share), seed=options.seed, progress=progress,
                                 fallback=first_fits[data.staff_id])
 
-    if workers > 1 and len(models) > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            plans = list(pool.map(run, models))
-    else:
-        plans = [run(m) for m in models]
+    # The models run on worker threads even with one worker: the main thread waits where Ctrl-C
+    # reaches it, stops every search, lets the threads end and saves nothing.
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        plans = list(pool.map(run, models))
+    except BaseException:
+        stop_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     stages = []
     for data, plan in zip(models, plans):
         for visit_id, half in plan.days.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -13,6 +14,38 @@ Progress = Callable[[str, float | None, float | None], None]  # (stage, objectiv
 # CP-SAT's deterministic time runs about three times slower than the clock on these models on
 # the 2-core reference machine: a budget of S seconds is S x DTIME_PER_SECOND units of work.
 DTIME_PER_SECOND = 0.3
+
+
+_RUNNING: set[cp_model.CpSolver] = set()
+_RUNNING_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def solve_model(solver: cp_model.CpSolver, model: cp_model.CpModel, callback=None) -> int:
+    """Solve, registered so that `stop_all` (Ctrl-C) can end the search at once; after a stop,
+    no new search starts."""
+    with _RUNNING_LOCK:
+        if _STOPPING.is_set():
+            return cp_model.UNKNOWN
+        _RUNNING.add(solver)
+    try:
+        return solver.Solve(model, callback)
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(solver)
+
+
+def stop_all() -> None:
+    """Stop every running search and start no new one (an interrupted plan saves nothing)."""
+    with _RUNNING_LOCK:
+        _STOPPING.set()
+        for solver in list(_RUNNING):
+            solver.stop_search()
+
+
+def allow_solving() -> None:
+    """Searches may run again (a new plan in the same process, e.g. the tests)."""
+    _STOPPING.clear()
 
 
 def parameters(seconds: float, seed: int, workers: int = 1, presolve: bool = True,
@@ -36,6 +69,8 @@ def parameters(seconds: float, seed: int, workers: int = 1, presolve: bool = Tru
         # Large, plain assignment models: CP-SAT's presolve costs more here than it brings.
         p.cp_model_presolve = False
     p.log_search_progress = False
+    # Ctrl-C is Python's: the planner stops every search itself and saves nothing.
+    p.catch_sigint_signal = False
     return solver
 
 

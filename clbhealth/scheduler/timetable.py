@@ -16,7 +16,7 @@ from ortools.sat.python import cp_model
 
 from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.model import PlanningProblem, Visit
-from clbhealth.scheduler.solver import Progress, Reporter, StageResult, parameters, status_name
+from clbhealth.scheduler.solver import Progress, Reporter, StageResult, parameters, solve_model, status_name
 
 
 @dataclass
@@ -180,7 +180,7 @@ def timetable_person(problem: PlanningProblem, data: PersonModel, *, seconds: fl
             model.AddHint(x[visit_id][half], 1)
     solver = parameters(seconds, seed, workers=1, wall_factor=1.5)
     started = time.monotonic()
-    status = solver.Solve(model, Reporter(f"timetable {data.staff_id}", progress))
+    status = solve_model(solver, model, Reporter(f"timetable {data.staff_id}", progress))
     result = StageResult(f"timetable {data.staff_id}", status_name(status),
                          solver.ObjectiveValue() if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else float("nan"),
                          solver.BestObjectiveBound(), time.monotonic() - started)
