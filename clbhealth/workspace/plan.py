@@ -82,6 +82,10 @@ def store_plan(workspace: Workspace, plan: dict, replaced: list[str], sessions: 
     with workspace.writing("plan") as write:
         conn = write.conn
         number = int((conn.execute("SELECT value FROM meta WHERE key = 'next_session'").fetchone() or ["1"])[0])
+        # Never reuse a number a stored session has (the counter may lag behind, e.g. after a restore).
+        highest = conn.execute("SELECT max(CAST(substr(session_id, 2) AS INTEGER)) FROM sessions "
+                               "WHERE session_id GLOB 'S[0-9]*'").fetchone()[0]
+        number = max(number, (highest or 0) + 1)
         plan_id = conn.execute(
             "INSERT INTO plans (created_at, date_from, date_to, seed, time_limit, workers, keep_until) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
