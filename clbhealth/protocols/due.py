@@ -41,6 +41,7 @@ from clbhealth.protocols.due_frame import (
 from clbhealth.protocols.due_inputs import (
     _history_arrays,
     _pupil_arrays,
+    _vaccination_view,
 )
 from clbhealth.protocols.due_rules import (
     _contact,
@@ -73,7 +74,8 @@ def compute_due(
     protocol.check_year(year)
     statuses = tuple(statuses or OPEN_STATUSES)
     codes = [c for c in protocol.codes(year) if moments is None or c in moments]
-    people = _pupil_arrays(pupils, year)
+    people = _pupil_arrays(pupils, year, as_of)
+    by_age_for_doses = _vaccination_view(people, protocol)
     history = _history_arrays(pupils, events, protocol, as_of, people.n)
     wanted = np.array(sorted({_STATUS[s] for s in statuses if s in _STATUS}), dtype=np.int8)
     texts = _Texts()
@@ -83,9 +85,9 @@ def compute_due(
         current = protocol.rule(code, year)
         assert current is not None
         if current.follows:
-            part = _follow_up_dose(code, current, protocol, people, history, year, wanted, texts)
+            part = _follow_up_dose(code, current, protocol, by_age_for_doses, history, year, wanted, texts, settings)
         elif current.is_vaccination:
-            part = _targeted_dose(code, protocol, people, history, year, wanted, texts)
+            part = _targeted_dose(code, protocol, by_age_for_doses, history, year, wanted, texts)
         else:
             part = _contact(code, protocol, people, history, year, settings, wanted, texts)
         if part is not None and len(part.pos):

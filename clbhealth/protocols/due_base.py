@@ -38,6 +38,8 @@ class DueSettings:
     """The workspace's choices where the rules leave room ([I] in protocol-facts)."""
 
     catch_up_missed_contacts: bool = False
+    # [I] VWVJ allows 2 HPV doses for 15-18 as an alternative; the default is 3 doses from 15.
+    two_dose_15_18: bool = False
 
 
 @dataclass
@@ -56,6 +58,7 @@ class _Pupils:
     grade_labels: np.ndarray  # object: the grade values as written
     edu_code: np.ndarray  # int: index into edu_labels
     edu_labels: np.ndarray  # object: education ('gewoon' where missing)
+    age_on_day: np.ndarray  # completed years on the as-of day
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from clbhealth.protocols.due_base import (
     _NO_DAY,
     BY_AGE_EDUCATION,
     EVENT_STATUSES,
+    _age_on,
     _History,
     _Pupils,
 )
@@ -47,7 +48,7 @@ def _days(column: pd.Series) -> np.ndarray:
     return column.to_numpy().astype("datetime64[D]").view(np.int64)
 
 
-def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear) -> _Pupils:
+def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear, as_of: dt.date) -> _Pupils:
     birth = _days(pupils["birth_date"]).view("datetime64[D]")
     birth_year = birth.astype("datetime64[Y]").astype(int) + 1970
     grade_code, grade_labels = _codes(pupils["grade"])
@@ -71,7 +72,21 @@ def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear) -> _Pupils:
         grade_labels=grade_labels,
         edu_code=edu_code,
         edu_labels=edu_labels,
+        age_on_day=_age_on(birth, np.full(len(birth), np.datetime64(as_of, "D"))),
     )
+
+
+def _vaccination_view(people: _Pupils, protocol: Protocol) -> _Pupils:
+    """The pupils as the vaccination rules see them: special education by age even with a grade.
+
+    [C] "Voor leerlingen uit het buitengewoon onderwijs worden ze op een bepaalde leeftijd aangeboden"
+    (clbdiesttess.be); the education types are protocol data (vaccinations_by_age_education).
+    """
+    kinds = protocol.vaccinations_by_age_education
+    if not kinds:
+        return people
+    special = np.array([e in kinds for e in people.edu_labels.tolist()] + [False], dtype=bool)[people.edu_code]
+    return replace(people, by_age=people.by_age | special)
 
 
 @dataclass

@@ -38,7 +38,7 @@ def _reason(
     texts: _Texts,
 ) -> np.ndarray:
     """One short sentence per selected pupil saying which rule put them on the list (a text number)."""
-    keys, make = _record_text(kind, code, p, people, history, done, objected, follow, series)
+    keys, make = _record_text(kind, code, p, people, history, done, objected, follow, series, rule)
     if make is None:
         keys, make = _place_text(kind, code, p, people, reach, rule)
     base = make
@@ -58,7 +58,8 @@ def _reason(
     return texts.for_rows(keys, full)
 
 
-def _record_text(kind, code, p, people, history, done, objected, follow, series) -> tuple[list, Callable | None]:
+def _record_text(kind, code, p, people, history, done, objected, follow, series,
+                 rule) -> tuple[list, Callable | None]:
     """Reasons quoting a record: done, objected, refused, or the dose a later dose follows."""
     keys: list[np.ndarray] = []
     if kind == "done":
@@ -77,14 +78,24 @@ def _record_text(kind, code, p, people, history, done, objected, follow, series)
 
         def make(day):
             return "consent refused on " + _iso1(day)
-    elif kind == "target" and follow is not None:
-        keys = [_day_key(follow["previous"][p]), follow["three_dose"][p], _day_key(follow["due_from"][p])]
-        previous_code = follow["previous_code"]
+    elif kind == "not_needed":
+        other = rule.not_needed_after
+        keys = [_day_key(history.done[other][p])]
 
-        def make(previous, three, due_from):
+        def make(day):
+            return (f"not needed: {other} given on " + _iso1(day)
+                    + f" at age {rule.not_needed_after_age} or older")
+    elif kind == "target" and follow is not None:
+        keys = [_day_key(follow["previous"][p]), follow["three_dose"][p], follow["short"][p],
+                _day_key(follow["due_from"][p])]
+        previous_code, first_code, age = follow["previous_code"], follow["first_code"], follow["three_dose_age"]
+
+        def make(previous, three, short, due_from):
             text = previous_code + " on " + _iso1(previous)
             if three:
-                text += " at age 15 or older (3-dose schedule)"
+                text += f" at age {age} or older (3-dose schedule)"
+            if short:
+                text += f" less than {rule.short_interval_months} months after {first_code} (a third dose is needed)"
             return text + "; " + code + " from " + _iso1(due_from)
     else:
         return keys, None

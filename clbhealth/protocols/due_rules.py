@@ -112,8 +112,13 @@ def _targeted_dose(
         )
         catch_up |= reach.past & in_grade
     if current.catch_up_max_age is not None:
-        catch_up |= reach.past & (people.age_this_year <= current.catch_up_max_age)
-    return _dose_rows(code, current, people, history, reach, catch_up, wanted, None, texts)
+        # [C VWVJ] by the pupil's age on the day, whatever the grade: an S4 pupil still 14 is offered it.
+        catch_up |= reach.past & (people.age_on_day <= current.catch_up_max_age)
+    covered = None
+    if current.not_needed_after is not None:
+        other = history.done.get(current.not_needed_after, _none(people.n))
+        covered = ~np.isnat(other) & (_age_on(people.birth, other) >= (current.not_needed_after_age or 0))
+    return _dose_rows(code, current, people, history, reach, catch_up, wanted, None, texts, covered)
 
 
 def _follow_up_dose(
@@ -125,6 +130,7 @@ def _follow_up_dose(
     year: SchoolYear,
     wanted: np.ndarray,
     texts: _Texts,
+    settings: DueSettings,
 ) -> _Part | None:
     """A later dose of a series: due a fixed interval after the dose it follows."""
     n = people.n
@@ -135,9 +141,14 @@ def _follow_up_dose(
     )
     first = history.done.get(first_code or "", _none(n))
     three_dose = np.zeros(n, dtype=bool)
-    if current.three_dose_from_age is not None:
-        three_dose = ~np.isnat(first) & (_age_on(people.birth, first) >= current.three_dose_from_age)
-    eligible = ~np.isnat(previous) & (three_dose if current.only_three_dose else True)
+    from_age = current.three_dose_age(settings.two_dose_15_18)
+    if from_age is not None:
+        three_dose = ~np.isnat(first) & (_age_on(people.birth, first) >= from_age)
+    short = np.zeros(n, dtype=bool)
+    if current.short_interval_months is not None:
+        # [C] Gardasil 9 text: a second dose sooner than 5 months after the first needs a third dose.
+        short = ~np.isnat(previous) & ~np.isnat(first) & (previous < _add_months(first, current.short_interval_months))
+    eligible = ~np.isnat(previous) & ((three_dose | short) if current.only_three_dose else True)
     months = np.where(
         three_dose & (current.interval_months_three_dose is not None),
         current.interval_months_three_dose or 0,
@@ -155,7 +166,10 @@ def _follow_up_dose(
         "previous": previous,
         "previous_code": current.follows,
         "due_from": due_from,
-        "three_dose": three_dose,
+        "three_dose": three_dose & ~short,
+        "short": short,
+        "first_code": first_code,
+        "three_dose_age": from_age,
     }
     return _dose_rows(code, current, people, history, reach, np.zeros(n, dtype=bool), wanted, follow, texts)
 
@@ -170,7 +184,9 @@ def _dose_rows(
     wanted: np.ndarray,
     follow: dict | None,
     texts: _Texts,
+    covered: np.ndarray | None = None,
 ) -> _Part | None:
+    """The rows of one dose: done, objected, refused, not needed, or open (due / needs consent) or missed."""
     n = people.n
     series = rule.series or code
     done = history.done.get(code, _none(n))
@@ -182,14 +198,15 @@ def _dose_rows(
         relevant & ~np.isnat(done),
         relevant & ~np.isnat(objected),
         relevant & (consent < 0),
+        relevant & (covered if covered is not None else False),
         reach.at_target,
         reach.skipped,
         catch_up,
         reach.past,
     ]
-    kinds = ["done", "objected", "refused", "target", "skipped", "catch_up", "missed"]
+    kinds = ["done", "objected", "refused", "not_needed", "target", "skipped", "catch_up", "missed"]
     opened = np.where(consent > 0, _STATUS["due"], _STATUS["needs_consent"]).astype(np.int8)
-    status_of = {"done": "done", "objected": "objected", "refused": "refused", "target": opened,
+    status_of = {"done": "done", "objected": "objected", "refused": "refused", "not_needed": "done", "target": opened,
                  "skipped": opened, "catch_up": opened, "missed": "missed"}
     return _rows(code, conditions, kinds, status_of, wanted, people, history, reach, done, objected,
                  follow, texts, series=series, rule=rule)
