@@ -42,6 +42,7 @@ STAFF_FIELDS = (
     FieldSpec("base_lon", ("lon", "longitude", "lng", "basis_lon", "vertrek_lon")),
     FieldSpec("availability", ("beschikbaarheid", "halve dagen", "werkdagen", "beschikbaar"), True),
     FieldSpec("schools", ("scholen", "vaste scholen", "contactpersoon voor", "school_ids")),
+    FieldSpec("riziv", ("riziv-nummer", "rizivnummer", "riziv nummer", "inami", "nihii")),
 )
 ABSENCE_FIELDS = (
     FieldSpec("staff_id", ("medewerker_id", "medewerker", "personeelsnummer", "id"), True),
@@ -106,6 +107,23 @@ def parse_role(value: object, known: set[str]) -> str:
     return role
 
 
+def parse_riziv(value: object) -> str | None:
+    """A RIZIV/INAMI (NIHII) number: 11 digits (dots, dashes and spaces allowed), checked.
+
+    [I] Check digits 7-8 = 97 - (digits 1-6 mod 97), as the number is commonly validated; confirm
+    against the RIZIV before relying on it for Vaccinnet.
+    """
+    text = text_of(value)
+    if text is None:
+        return None
+    digits = re.sub(r"[\s.\-/]", "", text)
+    if not digits.isdigit() or len(digits) != 11:
+        raise ValueError("is not a RIZIV number (11 digits, e.g. 1-23456-78-910)")
+    if 97 - int(digits[:6]) % 97 != int(digits[6:8]):
+        raise ValueError("has wrong check digits (a typing error?)")
+    return digits
+
+
 def parse_part(value: object) -> str | None:
     text = text_of(value)
     if text is None:
@@ -139,6 +157,7 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
                                    "List the half-days worked on systematic contacts, e.g. 'ma-vm ma-nm di-vm'.")
         lat = check.parse(row, cells, "base_lat", lambda v: parse_coordinate(v, -90, 90), "Give degrees, e.g. 51.21.")
         lon = check.parse(row, cells, "base_lon", lambda v: parse_coordinate(v, -180, 180), "Give degrees, e.g. 4.40.")
+        riziv = check.parse(row, cells, "riziv", parse_riziv, "Give the 11-digit RIZIV number of the vaccinator.")
         fixed_text = text_of(table.value(cells, "schools")) or ""
         fixed = []
         for token in re.split(r"[\s,;]+", fixed_text):
@@ -163,11 +182,11 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
             check.warn(row, "base_lat", "no base position: the CLB office is used as the starting point",
                        "Add base_lat and base_lon for realistic travel.")
         records[staff_id] = {"name": name, "role": role, "base_lat": lat, "base_lon": lon,
-                             "availability": " ".join(availability), "schools": " ".join(fixed)}
+                             "availability": " ".join(availability), "schools": " ".join(fixed), "riziv": riziv}
         first_row[staff_id] = row
     refuse_if_invalid(result, skip_invalid, "staff list")
     result.skipped_rows = len(check.bad_rows)
-    columns = ("name", "role", "base_lat", "base_lon", "availability", "schools")
+    columns = ("name", "role", "base_lat", "base_lon", "availability", "schools", "riziv")
     with workspace.writing("import staff") as session:
         session.rollback = dry_run
         session.files.append(str(path))
@@ -179,7 +198,7 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
             old = existing.get(staff_id)
             if old is None:
                 counts["new"] += 1
-                conn.execute(f"INSERT INTO staff (staff_id, {', '.join(columns)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                conn.execute(f"INSERT INTO staff (staff_id, {', '.join(columns)}, updated_at) VALUES (?, {', '.join('?' * len(columns))}, ?)",
                              (staff_id, *record.values(), stamp))
             elif any(old[c] != record[c] for c in columns) or not old["active"]:
                 counts["updated"] += 1
