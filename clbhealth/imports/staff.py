@@ -9,9 +9,16 @@ from pathlib import Path
 
 from clbhealth.core.dates import parse_date
 from clbhealth.core.errors import ClbError, Problem
+from clbhealth.core.riziv import parse_riziv
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.readers.tabular import FieldSpec, read_table
-from clbhealth.readers.values import parse_coordinate, parse_label, parse_name, parse_school_id, text_of
+from clbhealth.readers.values import (
+    parse_coordinate,
+    parse_label,
+    parse_name,
+    parse_school_id,
+    text_of,
+)
 from clbhealth.workspace.folder import Workspace, now_text
 
 DAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -105,23 +112,6 @@ def parse_role(value: object, known: set[str]) -> str:
     if role not in known:
         raise ValueError(f"is not a role the protocol names ({', '.join(sorted(known))})")
     return role
-
-
-def parse_riziv(value: object) -> str | None:
-    """A RIZIV/INAMI (NIHII) number: 11 digits (dots, dashes and spaces allowed), checked.
-
-    [I] Check digits 7-8 = 97 - (digits 1-6 mod 97), as the number is commonly validated; confirm
-    against the RIZIV before relying on it for Vaccinnet.
-    """
-    text = text_of(value)
-    if text is None:
-        return None
-    digits = re.sub(r"[\s.\-/]", "", text)
-    if not digits.isdigit() or len(digits) != 11:
-        raise ValueError("is not a RIZIV number (11 digits, e.g. 1-23456-78-910)")
-    if 97 - int(digits[:6]) % 97 != int(digits[6:8]):
-        raise ValueError("has wrong check digits (a typing error?)")
-    return digits
 
 
 def parse_part(value: object) -> str | None:
