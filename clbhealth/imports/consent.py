@@ -20,7 +20,13 @@ from clbhealth.core.errors import Problem
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.protocols.model import Protocol
 from clbhealth.readers.tabular import FieldSpec, Table, read_table
-from clbhealth.readers.values import mask_insz, parse_insz, parse_pupil_number, parse_school_id, text_of
+from clbhealth.readers.values import (
+    mask_insz,
+    parse_insz,
+    parse_pupil_number,
+    parse_school_id,
+    text_of,
+)
 from clbhealth.workspace import vaccination as store
 from clbhealth.workspace.folder import Workspace, now_text
 

@@ -14,10 +14,10 @@ _STATE_OF = {"consent_given": GIVEN, "done": GIVEN, "consent_refused": REFUSED, 
 _RANK = {"consent_given": 0, "done": 1, "done_external": 2, "consent_refused": 3}
 
 
-def consent_state(records: Iterable[tuple[str, str, str]], as_of: str | None = None) -> str:
-    """`records`: (iso date, event status, code) of one series; records after `as_of` are ignored."""
+def consent_state(records: Iterable[tuple], as_of: str | None = None) -> str:
+    """`records`: (iso date, event status, ...) of one series; records after `as_of` are ignored."""
     latest: tuple[str, int, str] | None = None
-    for day, status, _code in records:
+    for day, status, *_ in records:
         if status not in _STATE_OF or (as_of is not None and day > as_of):
             continue
         key = (day, _RANK[status], status)

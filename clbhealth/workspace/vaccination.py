@@ -86,7 +86,7 @@ def store_superseded_form(conn: sqlite3.Connection, form: Form, stamp: str, by: 
 
 
 def series_events(conn: sqlite3.Connection, pupil_ids: Iterable[int], codes: Sequence[str]) -> dict[int, list]:
-    """Consent and dose events of these pupils for these codes: pupil -> [(date, status, code)] by date."""
+    """Consent and dose events of these pupils for these codes: pupil -> [(date, status, code, source)] by date."""
     ids = sorted(set(pupil_ids))
     found: dict[int, list] = {i: [] for i in ids}
     if not ids or not codes:
@@ -94,12 +94,12 @@ def series_events(conn: sqlite3.Connection, pupil_ids: Iterable[int], codes: Seq
     for chunk in range(0, len(ids), 500):
         part = ids[chunk:chunk + 500]
         rows = conn.execute(
-            f"SELECT pupil_id, date, status, code FROM events WHERE pupil_id IN ({','.join('?' * len(part))}) "
+            f"SELECT pupil_id, date, status, code, source FROM events WHERE pupil_id IN ({','.join('?' * len(part))}) "
             f"AND code IN ({','.join('?' * len(codes))}) AND status IN "
             "('done', 'done_external', 'consent_given', 'consent_refused') ORDER BY date, event_id",
             (*part, *codes))
         for r in rows:
-            found[int(r["pupil_id"])].append((r["date"], r["status"], r["code"]))
+            found[int(r["pupil_id"])].append((r["date"], r["status"], r["code"], r["source"] or ""))
     return found
 
 
