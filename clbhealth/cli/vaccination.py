@@ -96,3 +96,23 @@ def export_vaccinnet_command(
     if result.skipped:
         err.print(f"{result.skipped} dose(s) could not be registered and were left out (listed above).")
         raise typer.Exit(3)
+
+
+@export_app.command("consent-forms")
+@handle_errors
+def export_consent_forms_command(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the PDFs to.", file_okay=False)],
+    workspace: WorkspaceOption = None,
+    school: Annotated[Optional[list[str]], typer.Option("--school", help="Only this school (repeatable).")] = None,
+    moment: Annotated[Optional[str], typer.Option("--moment", help="Only this vaccination code, e.g. HPV1.")] = None,
+    date_from: FromDay = None,
+    date_to: ToDay = None,
+    as_of: AsOf = None,
+) -> None:
+    """Consent letters (PDF, A4, one per pupil and vaccine) and a class list per school to tick 'formulier terug'."""
+    from clbhealth.exports.consent_forms import export_consent_forms
+
+    ws = open_workspace(workspace)
+    paths = export_consent_forms(ws, out_dir, school or None, moment, parse_day(date_from, "--from"),
+                                 parse_day(date_to, "--to"), today=parse_day(as_of, "--as-of"))
+    out.print(f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {out_dir}.", markup=False)

@@ -18,7 +18,7 @@ _RULE_KEYS = {
     "code", "name", "select", "grades", "age", "staff", "minutes", "from_year", "until_year", "source",
     "series", "dose", "follows", "interval_months", "three_dose_from_age", "interval_months_three_dose",
     "only_three_dose", "catch_up_grades", "catch_up_max_age", "with_contact", "parents_invited", "window_until",
-    "short_interval_months", "two_dose_option_until_age", "not_needed_after", "not_needed_after_age",
+    "short_interval_months", "two_dose_option_until_age", "not_needed_after", "not_needed_after_age", "disease",
 }
 _PRODUCT_KEYS = {"name", "codes", "cnk", "source"}
 _PROTOCOL_KEYS = {"id", "name", "first_year", "source", "compulsory_age", "vaccinations_by_age_education",
@@ -66,6 +66,7 @@ class Rule:
     two_dose_option_until_age: int | None = None
     not_needed_after: str | None = None
     not_needed_after_age: int | None = None
+    disease: str | None = None  # (vaccinations) what the vaccine protects against, in plain Dutch
 
     def three_dose_age(self, two_dose_option: bool = False) -> int | None:
         """The age at the first dose from which the series has 3 doses (None: never).
@@ -210,7 +211,7 @@ _RULE_DEFAULTS = {
     "select": "class", "age": None, "series": None, "follows": None, "three_dose_from_age": None,
     "interval_months_three_dose": None, "catch_up_max_age": None, "with_contact": None, "window_until": None,
     "short_interval_months": None, "two_dose_option_until_age": None, "not_needed_after": None,
-    "not_needed_after_age": None,
+    "not_needed_after_age": None, "disease": None,
 }
 
 
