@@ -116,3 +116,19 @@ def export_consent_forms_command(
     paths = export_consent_forms(ws, out_dir, school or None, moment, parse_day(date_from, "--from"),
                                  parse_day(date_to, "--to"), today=parse_day(as_of, "--as-of"))
     out.print(f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {out_dir}.", markup=False)
+
+
+@export_app.command("vaccine-order")
+@handle_errors
+def export_vaccine_order_command(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The workbook to write (.xlsx).", dir_okay=False)],
+    workspace: WorkspaceOption = None,
+    date_from: FromDay = None,
+    date_to: ToDay = None,
+) -> None:
+    """Per week and product: doses planned (consented plus expected) and doses in stock by lot."""
+    from clbhealth.exports.vaccine_order import export_vaccine_order
+
+    ws = open_workspace(workspace)
+    path, rows = export_vaccine_order(ws, out_file, parse_day(date_from, "--from"), parse_day(date_to, "--to"))
+    out.print(f"Wrote {rows} week-product row(s) to {path}.", markup=False)

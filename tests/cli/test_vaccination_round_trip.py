@@ -63,6 +63,13 @@ def test_round_trip(world, tmp_path, runner):
     run(runner, "import", "lots", lots, "-w", ws, "--as-of", "2026-10-01")
     listed = run(runner, "lots", "-w", ws, "--as-of", "2026-10-01").output
     assert "G9A1" in listed and "G9OLD" in listed
+    order = tmp_path / "order.xlsx"
+    run(runner, "export", "vaccine-order", "-w", ws, "-o", order, "--from", "2026-10-01", "--to", "2026-10-31")
+    ordered = [r for r in load_workbook(order)["Bestelling"].iter_rows(min_row=5, values_only=True) if r[0]]
+    by_product = {r[1]: r for r in ordered}
+    # HPV: Willems consented, Goossens refused; DTPa-IPV and MMR2: no form yet (expected); only valid lots count
+    assert by_product["Gardasil 9"][:8] == ("2026-10-12", "Gardasil 9", "HPV1", 1, 0, 1, "G9A1: 50", 50)
+    assert by_product["Tetravac"][3:6] == (0, 3, 3) and by_product["Tetravac"][6] == "geen lot"
 
     sheet = tmp_path / "hpv.xlsx"
     run(runner, "export", "attendance", "-w", ws, "--session", "S000004", "--out", sheet)
