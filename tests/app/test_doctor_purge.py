@@ -126,7 +126,10 @@ def test_doctor_on_a_newer_and_an_older_schema(loaded, runner):
     conn.execute("PRAGMA user_version = 1")
     conn.close()
     result = run(runner, "doctor", "-w", loaded.root, code=0)
-    assert "older than 2; the next clbhealth command that opens the workspace upgrades it" in result.output
+    from clbhealth.workspace.schema import SCHEMA_VERSION
+
+    assert (f"older than {SCHEMA_VERSION}; the next clbhealth command that opens the workspace upgrades it"
+            in result.output)
 
 
 def test_doctor_on_a_busy_workspace_and_leftovers_of_killed_commands(loaded, runner):
