@@ -169,3 +169,12 @@ def test_a_later_form_replaces_an_earlier_one_and_the_audit_says_so(world, tmp_p
     assert '"replaced": 1' in audit[-1][0]
     due = run(runner, "due", "-w", ws, "--as-of", "2026-10-02", "--all", "--school", "200").output
     assert "done externally on 2026-06-01" in due
+
+
+def test_the_demo_runs_the_round_trip(tmp_path, runner):
+    result = run(runner, "demo", tmp_path / "demo", "--as-of", "2026-12-01", "--time-limit", "3")
+    assert "Vaccination round trip on session" in result.output
+    assert "a second Vaccinnet export has 0" in result.output
+    exported = tmp_path / "demo" / "exports" / "vaccination" / "vaccinnet.csv"
+    assert len(exported.read_text(encoding="utf-8").splitlines()) > 1
+    assert not (tmp_path / "demo" / "exports" / "vaccination" / "vaccinnet-again.csv").exists()
