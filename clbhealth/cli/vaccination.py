@@ -91,8 +91,8 @@ def export_vaccinnet_command(
     if result.rows == 0:
         out.print("No doses to register: nothing was written." + ("" if again else
                   " (Use --again with --from/--to to repeat exported doses.)"), markup=False)
-        return
-    out.print(f"Wrote {result.rows} dose(s) to {out_file}; they are marked as exported.", markup=False)
+    else:
+        out.print(f"Wrote {result.rows} dose(s) to {out_file}; they are marked as exported.", markup=False)
     if result.skipped:
         err.print(f"{result.skipped} dose(s) could not be registered and were left out (listed above).")
         raise typer.Exit(3)

@@ -178,3 +178,27 @@ def test_the_demo_runs_the_round_trip(tmp_path, runner):
     exported = tmp_path / "demo" / "exports" / "vaccination" / "vaccinnet.csv"
     assert len(exported.read_text(encoding="utf-8").splitlines()) > 1
     assert not (tmp_path / "demo" / "exports" / "vaccination" / "vaccinnet-again.csv").exists()
+
+
+def test_vaccinnet_names_a_dose_that_cannot_be_registered(world, tmp_path, runner):
+    p, ws = world.pupils, world.root
+    (tmp_path / "c.csv").write_text("leerling-id;vaccin;keuze;datum ondertekend;ondertekend door\n"
+                                    f"{p['Willems']};HPV;clb;28/09/2026;ouder\n{p['Goossens']};HPV;clb;28/09/2026;ouder\n",
+                                    encoding="utf-8")
+    run(runner, "import", "consent", tmp_path / "c.csv", "-w", ws, "--as-of", "2026-10-01")
+    (tmp_path / "l.csv").write_text("product;lot;vervaldatum\nGardasil 9;G9A1;30/06/2027\n", encoding="utf-8")
+    run(runner, "import", "lots", tmp_path / "l.csv", "-w", ws, "--as-of", "2026-10-01")
+    sheet = tmp_path / "hpv.xlsx"
+    run(runner, "export", "attendance", "-w", ws, "--session", "S000004", "--out", sheet)
+    fill_doses(sheet, {("Willems", "HPV1"): {"given": "ja", "lot": "G9A1"},
+                       ("Goossens", "HPV1"): {"given": "ja", "lot": "G9A1", "vaccinator": "N02"}})
+    run(runner, "import", "results", sheet, "-w", ws)
+    out = tmp_path / "v.csv"
+    refused = run(runner, "export", "vaccinnet", "-w", ws, "-o", out, code=1)
+    assert "vaccinator N02 has no RIZIV number" in refused.output and "nothing was exported" in refused.output
+    assert not out.exists()
+    skipped = run(runner, "export", "vaccinnet", "-w", ws, "-o", out, "--skip-invalid", code=3)
+    assert "Wrote 1 dose(s)" in skipped.output and "1 dose(s) could not be registered" in skipped.output
+    with sqlite3.connect(world.root / "clbhealth.sqlite") as conn:
+        left = conn.execute("SELECT pupil_id FROM doses WHERE registered_at IS NULL AND given = 1").fetchall()
+    assert left == [(p["Goossens"],)]  # the skipped dose stays to register once fixed
