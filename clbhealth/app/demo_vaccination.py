@@ -7,10 +7,12 @@ import csv
 import datetime as dt
 import io
 from pathlib import Path
-
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from clbhealth.workspace.folder import Workspace
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # DEMO ONLY: made-up CNK codes so that the demo's Vaccinnet export has rows. A CLB fills in the real
 # codes of the products it receives in its own copy of the protocol file.

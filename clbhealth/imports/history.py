@@ -11,13 +11,7 @@ from clbhealth.core.errors import ClbError, Problem
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.protocols.due import EVENT_STATUSES
 from clbhealth.readers.tabular import FieldSpec, read_table
-from clbhealth.readers.values import (
-    mask_insz,
-    parse_insz,
-    parse_label,
-    parse_pupil_number,
-    parse_school_id,
-)
+from clbhealth.readers.values import mask_insz, parse_insz, parse_label, parse_pupil_number, parse_school_id
 from clbhealth.workspace.folder import Workspace, now_text
 
 HISTORY_FIELDS = (

@@ -7,12 +7,7 @@ from pathlib import Path
 from clbhealth.core.grades import parse_level
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.readers.tabular import FieldSpec, read_table
-from clbhealth.readers.values import (
-    parse_coordinate,
-    parse_label,
-    parse_name,
-    parse_school_id,
-)
+from clbhealth.readers.values import parse_coordinate, parse_label, parse_name, parse_school_id
 from clbhealth.workspace.folder import HOME_EDUCATION, Workspace, now_text
 
 SCHOOL_FIELDS = (

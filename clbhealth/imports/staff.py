@@ -12,13 +12,7 @@ from clbhealth.core.errors import ClbError, Problem
 from clbhealth.core.riziv import parse_riziv
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.readers.tabular import FieldSpec, read_table
-from clbhealth.readers.values import (
-    parse_coordinate,
-    parse_label,
-    parse_name,
-    parse_school_id,
-    text_of,
-)
+from clbhealth.readers.values import parse_coordinate, parse_label, parse_name, parse_school_id, text_of
 from clbhealth.workspace.folder import Workspace, now_text
 
 DAYS = ("mon", "tue", "wed", "thu", "fri")
