@@ -58,7 +58,7 @@ class _Pupils:
     grade_labels: np.ndarray  # object: the grade values as written
     edu_code: np.ndarray  # int: index into edu_labels
     edu_labels: np.ndarray  # object: education ('gewoon' where missing)
-    age_on_day: np.ndarray  # completed years on the as-of day
+    as_of: np.datetime64  # the as-of day (datetime64[D]): ages "on the day" are taken on it
 
 
 @dataclass

@@ -17,7 +17,6 @@ from clbhealth.protocols.due_base import (
     _NO_DAY,
     BY_AGE_EDUCATION,
     EVENT_STATUSES,
-    _age_on,
     _History,
     _Pupils,
 )
@@ -72,7 +71,7 @@ def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear, as_of: dt.date) -> _Pu
         grade_labels=grade_labels,
         edu_code=edu_code,
         edu_labels=edu_labels,
-        age_on_day=_age_on(birth, np.full(len(birth), np.datetime64(as_of, "D"))),
+        as_of=np.datetime64(as_of, "D"),
     )
 
 

@@ -113,7 +113,7 @@ def _targeted_dose(
         catch_up |= reach.past & in_grade
     if current.catch_up_max_age is not None:
         # [C VWVJ] by the pupil's age on the day, whatever the grade: an S4 pupil still 14 is offered it.
-        catch_up |= reach.past & (people.age_on_day <= current.catch_up_max_age)
+        catch_up |= _at_most_on_the_day(people, reach.past & ~catch_up, current.catch_up_max_age)
     covered = None
     if current.not_needed_after is not None:
         other = history.done.get(current.not_needed_after, _none(people.n))
@@ -262,3 +262,11 @@ def _rows(
     return _Part(pos=pos, status=status_at, reason=reason, due_from=due_from, absent_on=absent_at)
 
 
+def _at_most_on_the_day(people: _Pupils, among: np.ndarray, age: int) -> np.ndarray:
+    """Pupils of `among` at most `age` completed years old on the as-of day (computed for few pupils only)."""
+    out = np.zeros(people.n, dtype=bool)
+    year = int(people.as_of.astype("datetime64[Y]").astype(int)) + 1970
+    idx = np.flatnonzero(among & (year - people.birth_year <= age + 1))  # older by birth year: never
+    if len(idx):
+        out[idx] = _age_on(people.birth[idx], np.full(len(idx), people.as_of)) <= age
+    return out
