@@ -166,6 +166,9 @@ def run_demo(directory: Path, out: Console, today: dt.date | None = None, time_l
         with atomic_text(exports / "report.html") as handle:
             handle.write(report_html(report))
         out.print(f"11. Progress report: {exports / 'report.html'}")
+        from clbhealth.app.demo_vaccination import vaccination_round_trip
+
+        workspace = vaccination_round_trip(workspace, samples, exports, as_of, out, 12)
         out.print("")
         out.print(f"Everything is in {directory}. Try:")
         out.print(f"  clbhealth due -w {directory}")

@@ -125,6 +125,11 @@ def _check_protocol(root: Path, config: Config, findings: list[Finding]) -> None
         if not matrix.is_file():
             findings.append(Finding("settings", f"[travel] matrix names {matrix}, which does not exist.", True,
                                     "Put the travel-time CSV there, or remove the setting."))
+    if protocol.missing_cnk():  # no public source gives them: the CLB fills them in its protocol copy
+        findings.append(Finding("protocol", "products without a CNK code: " + ", ".join(
+            f"{p.name} ({', '.join(p.codes)})" for p in protocol.missing_cnk()) + "; the Vaccinnet export refuses "
+            "their doses until the CNK code is filled in (cnk = \"...\" under [[product]] in a copy of the protocol "
+            "file, named by 'protocol' in clbhealth.toml)."))
     findings.append(Finding("protocol", f"protocol {protocol.id} loads for {config.school_year} ({len(codes)} codes)."))
 
 

@@ -14,7 +14,11 @@ from clbhealth.workspace.folder import Workspace
 
 
 def due_settings(workspace: Workspace) -> DueSettings:
-    return DueSettings(catch_up_missed_contacts=workspace.config.catch_up_missed_contacts)
+    two_dose = workspace.config.raw.get("due", {}).get("hpv_two_dose_15_18", False)
+    if not isinstance(two_dose, bool):
+        raise ClbError("clbhealth.toml: [due] hpv_two_dose_15_18 must be true or false.",
+                       hint="true: 2 HPV doses for pupils starting at 15-18 (VWVJ alternative); false: 3 doses.")
+    return DueSettings(catch_up_missed_contacts=workspace.config.catch_up_missed_contacts, two_dose_15_18=two_dose)
 
 
 def due_list(

@@ -34,6 +34,7 @@ import numpy as np
 from clbhealth.workspace import folder as workspace_module
 from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.errors import ClbError
+from clbhealth.exports.schools import school_visible_pupils
 from clbhealth.exports import privacy
 from clbhealth.exports.plan import (
     MomentWords, Session, Site, birth_text, day_name, load_sessions, load_sites, safe_id, slug, PART_WORDS,
@@ -309,7 +310,7 @@ def _school_rows(session: Session, site: Site, words: MomentWords) -> list[dict]
                 uur=session.hours, moment=words.join(session.moments), medewerkers=session.staff_names,
                 locatie=site.location)
     first: dict[int, object] = {}
-    for p in session.pupils:
+    for p in school_visible_pupils(session, words):  # never who gets a dose (vaccination status)
         if p.pupil_id not in first or p.start < first[p.pupil_id].start:
             first[p.pupil_id] = p
     if not first:

@@ -91,7 +91,7 @@ def school_workbook(workspace: Workspace, site: Site, sessions: list[Session], w
             moment=words.join(session.moments),
             medewerkers=session.staff_names,
             locatie=site.location,
-            aantal=len({p.pupil_id for p in session.pupils}),
+            aantal=_count_for_school(session, words),
             blad=labels[session.session_id],
         ))
     heading = [
@@ -109,15 +109,40 @@ def school_workbook(workspace: Workspace, site: Site, sessions: list[Session], w
         cell.hyperlink = Hyperlink(ref=cell.coordinate, location=f"'{labels[session.session_id]}'!A1")
         cell.font = LINK_FONT
     for session in sessions:
-        session_sheet(workbook, site, session, words, labels[session.session_id], clb, exported)
+        parents = any(workspace.protocol.parents_invited(m) for m in session.moments)
+        session_sheet(workbook, site, session, words, labels[session.session_id], clb, exported, parents)
     return workbook
 
 
+def school_visible_pupils(session: Session, words: MomentWords) -> list:
+    """The planned pupils a school may see: those of the contact moments only.
+
+    Schools never learn vaccination status: a list of who gets a dose is a list filtered by consent
+    and by who still needs it, so a vaccination is shown as classes and times, never as names.
+    """
+    return [p for p in session.pupils if not words.is_vaccination(p.moment)]
+
+
+def _count_for_school(session: Session, words: MomentWords) -> int | str:
+    visible = {p.pupil_id for p in school_visible_pupils(session, words)}
+    return len(visible) if visible or not any(words.is_vaccination(m) for m in session.moments) else ""
+
+
 def session_sheet(workbook, site: Site, session: Session, words: MomentWords, name: str, clb: str,
-                  exported: dt.date) -> None:
-    """The pupils of one session: by individual time for K1 (parents invited), else by class."""
+                  exported: dt.date, parents_invited: bool | None = None) -> None:
+    """The pupils of one session: by individual time where parents are invited (K1), else by class.
+
+    A vaccination session lists its classes and times only (schools never learn vaccination status).
+    """
+    if parents_invited is None:
+        parents_invited = session.invites_parents
+    visible = school_visible_pupils(session, words)
+    vaccinates = any(words.is_vaccination(m) for m in session.moments)
+    if vaccinates and not visible:
+        _class_times_sheet(workbook, site, session, words, name, clb, exported)
+        return
     first: dict[int, object] = {}
-    for pupil in session.pupils:  # one line per pupil, however many moments they have
+    for pupil in visible:  # one line per pupil, however many moments they have
         if pupil.pupil_id not in first or pupil.start < first[pupil.pupil_id].start:
             first[pupil.pupil_id] = pupil
     pupils = list(first.values())
@@ -126,14 +151,15 @@ def session_sheet(workbook, site: Site, session: Session, words: MomentWords, na
         f"{dutch_short_date(session.date)} · {session.hours} · {site.location}",
         f"CLB-medewerker(s): {session.staff_names or '-'}",
     ]
-    if session.invites_parents:
-        heading.append("De ouders zijn uitgenodigd: elk kind heeft een eigen tijdstip.")
+    remark = " Vaccinatie: de hele klas komt mee; het CLB weet wie een vaccin krijgt." if vaccinates else ""
+    if parents_invited:
+        heading.append("De ouders zijn uitgenodigd: elk kind heeft een eigen tijdstip." + remark)
         pupils.sort(key=lambda p: (p.start, p.seq, p.last_name, p.first_name))
         columns = privacy.columns("tijdstip", "naam", "voornaam", "klas", "geboortedatum")
         rows = [privacy.row(tijdstip=p.start, naam=p.last_name, voornaam=p.first_name, klas=p.class_name,
                             geboortedatum=birth_text(p.birth_date)) for p in pupils]
     else:
-        heading.append("De leerlingen komen per klas; het tijdstip is het begin van de klas.")
+        heading.append("De leerlingen komen per klas; het tijdstip is het begin van de klas." + remark)
         class_start: dict[str, str] = {}
         for p in pupils:
             class_start[p.class_name] = min(class_start.get(p.class_name, p.start), p.start)
@@ -142,6 +168,26 @@ def session_sheet(workbook, site: Site, session: Session, words: MomentWords, na
                                   headers={"tijdstip": "Klas om"})
         rows = [privacy.row(klas=p.class_name, tijdstip=class_start[p.class_name], naam=p.last_name,
                             voornaam=p.first_name, geboortedatum=birth_text(p.birth_date)) for p in pupils]
+    table_sheet(workbook, name, columns, rows, heading=heading, clb_name=clb, exported=exported, landscape=False)
+
+
+def _class_times_sheet(workbook, site: Site, session: Session, words: MomentWords, name: str, clb: str,
+                       exported: dt.date) -> None:
+    """A vaccination session for the school: the classes and when they come, no names."""
+    class_start: dict[str, str] = {}
+    for p in session.pupils:
+        if p.class_name in session.classes or not session.classes:
+            class_start[p.class_name] = min(class_start.get(p.class_name, p.start), p.start)
+    for c in session.classes:
+        class_start.setdefault(c, session.start)
+    heading = [
+        f"{site.name}: {words.join(session.moments)}",
+        f"{dutch_short_date(session.date)} · {session.hours} · {site.location}",
+        f"CLB-medewerker(s): {session.staff_names or '-'}",
+        "Vaccinatie: de hele klas komt op het aangegeven uur; het CLB weet wie een vaccin krijgt.",
+    ]
+    columns = privacy.columns("klas", "tijdstip", headers={"tijdstip": "Klas om"})
+    rows = [privacy.row(klas=c, tijdstip=t) for c, t in sorted(class_start.items(), key=lambda x: (x[1], x[0]))]
     table_sheet(workbook, name, columns, rows, heading=heading, clb_name=clb, exported=exported, landscape=False)
 
 

@@ -8,18 +8,33 @@ earlier import of the same session wrote; importing the same sheet again changes
 
 Every row must match a pupil and moment planned in its session, and every planned pupil of a
 session in the file must have a row; a file with any invalid row changes nothing.
+
+Dose rows of a vaccination session also take Gegeven (ja/nee), Lot, Vaccinator (staff id) and Reden
+niet gegeven (afwezig, ziek -> absent; weigert ter plaatse -> refused). A dose given is refused without
+consent on record before the session ([C] the CLB never vaccinates without written consent), and
+when its lot is unknown for the dose's products or expired on the session date. The dose, its
+product, lot and vaccinator are kept for the Vaccinnet registration (`export vaccinnet`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from clbhealth.core.errors import ClbError, Problem
 from clbhealth.imports.common import ImportResult, RowChecker
+from clbhealth.imports.result_doses import (  # noqa: F401
+    OUTCOME_DUTCH,
+    _check_dose,
+    _performer,
+    _store_dose,
+    source_of,
+)
 from clbhealth.readers.tabular import FieldSpec, Table, read_table
 from clbhealth.readers.values import text_of
+from clbhealth.workspace import vaccination as vac_store
 from clbhealth.workspace.folder import Workspace, now_text
 
 RESULT_FIELDS = (
@@ -34,6 +49,12 @@ RESULT_FIELDS = (
     FieldSpec("birth", ("geboortedatum",)),
     FieldSpec("time", ("tijdstip", "uur")),
     FieldSpec("words", ("contactmoment / vaccinatie", "contactmoment", "vaccinatie")),
+    FieldSpec("given", ("gegeven", "dosis gegeven")),
+    FieldSpec("lot", ("lotnummer", "lot nummer", "batch")),
+    FieldSpec("vaccinator", ("gevaccineerd door",)),
+    FieldSpec("why_not", ("reden niet gegeven", "reden", "why not")),
+    FieldSpec("consent", ("toestemming",)),
+    FieldSpec("to_vaccinate", ("vaccineren",)),
 )
 
 OUTCOME_WORDS = {
@@ -42,7 +63,6 @@ OUTCOME_WORDS = {
     "geweigerd": "refused", "refused": "refused", "weigering": "refused", "weigert": "refused",
     "verzet": "objected", "objected": "objected", "objection": "objected", "bezwaar": "objected",
 }
-OUTCOME_DUTCH = {"seen": "gezien", "absent": "afwezig", "refused": "geweigerd", "objected": "verzet"}
 
 
 def _key(text: str) -> str:
@@ -58,10 +78,6 @@ def event_for(outcome: str, is_vaccination: bool) -> str:
     if outcome == "refused":
         return "consent_refused" if is_vaccination else "objected"
     return "objected"
-
-
-def source_of(session_id: str) -> str:
-    return f"session {session_id}"
 
 
 def read_result_tables(path: Path) -> list[Table]:
@@ -88,14 +104,26 @@ def read_result_tables(path: Path) -> list[Table]:
     return tables
 
 
-def import_results(workspace: Workspace, path: Path, *, dry_run: bool = False,
-                   today: dt.date | None = None) -> ImportResult:
-    path = Path(path)
-    today = today or dt.date.today()
-    tables = read_result_tables(path)
-    result = ImportResult(kind="results", files=[str(path)], dry_run=dry_run)
-    vaccinations = {r.code for r in workspace.protocol.rules if r.is_vaccination}
-    rules = {r.code: r for r in workspace.protocol.in_force(workspace.config.school_year)}
+@dataclass
+class _Plan:
+    """What the results are checked against: the current plan, consent on record, lots, staff."""
+
+    sessions: dict[str, dict]
+    planned: dict[tuple[str, int, str], dict]
+    staff_of: dict[str, list[tuple[str, str]]]
+    consent: dict[tuple[int, str], list]  # (pupil, series) -> records, this session's own results excluded
+    lots: dict[tuple[str, str], dict]
+    staff: set[str]
+    vaccinations: set[str]
+
+    @property
+    def planned_pupils(self) -> set[tuple[str, int]]:
+        return {(k[0], k[1]) for k in self.planned}
+
+
+def _load_plan(workspace: Workspace) -> _Plan:
+    protocol = workspace.protocol
+    vaccinations = {r.code for r in protocol.rules if r.is_vaccination}
     with workspace.connect() as conn:
         sessions = {r["session_id"]: dict(r) for r in conn.execute("SELECT session_id, date, school_id FROM sessions")}
         planned: dict[tuple[str, int, str], dict] = {}
@@ -103,11 +131,27 @@ def import_results(workspace: Workspace, path: Path, *, dry_run: bool = False,
                 "SELECT sp.session_id, sp.pupil_id, sp.moment, sp.outcome, p.last_name, p.first_name "
                 "FROM session_pupils sp JOIN pupils p ON p.pupil_id = sp.pupil_id"):
             planned[(r["session_id"], int(r["pupil_id"]), r["moment"])] = dict(r)
-        planned_pupils = {(k[0], k[1]) for k in planned}
         staff_of: dict[str, list[tuple[str, str]]] = {}
         for r in conn.execute("SELECT session_id, staff_id, role FROM session_staff ORDER BY session_id, staff_id"):
             staff_of.setdefault(r["session_id"], []).append((r["role"], r["staff_id"]))
+        consent: dict[tuple[int, str], list] = {}
+        for series in {protocol.series_of(c) for c in vaccinations}:
+            codes = [r.code for r in protocol.rules if (r.series or r.code) == series]
+            pupils = {k[1] for k in planned if protocol.series_of(k[2]) == series and k[2] in vaccinations}
+            for pid, records in vac_store.series_events(conn, pupils, codes).items():
+                consent[(pid, series)] = records
+        lots = vac_store.load_lots(conn)
+        staff = {r[0] for r in conn.execute("SELECT staff_id FROM staff")}
+    return _Plan(sessions, planned, staff_of, consent, lots, staff, vaccinations)
 
+
+def import_results(workspace: Workspace, path: Path, *, dry_run: bool = False,
+                   today: dt.date | None = None) -> ImportResult:
+    path = Path(path)
+    today = today or dt.date.today()
+    tables = read_result_tables(path)
+    result = ImportResult(kind="results", files=[str(path)], dry_run=dry_run)
+    plan = _load_plan(workspace)
     rows: list[dict] = []
     seen_rows: dict[tuple, tuple[str, int]] = {}
     in_file: set[str] = set()
@@ -116,70 +160,10 @@ def import_results(workspace: Workspace, path: Path, *, dry_run: bool = False,
         result.warnings.extend(table.notes)
         check = RowChecker(table, result.errors, result.warnings)
         for row, cells in table.rows:
-            before = len(check.errors)
-            session_text = text_of(table.value(cells, "session_id"))
-            session_id = session_text.upper() if session_text else None
-            if session_id is None:
-                check.error(row, "session_id", "is empty", "Use the sheet as exported; the session id is filled in.")
-            elif session_id not in sessions:
-                check.error(row, "session_id", "is not a session of the current plan",
-                            "Export the attendance sheet again for the current plan.", value=session_text)
-            pupil_id = check.parse(row, cells, "pupil_id", _pupil_id, "Use the sheet as exported; do not edit the ids.")
-            moment = text_of(table.value(cells, "moment"))
-            if moment is None:
-                check.error(row, "moment", "is empty", "Use the sheet as exported; the code is filled in.")
-            status_cell = table.value(cells, "status")
-            outcome = None
-            if text_of(status_cell) is not None:
-                outcome = OUTCOME_WORDS.get(_key(str(status_cell)))
-                if outcome is None:
-                    check.error(row, "status", "is not a status", "Choose gezien, afwezig, geweigerd or verzet.",
-                                value=status_cell)
-            if session_id in sessions:
-                in_file.add(session_id)
-                if pupil_id is not None and moment is not None:
-                    present.add((session_id, pupil_id, moment))
-            if len(check.errors) > before:
-                continue
-            key = (session_id, pupil_id, moment)
-            plan_row = planned.get(key)
-            if plan_row is None:
-                what = (f"pupil {pupil_id} is planned in session {session_id}, but not for {moment}"
-                        if (session_id, pupil_id) in planned_pupils
-                        else f"pupil {pupil_id} is not planned in session {session_id}")
-                check.error(row, "pupil_id", what, "Use the sheet exported for this session; do not add rows.",
-                            value=pupil_id)
-                continue
-            name = text_of(table.value(cells, "last_name"))
-            first = text_of(table.value(cells, "first_name"))
-            if (name is not None and name != plan_row["last_name"]) or (first is not None and first != plan_row["first_name"]):
-                check.error(row, "last_name" if name is not None and name != plan_row["last_name"] else "first_name",
-                            f"does not match pupil {pupil_id} of the session ({plan_row['last_name']}, "
-                            f"{plan_row['first_name']})",
-                            "Rows were moved or edited; export the sheet again and fill it in.",
-                            value=name if name != plan_row["last_name"] else first)
-                continue
-            if key in seen_rows:
-                other = seen_rows[key]
-                check.error(row, "pupil_id", f"repeats the row of {other[0]}, row {other[1]}", "Remove the duplicate row.",
-                            value=pupil_id)
-                continue
-            seen_rows[key] = (table.file, row)
-            rows.append({"key": key, "outcome": outcome, "old": plan_row["outcome"], "file": table.file, "row": row})
-
-    for session_id in sorted(in_file):
-        missing = sorted((k[1], k[2]) for k in planned if k[0] == session_id and k not in present)
-        if missing:
-            listed = ", ".join(f"{pid} {moment}" for pid, moment in missing[:10])
-            result.errors.append(Problem(
-                path.name, f"session {session_id}: {len(missing)} planned pupil-moment(s) have no row in the file "
-                f"(leerling-id {listed}{', ...' if len(missing) > 10 else ''})",
-                hint="Use the whole sheet as exported; leave the status empty for a pupil without a result."))
-    for session_id in sorted(in_file):
-        day = dt.date.fromisoformat(sessions[session_id]["date"])
-        if day > today and any(r["outcome"] for r in rows if r["key"][0] == session_id):
-            result.warnings.append(Problem(path.name, f"session {session_id} is on {day}, after today: "
-                                           "check that these results belong to it.", severity="warning"))
+            item = _check_row(workspace, plan, table, check, row, cells, in_file, present, seen_rows)
+            if item is not None:
+                rows.append(item)
+    _check_complete(path, plan, rows, in_file, present, today, result)
     if result.errors:
         rows_wrong = len({(p.file, p.row) for p in result.errors if p.row is not None})
         raise ClbError(
@@ -187,9 +171,106 @@ def import_results(workspace: Workspace, path: Path, *, dry_run: bool = False,
             hint="Fix the rows listed above, or export the sheet again, fill it in and import it.",
             problems=result.errors + result.warnings,
         )
+    counts, per_session = _write(workspace, path, plan, rows, dry_run)
+    if counts["blank"]:
+        result.warnings.append(Problem(path.name, f"{counts['blank']} row(s) have no status: nothing was recorded "
+                                       "for them (an earlier result stays).", severity="warning"))
+    result.totals = counts
+    result.summary = [{"session": s, **t} for s, t in sorted(per_session.items())]
+    result.written = not dry_run
+    return result
 
+
+def _check_row(workspace: Workspace, plan: _Plan, table: Table, check: RowChecker, row: int, cells: list,
+               in_file: set, present: set, seen_rows: dict) -> dict | None:
+    """One row of the sheet checked against the plan; None when it has an error."""
+    before = len(check.errors)
+    session_text = text_of(table.value(cells, "session_id"))
+    session_id = session_text.upper() if session_text else None
+    if session_id is None:
+        check.error(row, "session_id", "is empty", "Use the sheet as exported; the session id is filled in.")
+    elif session_id not in plan.sessions:
+        check.error(row, "session_id", "is not a session of the current plan",
+                    "Export the attendance sheet again for the current plan.", value=session_text)
+    pupil_id = check.parse(row, cells, "pupil_id", _pupil_id, "Use the sheet as exported; do not edit the ids.")
+    moment = text_of(table.value(cells, "moment"))
+    if moment is None:
+        check.error(row, "moment", "is empty", "Use the sheet as exported; the code is filled in.")
+    status_cell = table.value(cells, "status")
+    outcome = None
+    if text_of(status_cell) is not None:
+        outcome = OUTCOME_WORDS.get(_key(str(status_cell)))
+        if outcome is None:
+            check.error(row, "status", "is not a status", "Choose gezien, afwezig, geweigerd or verzet.",
+                        value=status_cell)
+    if session_id in plan.sessions:
+        in_file.add(session_id)
+        if pupil_id is not None and moment is not None:
+            present.add((session_id, pupil_id, moment))
+    if len(check.errors) > before:
+        return None
+    key = (session_id, pupil_id, moment)
+    plan_row = _match(plan, table, check, row, cells, key, seen_rows)
+    if plan_row is None:
+        return None
+    item = {"key": key, "outcome": outcome, "old": plan_row["outcome"], "file": table.file, "row": row, "dose": None}
+    if moment in plan.vaccinations:
+        item = _check_dose(workspace, plan, table, check, row, cells, item)
+    return item
+
+
+def _match(plan: _Plan, table: Table, check: RowChecker, row: int, cells: list, key: tuple,
+           seen_rows: dict) -> dict | None:
+    """The planned pupil-moment of a row; an error when it is not planned, was edited or repeats a row."""
+    session_id, pupil_id, moment = key
+    plan_row = plan.planned.get(key)
+    if plan_row is None:
+        what = (f"pupil {pupil_id} is planned in session {session_id}, but not for {moment}"
+                if (session_id, pupil_id) in plan.planned_pupils
+                else f"pupil {pupil_id} is not planned in session {session_id}")
+        check.error(row, "pupil_id", what, "Use the sheet exported for this session; do not add rows.",
+                    value=pupil_id)
+        return None
+    name = text_of(table.value(cells, "last_name"))
+    first = text_of(table.value(cells, "first_name"))
+    if (name is not None and name != plan_row["last_name"]) or (first is not None and first != plan_row["first_name"]):
+        check.error(row, "last_name" if name is not None and name != plan_row["last_name"] else "first_name",
+                    f"does not match pupil {pupil_id} of the session ({plan_row['last_name']}, "
+                    f"{plan_row['first_name']})",
+                    "Rows were moved or edited; export the sheet again and fill it in.",
+                    value=name if name != plan_row["last_name"] else first)
+        return None
+    if key in seen_rows:
+        other = seen_rows[key]
+        check.error(row, "pupil_id", f"repeats the row of {other[0]}, row {other[1]}", "Remove the duplicate row.",
+                    value=pupil_id)
+        return None
+    seen_rows[key] = (table.file, row)
+    return plan_row
+
+
+def _check_complete(path: Path, plan: _Plan, rows: list[dict], in_file: set, present: set, today: dt.date,
+                    result: ImportResult) -> None:
+    """Every planned pupil-moment of a session in the file has a row; results of a future session are flagged."""
+    for session_id in sorted(in_file):
+        missing = sorted((k[1], k[2]) for k in plan.planned if k[0] == session_id and k not in present)
+        if missing:
+            listed = ", ".join(f"{pid} {moment}" for pid, moment in missing[:10])
+            result.errors.append(Problem(
+                path.name, f"session {session_id}: {len(missing)} planned pupil-moment(s) have no row in the file "
+                f"(leerling-id {listed}{', ...' if len(missing) > 10 else ''})",
+                hint="Use the whole sheet as exported; leave the status empty for a pupil without a result."))
+    for session_id in sorted(in_file):
+        day = dt.date.fromisoformat(plan.sessions[session_id]["date"])
+        if day > today and any(r["outcome"] for r in rows if r["key"][0] == session_id):
+            result.warnings.append(Problem(path.name, f"session {session_id} is on {day}, after today: "
+                                           "check that these results belong to it.", severity="warning"))
+
+
+def _write(workspace: Workspace, path: Path, plan: _Plan, rows: list[dict], dry_run: bool) -> tuple[dict, dict]:
     counts = {"new": 0, "changed": 0, "unchanged": 0, "blank": 0}
     per_session: dict[str, dict[str, int]] = {}
+    rules = {r.code: r for r in workspace.protocol.in_force(workspace.config.school_year)}
     with workspace.writing("import results") as session:
         session.rollback = dry_run
         session.files.append(str(path))
@@ -204,31 +285,37 @@ def import_results(workspace: Workspace, path: Path, *, dry_run: bool = False,
                 tally["leeg"] += 1
                 continue
             tally[OUTCOME_DUTCH[outcome]] += 1
-            day = sessions[session_id]["date"]
-            status = event_for(outcome, moment in vaccinations)
-            staff_id = _performer(rules.get(moment), staff_of.get(session_id, [])) if status == "done" else ""
-            existing = {(r[0], r[1]) for r in conn.execute(
-                "SELECT status, staff_id FROM events WHERE pupil_id = ? AND code = ? AND date = ? AND source = ?",
-                (pupil_id, moment, day, source_of(session_id)))}
-            if existing == {(status, staff_id)} and item["old"] == outcome:
+            day = plan.sessions[session_id]["date"]
+            _store_dose(conn, item, day, stamp)
+            status = event_for(outcome, moment in plan.vaccinations)
+            staff_id = ""
+            if status == "done":
+                dose = item["dose"] or {}
+                staff_id = dose.get("vaccinator") or _performer(rules.get(moment), plan.staff_of.get(session_id, []))
+            if not _record_event(conn, item, day, status, staff_id, stamp):
                 counts["unchanged"] += 1
                 continue
             counts["changed" if item["old"] is not None else "new"] += 1
-            conn.execute("DELETE FROM events WHERE pupil_id = ? AND code = ? AND source = ?",
-                         (pupil_id, moment, source_of(session_id)))
-            conn.execute(
-                "INSERT OR IGNORE INTO events (pupil_id, code, date, status, staff_id, source, imported_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", (pupil_id, moment, day, status, staff_id, source_of(session_id), stamp))
-            conn.execute("UPDATE session_pupils SET outcome = ? WHERE session_id = ? AND pupil_id = ? AND moment = ?",
-                         (outcome, session_id, pupil_id, moment))
         session.counts.update(counts | {"sessions": len(per_session)})
-    if counts["blank"]:
-        result.warnings.append(Problem(path.name, f"{counts['blank']} row(s) have no status: nothing was recorded "
-                                       "for them (an earlier result stays).", severity="warning"))
-    result.totals = counts
-    result.summary = [{"session": s, **t} for s, t in sorted(per_session.items())]
-    result.written = not dry_run
-    return result
+    return counts, per_session
+
+
+def _record_event(conn, item: dict, day: str, status: str, staff_id: str, stamp: str) -> bool:
+    """Write the row's event (replacing an earlier import of this session); False when nothing changed."""
+    session_id, pupil_id, moment = item["key"]
+    existing = {(r[0], r[1]) for r in conn.execute(
+        "SELECT status, staff_id FROM events WHERE pupil_id = ? AND code = ? AND date = ? AND source = ?",
+        (pupil_id, moment, day, source_of(session_id)))}
+    if existing == {(status, staff_id)} and item["old"] == item["outcome"]:
+        return False
+    conn.execute("DELETE FROM events WHERE pupil_id = ? AND code = ? AND source = ?",
+                 (pupil_id, moment, source_of(session_id)))
+    conn.execute(
+        "INSERT OR IGNORE INTO events (pupil_id, code, date, status, staff_id, source, imported_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)", (pupil_id, moment, day, status, staff_id, source_of(session_id), stamp))
+    conn.execute("UPDATE session_pupils SET outcome = ? WHERE session_id = ? AND pupil_id = ? AND moment = ?",
+                 (item["outcome"], session_id, pupil_id, moment))
+    return True
 
 
 def _pupil_id(value: object) -> int:
@@ -238,12 +325,3 @@ def _pupil_id(value: object) -> int:
     if not text.isdigit():
         raise ValueError("is not a pupil id (a whole number)")
     return int(text)
-
-
-def _performer(rule, staff: list[tuple[str, str]]) -> str:
-    """Who did a contact or gave a dose: the first of the session's staff in a role the rule needs."""
-    for role in (rule.staff if rule else ()):
-        for staff_role, staff_id in staff:
-            if staff_role == role:
-                return staff_id
-    return staff[0][1] if staff else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from clbhealth.core.dates import parse_date
 from clbhealth.core.errors import ClbError, Problem
+from clbhealth.core.riziv import parse_riziv
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.readers.tabular import FieldSpec, read_table
 from clbhealth.readers.values import parse_coordinate, parse_label, parse_name, parse_school_id, text_of
@@ -42,6 +43,7 @@ STAFF_FIELDS = (
     FieldSpec("base_lon", ("lon", "longitude", "lng", "basis_lon", "vertrek_lon")),
     FieldSpec("availability", ("beschikbaarheid", "halve dagen", "werkdagen", "beschikbaar"), True),
     FieldSpec("schools", ("scholen", "vaste scholen", "contactpersoon voor", "school_ids")),
+    FieldSpec("riziv", ("riziv-nummer", "rizivnummer", "riziv nummer", "inami", "nihii")),
 )
 ABSENCE_FIELDS = (
     FieldSpec("staff_id", ("medewerker_id", "medewerker", "personeelsnummer", "id"), True),
@@ -139,6 +141,7 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
                                    "List the half-days worked on systematic contacts, e.g. 'ma-vm ma-nm di-vm'.")
         lat = check.parse(row, cells, "base_lat", lambda v: parse_coordinate(v, -90, 90), "Give degrees, e.g. 51.21.")
         lon = check.parse(row, cells, "base_lon", lambda v: parse_coordinate(v, -180, 180), "Give degrees, e.g. 4.40.")
+        riziv = check.parse(row, cells, "riziv", parse_riziv, "Give the 11-digit RIZIV number of the vaccinator.")
         fixed_text = text_of(table.value(cells, "schools")) or ""
         fixed = []
         for token in re.split(r"[\s,;]+", fixed_text):
@@ -163,11 +166,11 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
             check.warn(row, "base_lat", "no base position: the CLB office is used as the starting point",
                        "Add base_lat and base_lon for realistic travel.")
         records[staff_id] = {"name": name, "role": role, "base_lat": lat, "base_lon": lon,
-                             "availability": " ".join(availability), "schools": " ".join(fixed)}
+                             "availability": " ".join(availability), "schools": " ".join(fixed), "riziv": riziv}
         first_row[staff_id] = row
     refuse_if_invalid(result, skip_invalid, "staff list")
     result.skipped_rows = len(check.bad_rows)
-    columns = ("name", "role", "base_lat", "base_lon", "availability", "schools")
+    columns = ("name", "role", "base_lat", "base_lon", "availability", "schools", "riziv")
     with workspace.writing("import staff") as session:
         session.rollback = dry_run
         session.files.append(str(path))
@@ -179,7 +182,7 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
             old = existing.get(staff_id)
             if old is None:
                 counts["new"] += 1
-                conn.execute(f"INSERT INTO staff (staff_id, {', '.join(columns)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                conn.execute(f"INSERT INTO staff (staff_id, {', '.join(columns)}, updated_at) VALUES (?, {', '.join('?' * len(columns))}, ?)",
                              (staff_id, *record.values(), stamp))
             elif any(old[c] != record[c] for c in columns) or not old["active"]:
                 counts["updated"] += 1

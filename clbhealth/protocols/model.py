@@ -17,8 +17,22 @@ ROLES_KNOWN = ("nurse", "doctor", "psychosocial")
 _RULE_KEYS = {
     "code", "name", "select", "grades", "age", "staff", "minutes", "from_year", "until_year", "source",
     "series", "dose", "follows", "interval_months", "three_dose_from_age", "interval_months_three_dose",
-    "only_three_dose", "catch_up_grades", "catch_up_max_age", "with_contact",
+    "only_three_dose", "catch_up_grades", "catch_up_max_age", "with_contact", "parents_invited", "window_until",
+    "short_interval_months", "two_dose_option_until_age", "not_needed_after", "not_needed_after_age", "disease",
 }
+_PRODUCT_KEYS = {"name", "codes", "cnk", "source"}
+_PROTOCOL_KEYS = {"id", "name", "first_year", "source", "compulsory_age", "vaccinations_by_age_education",
+                  "vaccinations_by_age_source"}
+
+
+@dataclass(frozen=True)
+class Product:
+    """A vaccine product the CLB gives for some dose codes; the CNK code may be left for the CLB to fill in."""
+
+    name: str
+    codes: tuple[str, ...]
+    cnk: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,24 @@ class Rule:
     catch_up_grades: tuple[str, ...] = ()
     catch_up_max_age: int | None = None
     with_contact: str | None = None
+    parents_invited: bool = False
+    window_until: str | None = None
+    short_interval_months: int | None = None
+    two_dose_option_until_age: int | None = None
+    not_needed_after: str | None = None
+    not_needed_after_age: int | None = None
+    disease: str | None = None  # (vaccinations) what the vaccine protects against, in plain Dutch
+
+    def three_dose_age(self, two_dose_option: bool = False) -> int | None:
+        """The age at the first dose from which the series has 3 doses (None: never).
+
+        With the 2-dose option for 15-18 (a workspace setting) it moves past `two_dose_option_until_age`.
+        """
+        if self.three_dose_from_age is None:
+            return None
+        if two_dose_option and self.two_dose_option_until_age is not None:
+            return self.two_dose_option_until_age + 1
+        return self.three_dose_from_age
 
     def in_force(self, year: SchoolYear) -> bool:
         return self.from_year <= year and (self.until_year is None or year <= self.until_year)
@@ -70,6 +102,20 @@ class Protocol:
     first_year: SchoolYear
     compulsory_age: int
     rules: tuple[Rule, ...] = field(default=())
+    vaccinations_by_age_education: tuple[str, ...] = ()
+    products: tuple[Product, ...] = ()
+
+    def products_for(self, code: str) -> list[Product]:
+        """The products that can be given for a dose code."""
+        return [p for p in self.products if code in p.codes]
+
+    def parents_invited(self, code: str) -> bool:
+        """Whether parents are invited to this contact moment (K1), so each child gets its own time."""
+        return any(r.parents_invited for r in self.versions(code))
+
+    def missing_cnk(self) -> list[Product]:
+        """Products whose CNK code the CLB still has to fill in (no public source gives it)."""
+        return [p for p in self.products if not p.cnk]
 
     def in_force(self, year: SchoolYear) -> list[Rule]:
         """The rules that apply in `year`, in protocol order."""
@@ -133,59 +179,22 @@ def _build(label: str, data: dict) -> Protocol:
         return ClbError(f"{label}: {message}")
 
     head = data.get("protocol", {})
+    unknown = set(head) - _PROTOCOL_KEYS
+    if unknown:
+        raise fail(f"[protocol] has unknown field(s) {', '.join(sorted(unknown))}")
     try:
         first_year = SchoolYear.parse(head.get("first_year", "2019-2020"))
     except ValueError as exc:
         raise fail(str(exc)) from None
-    rules: list[Rule] = []
-    for kind, key in (("contact", "contact"), ("vaccination", "vaccination")):
-        for n, raw in enumerate(data.get(key, []), start=1):
-            unknown = set(raw) - _RULE_KEYS
-            if unknown:
-                raise fail(f"{key} #{n} has unknown field(s) {', '.join(sorted(unknown))}")
-            for required in ("code", "name", "source", "from_year"):
-                if required not in raw:
-                    raise fail(f"{key} #{n} lacks '{required}' (every rule cites its source)")
-            try:
-                rule = Rule(
-                    kind=kind,  # type: ignore[arg-type]
-                    code=str(raw["code"]),
-                    name=str(raw["name"]),
-                    source=str(raw["source"]),
-                    from_year=SchoolYear.parse(raw["from_year"]),
-                    until_year=SchoolYear.parse(raw["until_year"]) if raw.get("until_year") else None,
-                    select=raw.get("select", "class"),
-                    grades=tuple(raw.get("grades", ())),
-                    age=raw.get("age"),
-                    staff=tuple(raw.get("staff", ())),
-                    minutes=int(raw.get("minutes", 0)),
-                    series=raw.get("series"),
-                    dose=int(raw.get("dose", 1)),
-                    follows=raw.get("follows"),
-                    interval_months=int(raw.get("interval_months", 0)),
-                    three_dose_from_age=raw.get("three_dose_from_age"),
-                    interval_months_three_dose=raw.get("interval_months_three_dose"),
-                    only_three_dose=bool(raw.get("only_three_dose", False)),
-                    catch_up_grades=tuple(raw.get("catch_up_grades", ())),
-                    catch_up_max_age=raw.get("catch_up_max_age"),
-                    with_contact=raw.get("with_contact"),
-                )
-            except (ValueError, TypeError) as exc:
-                raise fail(f"{key} #{n} ({raw.get('code')}): {exc}") from None
-            for grade in (*rule.grades, *rule.catch_up_grades):
-                if grade not in GRADE_INDEX:
-                    raise fail(f"{rule.code}: unknown grade '{grade}'")
-            if rule.select not in ("class", "birth_year"):
-                raise fail(f"{rule.code}: select must be 'class' or 'birth_year'")
-            if rule.follows is None and (not rule.grades or rule.age is None):
-                raise fail(f"{rule.code}: needs 'grades' and 'age' (or 'follows' for a later dose)")
-            rules.append(rule)
+    rules = [_rule(kind, n, raw, fail) for kind in ("contact", "vaccination")
+             for n, raw in enumerate(data.get(kind, []), start=1)]
     codes = {r.code for r in rules}
     for rule in rules:
-        if rule.follows and rule.follows not in codes:
-            raise fail(f"{rule.code} follows unknown dose '{rule.follows}'")
-        if rule.with_contact and rule.with_contact not in codes:
-            raise fail(f"{rule.code}: with_contact names unknown contact '{rule.with_contact}'")
+        for name, other in (("follows", rule.follows), ("with_contact", rule.with_contact),
+                            ("not_needed_after", rule.not_needed_after)):
+            if other and other not in codes:
+                raise fail(f"{rule.code}: {name} names unknown code '{other}'")
+    products = tuple(_product(n, raw, codes, fail) for n, raw in enumerate(data.get("product", []), start=1))
     return Protocol(
         id=str(head.get("id", "custom")),
         name=str(head.get("name", "")),
@@ -193,4 +202,64 @@ def _build(label: str, data: dict) -> Protocol:
         first_year=first_year,
         compulsory_age=int(head.get("compulsory_age", 5)),
         rules=tuple(rules),
+        vaccinations_by_age_education=tuple(head.get("vaccinations_by_age_education", ())),
+        products=products,
     )
+
+
+_RULE_DEFAULTS = {
+    "select": "class", "age": None, "series": None, "follows": None, "three_dose_from_age": None,
+    "interval_months_three_dose": None, "catch_up_max_age": None, "with_contact": None, "window_until": None,
+    "short_interval_months": None, "two_dose_option_until_age": None, "not_needed_after": None,
+    "not_needed_after_age": None, "disease": None,
+}
+
+
+def _rule(kind: str, n: int, raw: dict, fail) -> Rule:
+    """One [[contact]] or [[vaccination]] table, checked."""
+    unknown = set(raw) - _RULE_KEYS
+    if unknown:
+        raise fail(f"{kind} #{n} has unknown field(s) {', '.join(sorted(unknown))}")
+    for required in ("code", "name", "source", "from_year"):
+        if required not in raw:
+            raise fail(f"{kind} #{n} lacks '{required}' (every rule cites its source)")
+    try:
+        rule = Rule(
+            kind=kind,  # type: ignore[arg-type]
+            code=str(raw["code"]), name=str(raw["name"]), source=str(raw["source"]),
+            from_year=SchoolYear.parse(raw["from_year"]),
+            until_year=SchoolYear.parse(raw["until_year"]) if raw.get("until_year") else None,
+            grades=tuple(raw.get("grades", ())), staff=tuple(raw.get("staff", ())),
+            minutes=int(raw.get("minutes", 0)), dose=int(raw.get("dose", 1)),
+            interval_months=int(raw.get("interval_months", 0)),
+            only_three_dose=bool(raw.get("only_three_dose", False)),
+            catch_up_grades=tuple(raw.get("catch_up_grades", ())),
+            parents_invited=bool(raw.get("parents_invited", False)),
+            **{key: raw.get(key, default) for key, default in _RULE_DEFAULTS.items()},
+        )
+    except (ValueError, TypeError) as exc:
+        raise fail(f"{kind} #{n} ({raw.get('code')}): {exc}") from None
+    for grade in (*rule.grades, *rule.catch_up_grades):
+        if grade not in GRADE_INDEX:
+            raise fail(f"{rule.code}: unknown grade '{grade}'")
+    if rule.select not in ("class", "birth_year"):
+        raise fail(f"{rule.code}: select must be 'class' or 'birth_year'")
+    if rule.follows is None and (not rule.grades or rule.age is None):
+        raise fail(f"{rule.code}: needs 'grades' and 'age' (or 'follows' for a later dose)")
+    return rule
+
+
+def _product(n: int, raw: dict, codes: set[str], fail) -> Product:
+    """One [[product]] table: a name, the dose codes it serves, its CNK code ('' = for the CLB to fill in)."""
+    unknown = set(raw) - _PRODUCT_KEYS
+    if unknown:
+        raise fail(f"product #{n} has unknown field(s) {', '.join(sorted(unknown))}")
+    if not raw.get("name") or not raw.get("codes") or "source" not in raw:
+        raise fail(f"product #{n} needs 'name', 'codes' and 'source'")
+    cnk = str(raw.get("cnk", "")).strip()
+    if cnk and not (cnk.isdigit() and len(cnk) == 7):
+        raise fail(f"product {raw['name']}: cnk '{cnk}' is not a 7-digit CNK code (leave it empty when unknown)")
+    for code in raw["codes"]:
+        if code not in codes:
+            raise fail(f"product {raw['name']}: unknown dose code '{code}'")
+    return Product(str(raw["name"]), tuple(raw["codes"]), cnk, str(raw["source"]))

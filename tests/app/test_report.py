@@ -14,7 +14,7 @@ from clbhealth.imports.results import import_results
 from clbhealth.app.report import build_report, report_html
 from tests.conftest import run
 from tests.planfixture import build_plan_workspace
-from tests.exports.test_attendance import fill
+from tests.exports.test_attendance import add_lots, fill, fill_doses, give_consent
 
 AS_OF = dt.date(2026, 10, 20)
 
@@ -22,11 +22,14 @@ AS_OF = dt.date(2026, 10, 20)
 @pytest.fixture
 def world(tmp_path):
     w = build_plan_workspace(tmp_path)
+    give_consent(w, tmp_path, {"Peeters": "clb"})  # the CLB never vaccinates without consent
+    add_lots(w, tmp_path)
     sheet = export_attendance(w.workspace, tmp_path / "a.xlsx", day=dt.date(2026, 10, 6))
     fill(sheet, {("Janssens", "K1"): "gezien", ("Claes", "K1"): "gezien", ("Aerts", "K1"): "afwezig",
                  ("Peeters", "L1"): "gezien", ("Peeters", "DTPa-IPV"): "gezien",
                  ("Maes", "L1"): "gezien", ("Maes", "DTPa-IPV"): "geweigerd",
                  ("Wouters", "L1"): "verzet", ("Wouters", "DTPa-IPV"): "afwezig"})
+    fill_doses(sheet, {("Peeters", "DTPa-IPV"): {"lot": "TV123"}})
     import_results(w.workspace, sheet)
     return w
 

@@ -131,16 +131,19 @@ def test_silent_on_success_verbose_on_request(world, tmp_path, runner):
 def test_backlog_results_missing_and_catch_up(world, tmp_path):
     from clbhealth.exports import export_attendance
     from clbhealth.imports.results import import_results
-    from tests.exports.test_attendance import fill
+    from tests.exports.test_attendance import add_lots, fill, fill_doses, give_consent
 
     result = run_weekly(world.workspace, tmp_path / "w", dt.date(2026, 10, 9))  # week 42: the sessions of 6-8/10 are past
     backlog = read_csv(result.folder / "achterstand.csv")
     missing = [r for r in backlog if r["Toestand"] == "resultaat ontbreekt"]
     assert len(missing) == 13 and {r["Sessie of laatste poging"] for r in missing} == {"di 6/10/2026", "do 8/10/2026"}
     assert any("have no result" in w for w in result.warnings)
+    give_consent(world, tmp_path, {"Peeters": "clb", "Maes": "clb", "Wouters": "clb"})  # no dose without consent
+    add_lots(world, tmp_path)
     sheet = export_attendance(world.workspace, tmp_path / "a.xlsx", day=dt.date(2026, 10, 6))
     fill(sheet, {("Janssens", "K1"): "afwezig", ("Claes", "K1"): "gezien", ("Aerts", "K1"): "gezien",
                  **{(n, m): "gezien" for n in ("Peeters", "Maes", "Wouters") for m in ("L1", "DTPa-IPV")}})
+    fill_doses(sheet, {(n, "DTPa-IPV"): {"lot": "TV123"} for n in ("Peeters", "Maes", "Wouters")})
     import_results(world.workspace, sheet)
     result = run_weekly(world.workspace, tmp_path / "w", dt.date(2026, 10, 9))
     backlog = read_csv(result.folder / "achterstand.csv")

@@ -18,6 +18,7 @@ from tests.planfixture import build_plan_workspace
 EXPORTED = dt.date(2026, 10, 5)
 HEADER = ["Sessie", "Leerling-id", "Code", "Naam", "Voornaam", "Klas", "Geboortedatum", "Tijdstip",
           "Contactmoment / vaccinatie", "Status"]
+DOSE_HEADER = ["Toestemming", "Vaccineren", "Gegeven", "Lot", "Vaccinator", "Reden niet gegeven"]
 
 
 @pytest.fixture
@@ -38,6 +39,27 @@ def fill(path, statuses: dict[tuple[str, str], str], out=None):
     return target
 
 
+DOSE_COLUMNS = {"given": 12, "lot": 13, "vaccinator": 14, "why_not": 15}
+
+
+def fill_doses(path, doses: dict[tuple[str, str], dict[str, str]]):
+    """Fill in the dose columns: {(last name, code): {"given": "ja", "lot": "TV123", ...}}."""
+    workbook = load_workbook(path)
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows(min_row=7):
+            for name, value in doses.get((row[3].value, row[2].value), {}).items():
+                row[DOSE_COLUMNS[name]].value = value
+    workbook.save(path)
+    return path
+
+
+def add_lots(world, tmp_path, text: str = "product;lot;vervaldatum\nTetravac;TV123;30/06/2027\n") -> None:
+    from clbhealth.imports.lots import import_lots
+
+    (tmp_path / "lots.csv").write_text(text, encoding="utf-8")
+    import_lots(world.workspace, tmp_path / "lots.csv", today=dt.date(2026, 10, 1))
+
+
 def snapshot(world) -> tuple:
     with sqlite3.connect(world.root / "clbhealth.sqlite") as conn:
         events = conn.execute("SELECT pupil_id, code, date, status, staff_id, source FROM events ORDER BY 1, 2, 3, 4").fetchall()
@@ -45,17 +67,33 @@ def snapshot(world) -> tuple:
     return events, outcomes
 
 
+def give_consent(world, tmp_path, choices: dict[str, str], code: str = "DTPa-IPV") -> None:
+    """Import returned consent forms: {last name: choice}, signed by a parent on 2026-09-15."""
+    from clbhealth.imports.consent import import_consent
+
+    lines = ["leerling-id;vaccin;keuze;datum ondertekend;ondertekend door"]
+    lines += [f"{world.pupils[name]};{code};{choice};15/09/2026;ouder" for name, choice in choices.items()]
+    (tmp_path / "consent.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    import_consent(world.workspace, tmp_path / "consent.csv", today=dt.date(2026, 10, 1))
+
+
 def test_sheet_has_locked_ids_and_a_status_drop_down(world, tmp_path):
+    give_consent(world, tmp_path, {"Peeters": "clb", "Maes": "geweigerd"})
     path = export_attendance(world.workspace, tmp_path / "a.xlsx", session_id="S000002", exported=EXPORTED)
     workbook = load_workbook(path)
     assert workbook.sheetnames == ["S000002"]
     ws = workbook["S000002"]
     assert "Sessie S000002" in ws["A3"].value and "An Peeters (verpleegkundige)" in ws["A3"].value
-    assert [c.value for c in ws[6]] == HEADER and all(c.font.bold for c in ws[6])
+    assert [c.value for c in ws[6]] == HEADER + DOSE_HEADER and all(c.font.bold for c in ws[6])
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=7)]
     assert len(rows) == 6  # three pupils, two moments each
     assert rows[0] == ["S000002", world.pupils["Peeters"], "L1", "Peeters", "Jan", "1A", "5/3/2020", "13:30",
-                       "Eerste leerjaar", None]
+                       "Eerste leerjaar", None] + [None] * 6
+    # the consent state on record; only a consented pupil is marked to vaccinate
+    consent = {(r[3], r[2]): (r[10], r[11]) for r in rows if r[2] == "DTPa-IPV"}
+    assert consent == {("Peeters", "DTPa-IPV"): ("toestemming", "ja"), ("Maes", "DTPa-IPV"): ("geweigerd", "nee"),
+                       ("Wouters", "DTPa-IPV"): ("geen formulier", "nee")}
+    assert "Vaccins: Tetravac: lot geen geldig lot geregistreerd" in ws["A3"].value
     assert rows[1][2:4] == ["DTPa-IPV", "Peeters"] and rows[1][8] == "Vaccinatie difterie-tetanus-kinkhoest-polio"
     validation = ws.data_validations.dataValidation[0]
     assert validation.type == "list" and validation.formula1 == '"gezien,afwezig,geweigerd,verzet"'
@@ -85,18 +123,21 @@ def test_by_date_and_staff_and_clear_errors(world, tmp_path):
 
 
 def test_round_trip_writes_history_and_is_idempotent(world, tmp_path, runner):
+    give_consent(world, tmp_path, {"Peeters": "clb"})
+    add_lots(world, tmp_path)
     sheet = tmp_path / "dinsdag.xlsx"
     run(runner, "export", "attendance", "-w", world.root, "--date", "2026-10-06", "--staff", "N01", "--out", sheet)
     fill(sheet, {("Janssens", "K1"): "gezien", ("Claes", "K1"): "geweigerd",
                  ("Peeters", "L1"): "gezien", ("Peeters", "DTPa-IPV"): "gezien",
                  ("Maes", "L1"): "afwezig", ("Maes", "DTPa-IPV"): "Afwezig",
                  ("Wouters", "L1"): "gezien", ("Wouters", "DTPa-IPV"): "geweigerd"})
+    fill_doses(sheet, {("Peeters", "DTPa-IPV"): {"given": "ja", "lot": "TV123"}})
     result = run(runner, "import", "results", sheet, "-w", world.root)
     assert "Imported results: 8 new, 0 changed, 0 unchanged, 1 blank" in result.output
     assert "1 row(s) have no status" in result.output
     p = world.pupils
     events, outcomes = snapshot(world)
-    assert set(events) == {
+    assert set(e for e in events if not e[5].startswith("consent form")) == {
         (p["Claes"], "K1", "2026-10-06", "objected", "", "session S000001"),  # refused contact = objection
         (p["Janssens"], "K1", "2026-10-06", "done", "N01", "session S000001"),
         (p["Peeters"], "DTPa-IPV", "2026-10-06", "done", "D01", "session S000002"),  # the doctor gives the dose

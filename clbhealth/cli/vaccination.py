@@ -1,0 +1,134 @@
+"""Vaccination commands: consent forms out and back, lots, the Vaccinnet registration and the vaccine order."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table as RichTable
+
+from clbhealth.cli.common import (
+    DryRun, WorkspaceOption, app, err, export_app, handle_errors, import_app, open_workspace, out, parse_day,
+)
+from clbhealth.cli.imports import render_import
+
+AsOf = Annotated[Optional[str], typer.Option("--as-of", help="The date of today (default: the real today).")]
+FromDay = Annotated[Optional[str], typer.Option("--from", help="First date (yyyy-mm-dd).")]
+ToDay = Annotated[Optional[str], typer.Option("--to", help="Last date (yyyy-mm-dd).")]
+
+
+@import_app.command("consent")
+@handle_errors
+def import_consent_command(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX, one row per returned consent form.")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+    as_of: AsOf = None,
+) -> None:
+    """Returned consent forms: clb/toestemming, geweigerd, eigen arts, al gevaccineerd (a later form replaces)."""
+    from clbhealth.imports.consent import import_consent
+
+    ws = open_workspace(workspace)
+    render_import(import_consent(ws, file, dry_run=dry_run, today=parse_day(as_of, "--as-of")), "consent forms")
+
+
+@import_app.command("lots")
+@handle_errors
+def import_lots_command(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: product, lot, expiry date (and doses received).")],
+    workspace: WorkspaceOption = None,
+    dry_run: DryRun = False,
+    as_of: AsOf = None,
+) -> None:
+    """Vaccine lots received: product (as in the protocol), lot number, expiry date, doses."""
+    from clbhealth.imports.lots import import_lots
+
+    ws = open_workspace(workspace)
+    render_import(import_lots(ws, file, dry_run=dry_run, today=parse_day(as_of, "--as-of")), "lots")
+
+
+@app.command("lots")
+@handle_errors
+def lots_command(workspace: WorkspaceOption = None, as_of: AsOf = None) -> None:
+    """The vaccine lots on record: expiry, doses received and given, expired or not."""
+    from clbhealth.app.vaccination import lot_rows
+
+    ws = open_workspace(workspace)
+    rows = lot_rows(ws, parse_day(as_of, "--as-of") or dt.date.today())
+    if not rows:
+        out.print("No lots on record. Import them with `clbhealth import lots FILE`.", markup=False)
+        return
+    table = RichTable(title="Vaccine lots", title_justify="left")
+    for name in rows[0]:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    out.print(table)
+
+
+@export_app.command("vaccinnet")
+@handle_errors
+def export_vaccinnet_command(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The CSV file for Vaccinnet.", dir_okay=False)],
+    workspace: WorkspaceOption = None,
+    date_from: FromDay = None,
+    date_to: ToDay = None,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Leave out the doses that cannot be "
+                                               "registered (listed) and export the others.")] = False,
+    again: Annotated[bool, typer.Option("--again", help="Export the doses of the date range again, even those "
+                                        "already exported.")] = False,
+) -> None:
+    """The doses the CLB gave, not yet registered, as a CSV for Vaccinnet (the only export with INSZ)."""
+    from clbhealth.cli.common import show_problems
+    from clbhealth.exports.vaccinnet import export_vaccinnet
+
+    ws = open_workspace(workspace)
+    result = export_vaccinnet(ws, out_file, parse_day(date_from, "--from"), parse_day(date_to, "--to"),
+                              skip_invalid=skip_invalid, again=again)
+    show_problems(result.problems)
+    if result.rows == 0:
+        out.print("No doses to register: nothing was written." + ("" if again else
+                  " (Use --again with --from/--to to repeat exported doses.)"), markup=False)
+    else:
+        out.print(f"Wrote {result.rows} dose(s) to {out_file}; they are marked as exported.", markup=False)
+    if result.skipped:
+        err.print(f"{result.skipped} dose(s) could not be registered and were left out (listed above).")
+        raise typer.Exit(3)
+
+
+@export_app.command("consent-forms")
+@handle_errors
+def export_consent_forms_command(
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the PDFs to.", file_okay=False)],
+    workspace: WorkspaceOption = None,
+    school: Annotated[Optional[list[str]], typer.Option("--school", help="Only this school (repeatable).")] = None,
+    moment: Annotated[Optional[str], typer.Option("--moment", help="Only this vaccination code, e.g. HPV1.")] = None,
+    date_from: FromDay = None,
+    date_to: ToDay = None,
+    as_of: AsOf = None,
+) -> None:
+    """Consent letters (PDF, A4, one per pupil and vaccine) and a class list per school to tick 'formulier terug'."""
+    from clbhealth.exports.consent_forms import export_consent_forms
+
+    ws = open_workspace(workspace)
+    paths = export_consent_forms(ws, out_dir, school or None, moment, parse_day(date_from, "--from"),
+                                 parse_day(date_to, "--to"), today=parse_day(as_of, "--as-of"))
+    out.print(f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {out_dir}.", markup=False)
+
+
+@export_app.command("vaccine-order")
+@handle_errors
+def export_vaccine_order_command(
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The workbook to write (.xlsx).", dir_okay=False)],
+    workspace: WorkspaceOption = None,
+    date_from: FromDay = None,
+    date_to: ToDay = None,
+) -> None:
+    """Per week and product: doses planned (consented plus expected) and doses in stock by lot."""
+    from clbhealth.exports.vaccine_order import export_vaccine_order
+
+    ws = open_workspace(workspace)
+    path, rows = export_vaccine_order(ws, out_file, parse_day(date_from, "--from"), parse_day(date_to, "--to"))
+    out.print(f"Wrote {rows} week-product row(s) to {path}.", markup=False)
