@@ -1,0 +1,44 @@
+"""The real-CLB data builder: the official list subset and one roster per site."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
+from clbhealth.samples.real_clb import build_real_clb, grade_counts
+
+DATA = Path("/work/shared/data")
+OFFICIAL = DATA / "flanders_schools_onderwijsaanbod.csv"
+PUPILS = DATA / "flanders_school_pupils.csv"
+pytestmark = pytest.mark.skipif(not OFFICIAL.exists(), reason="shared data not present")
+
+
+def test_grade_counts_are_exact() -> None:
+    rng = random.Random(3)
+    for total in (0, 1, 7, 95, 1234):
+        counts = grade_counts(total, ("L1", "L2", "L3", "L4", "L5", "L6"), rng)
+        assert sum(counts.values()) == total and min(counts.values()) >= 0
+
+
+def test_build_real_clb_writes_official_shape_and_rosters(tmp_path: Path) -> None:
+    built = build_real_clb(OFFICIAL, PUPILS, "114975", seed=5, out=tmp_path)
+    raw = built.school_list.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\n" not in raw and raw.count(b"\r") == 194
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").replace("\r", "\n").splitlines(), delimiter=";"))
+    assert len(rows) == built.institutions == 193
+    assert {r["clb"] for r in rows} == {"114975"} and {r["onderwijsniveau"] for r in rows} == {"BaO", "SO"}
+    assert len(built.rosters) == 193
+    real = {r["schoolnummer"]: r["pupils"] for r in csv.DictReader(PUPILS.open(encoding="utf-8"))}
+    total = 0
+    for path in built.rosters:
+        pupils = list(csv.DictReader(path.open(encoding="cp1252"), delimiter=";"))
+        school = pupils[0]["instellingsnummer"] if pupils else None
+        if school and school not in built.estimated:
+            assert len(pupils) == int(real[school])
+        total += len(pupils)
+    assert total == built.pupils > 60000
+    again = build_real_clb(OFFICIAL, PUPILS, "114975", seed=5, out=tmp_path / "again")
+    assert again.rosters[0].read_bytes() == built.rosters[0].read_bytes()
