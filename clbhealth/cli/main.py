@@ -7,6 +7,7 @@ import os
 # Importing a command module registers its commands (the order is the order of `--help`).
 from clbhealth.cli import setup  # noqa: F401, I001
 from clbhealth.cli import due, plan, exports, imports  # noqa: F401
+from clbhealth.cli import schools  # noqa: F401
 from clbhealth.cli.common import app
 
 

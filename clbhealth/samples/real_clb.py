@@ -21,6 +21,7 @@ from pathlib import Path
 
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.grades import standard_age
+from clbhealth.imports.school_list import institution_level as _level
 from clbhealth.samples.generator import SAMPLE_YEAR, Site, grades_of, insz_for
 from clbhealth.samples.names import BOYS, GIRLS, LAST
 
@@ -41,16 +42,8 @@ class RealClb:
 
 
 def institution_level(row: dict) -> tuple[str, bool]:
-    """(level, special) of an official-list row: kleuter, lager, basis or secundair; buitengewoon = special."""
-    kind = row.get("instellingstype", "").lower()
-    special = "buitengewoon" in kind
-    if row.get("onderwijsniveau") == "SO":
-        return "secundair", special
-    if "kleuter" in kind:
-        return "kleuter", special
-    if "lagere" in kind:
-        return "lager", special
-    return "basis", special
+    """(level, special) of an official-list row."""
+    return _level(row.get("onderwijsniveau", ""), row.get("instellingstype", ""))
 
 
 def _read_csv(path: Path) -> tuple[list[str], list[dict]]:

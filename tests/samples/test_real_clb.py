@@ -42,3 +42,27 @@ def test_build_real_clb_writes_official_shape_and_rosters(tmp_path: Path) -> Non
     assert total == built.pupils > 60000
     again = build_real_clb(OFFICIAL, PUPILS, "114975", seed=5, out=tmp_path / "again")
     assert again.rosters[0].read_bytes() == built.rosters[0].read_bytes()
+
+
+def test_real_clb_imports_through_the_cli(tmp_path: Path, runner) -> None:
+    """The builder's files go through the real `import schools --clb` and `import roster` commands."""
+    import sqlite3
+
+    from clbhealth.workspace.folder import Workspace
+    from tests.conftest import YEAR, run
+
+    built = build_real_clb(OFFICIAL, PUPILS, "114314", seed=2, out=tmp_path / "clb")
+    ws = Workspace.create(tmp_path / "ws", "CLB 114314", YEAR)
+    result = run(runner, "import", "schools", built.school_list, "--clb", "114314", "-w", ws.root)
+    assert f"{built.institutions} new" in result.output
+    result = run(runner, "import", "roster", *built.rosters, "-w", ws.root)
+    assert f"{built.pupils} new" in result.output
+    conn = sqlite3.connect(ws.db_path)
+    try:
+        per_site = dict(conn.execute("SELECT school_id, COUNT(*) FROM pupils GROUP BY school_id").fetchall())
+        special = conn.execute("SELECT COUNT(*) FROM pupils WHERE education = 'buitengewoon'").fetchone()[0]
+        unplaced = conn.execute("SELECT COUNT(*) FROM schools WHERE lat IS NULL AND school_id != 'HUISONDERWIJS'").fetchone()[0]
+    finally:
+        conn.close()
+    assert sum(per_site.values()) == built.pupils and len(per_site) == built.institutions
+    assert special > 0 and unplaced == 0
