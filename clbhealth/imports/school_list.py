@@ -107,6 +107,7 @@ def parse_official(table: Table, result: ImportResult, clb: str | None) -> tuple
         row_clb = str(table.value(cells, "clb") or "").strip()
         clbs[row_clb] += 1
         if clb is not None and row_clb != clb:
+            skipped["other CLBs"] += 1
             continue
         niveau = str(table.value(cells, "niveau") or "").strip()
         if niveau not in COMPULSORY:

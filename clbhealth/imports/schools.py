@@ -69,8 +69,11 @@ def import_schools(
     for site in vanished:
         result.warnings.append(_vanished_problem(path, site))
     result.totals = dict(counts)
+    other_clbs = skipped.pop("other CLBs", 0)
     if skipped:
         result.totals[f"skipped institutions of other levels ({', '.join(sorted(skipped))})"] = sum(skipped.values())
+    if other_clbs:
+        result.totals[f"institutions of other CLBs left out (--clb {clb})"] = other_clbs
     result.summary = [{"schools": "all", **counts}]
     result.written = not dry_run
     return result

@@ -82,7 +82,7 @@ def test_clb_keeps_the_institutions_it_serves(tmp_path, empty_ws, runner) -> Non
     header, rows = official_rows()
     path = write_list(tmp_path / "download.csv", rows, header)
     result = run(runner, "import", "schools", path, "--clb", "114331", "-w", empty_ws.root)
-    assert "5 new" in result.output
+    assert "5 new" in result.output and "5 institutions of other CLBs left out (--clb 114331)" in result.output
     assert set(sites(empty_ws)) == {"18", "26", "34-2", "27193", "31963"}
     bad = run(runner, "import", "schools", path, "--clb", "999999", "-w", empty_ws.root, code=None)
     assert bad.exit_code != 0 and "no institution in the list is served by CLB 999999" in bad.output
