@@ -224,6 +224,12 @@ def _check_schema_and_data(conn: sqlite3.Connection, findings: list[Finding]) ->
             f"used again), or restore {DB_NAME} from a backup."))
     else:
         findings.append(Finding("orphans", "every row refers to an existing school, pupil, staff member or plan."))
+    if version == db.SCHEMA_VERSION:
+        from clbhealth.workspace.schools import position_report
+
+        report = position_report(conn)
+        if report is not None:
+            findings.append(Finding("school positions", *report))
     if "audit" in tables:
         last = conn.execute("SELECT at, command FROM audit ORDER BY audit_id DESC LIMIT 1").fetchone()
         if last is None:

@@ -45,16 +45,24 @@ def render_import(result, what: str) -> None:
 @import_app.command("schools")
 @handle_errors
 def import_schools_command(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX with school sites.")],
+    file: Annotated[Path, typer.Argument(help="The official list (Onderwijsaanbod in Vlaanderen) or an own CSV/XLSX.")],
     workspace: WorkspaceOption = None,
+    clb: Annotated[Optional[str], typer.Option("--clb", help="Keep the institutions this CLB serves "
+                                               "(its instellingsnummer, column 'clb' of the official list).")] = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
 ) -> None:
-    """Import school sites: school_id, name, street, postcode, municipality, lat, lon, level."""
+    """Import school sites: the official list (BaO and SO only, Lambert 72 positions converted),
+    or an own file with school_id, name, street, postcode, municipality, lat, lon, level."""
     from clbhealth.imports.schools import import_schools
 
     ws = open_workspace(workspace)
-    render_import(import_schools(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "schools")
+    clb_number = clb.strip() if clb is not None else None
+    if clb_number is not None and not clb_number.isdigit():
+        from clbhealth.core.errors import ClbError
+
+        raise ClbError(f"--clb {clb!r} is not a CLB number.", hint="Give the CLB's instellingsnummer, e.g. 114975.")
+    render_import(import_schools(ws, file, clb=clb_number, dry_run=dry_run, skip_invalid=skip_invalid), "schools")
 
 
 @import_app.command("roster")
@@ -63,6 +71,8 @@ def import_roster_command(
     files: Annotated[list[Path], typer.Argument(help="One or more rosters (CSV or XLSX); give all files of a school at once.")],
     workspace: WorkspaceOption = None,
     school: Annotated[Optional[str], typer.Option("--school", help="School id for files without a school column.")] = None,
+    site: Annotated[Optional[str], typer.Option("--site", help="Site (vestigingsplaats number) for files without "
+                                                "that column; default the school's main site.")] = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
 ) -> None:
@@ -70,7 +80,7 @@ def import_roster_command(
     from clbhealth.imports.roster import import_roster
 
     ws = open_workspace(workspace)
-    render_import(import_roster(ws, files, school=school, dry_run=dry_run, skip_invalid=skip_invalid), "roster")
+    render_import(import_roster(ws, files, school=school, site=site, dry_run=dry_run, skip_invalid=skip_invalid), "roster")
 
 
 @import_app.command("history")

@@ -8,6 +8,7 @@ import os
 from clbhealth.cli import setup  # noqa: F401, I001
 from clbhealth.cli import due, plan, exports, imports  # noqa: F401
 from clbhealth.cli import vaccination  # noqa: F401
+from clbhealth.cli import schools  # noqa: F401
 from clbhealth.cli.common import app
 
 

@@ -16,6 +16,7 @@ from clbhealth.core.dates import SchoolYear, parse_date
 from clbhealth.core.errors import ClbError, Problem
 from clbhealth.core.grades import parse_grade, standard_age
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
+from clbhealth.imports.schools import SiteLevels, grade_fits_level, roster_sites
 from clbhealth.readers.tabular import FieldSpec, Table, read_table
 from clbhealth.readers.values import (
     Insz,
@@ -50,6 +51,7 @@ ROSTER_FIELDS = (
     FieldSpec("education", ("onderwijsvorm", "onderwijstype", "education_type", "onderwijs", "education")),
     FieldSpec("okan", ("isOkan", "okan")),
     FieldSpec("school_year", ("schooljaar", "school_year", "schoolYear")),
+    FieldSpec("site", ("vestigingsplaats", "vestiging", "intern_vplnummer", "site")),
 )
 _STORED = ("insz", "school_id", "pupil_number", "last_name", "first_name", "birth_date", "sex",
            "class_name", "grade", "education")
@@ -93,6 +95,7 @@ def import_roster(
     dry_run: bool = False,
     skip_invalid: bool = False,
     today: dt.date | None = None,
+    site: str | None = None,
 ) -> ImportResult:
     today = today or dt.date.today()
     year = workspace.config.school_year
@@ -104,7 +107,7 @@ def import_roster(
         except ValueError as exc:
             raise ClbError(f"--school {school!r} {exc}.") from None
     with workspace.connect() as conn:
-        levels = {r["school_id"]: r["level"] for r in conn.execute("SELECT school_id, level FROM schools")}
+        levels = roster_sites(conn, site)
     compulsory_age = workspace.protocol.compulsory_age
 
     rows: list[PupilRow] = []
@@ -220,6 +223,8 @@ def _parse_row(
             check.error(row, "school_id", f"differs from --school {forced_school}",
                         "Leave out --school, or import this school's rows separately.", value=cell_school)
         school_id = cell_school if forced_school is None else forced_school
+    if isinstance(levels, SiteLevels):
+        school_id = levels.resolve(check, row, cells, school_id)
     if school_id is not None and school_id not in levels:
         check.error(row, "school_id", "is not a known school",
                     "Import the school list first (clbhealth import schools FILE), or correct the number.",
@@ -290,6 +295,9 @@ def _parse_row(
     if grade_cell is not None and str(grade_cell).strip().lower() == "okan":
         okan = True
     grade = check.parse(row, cells, "grade", lambda v: parse_grade(v, level), "Write K1-K3, L1-L6 or S1-S7.")
+    if not grade_fits_level(grade, level):
+        check.warn(row, "grade", f"{grade} does not fit school {school_id}, a {level} school",
+                   "Check the grade, or the school's level in the school list.", value=grade_cell)
     derived = 0
     if school_id == HOME_EDUCATION:
         if education not in (None, "huisonderwijs"):
