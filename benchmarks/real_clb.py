@@ -11,6 +11,7 @@ the three offices as their base (the same coordinates: ties a planner must cope 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 from pathlib import Path
@@ -78,7 +79,8 @@ def build_real_clb(root: Path, seed: int = 7) -> Workspace:
     (files / "absences.csv").write_text("\n".join(absences) + "\n", encoding="utf-8")
     _cli("import", "absences", files / "absences.csv", "-w", root)
     closures = ["school_id;van;tot;reden"]
-    for site in sorted({p.name.split("_")[1] for p in written.rosters}):
+    listed = CliRunner().invoke(app, ["schools", "-w", str(root), "--format", "json"])
+    for site in sorted(row["school_id"] for row in json.loads(listed.stdout)):
         day = dt.date(2026, 9, 1) + dt.timedelta(days=rng.randrange(280))
         closures.append(f"{site};{day:%d/%m/%Y};{day:%d/%m/%Y};pedagogische studiedag")
     (files / "closures.csv").write_text("\n".join(closures) + "\n", encoding="utf-8")

@@ -14,7 +14,10 @@ def load_check_input(workspace: Workspace) -> CheckInput:
     protocol = workspace.protocol
     specs = moment_specs(workspace)
     rules = protocol.in_force(config.school_year)
-    intervals = {r.code: (r.follows, r.interval_months, r.interval_months_three_dose, r.three_dose_from_age,
+    from clbhealth.app.due_list import due_settings
+
+    two_dose = due_settings(workspace).two_dose_15_18
+    intervals = {r.code: (r.follows, r.interval_months, r.interval_months_three_dose, r.three_dose_age(two_dose),
                           r.only_three_dose) for r in rules if r.follows}
     rows = read_check_rows(workspace)
     planning = config.planning

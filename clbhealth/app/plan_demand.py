@@ -8,11 +8,13 @@ from collections import defaultdict
 
 import pandas as pd
 
+from clbhealth.app.due_list import due_settings
 from clbhealth.app.plan_context import OldSession
 from clbhealth.scheduler.calendar import HalfDay, window_dates
 from clbhealth.scheduler.demand import MomentSpec, _follow_ups
 from clbhealth.scheduler.model import Person, Placement, Task, Visit
 from clbhealth.workspace.folder import Workspace
+from clbhealth.workspace.settings import Window
 
 MIN_FORMS_TO_LEARN = 20
 DEFAULT_RETURN_RATE = 0.8  # [I] no source gives a figure
@@ -24,6 +26,7 @@ def moment_specs(workspace: Workspace) -> dict[str, MomentSpec]:
     protocol = workspace.protocol
     year = config.school_year
     rules = protocol.in_force(year)
+    two_dose = due_settings(workspace).two_dose_15_18  # the CLB's choice of the 2-dose HPV schedule for 15-18
     specs = {}
     for rule in rules:
         if rule.code in specs:
@@ -36,7 +39,7 @@ def moment_specs(workspace: Workspace) -> dict[str, MomentSpec]:
             if nxt is None:
                 break
             chain.append((nxt.code, nxt.interval_months, nxt.interval_months_three_dose, nxt.only_three_dose))
-            three_age = three_age or nxt.three_dose_from_age
+            three_age = three_age or nxt.three_dose_age(two_dose)
             code = nxt.code
         first_dose = rule.follows
         for _ in rules:  # back along the series to its first dose (bounded: no endless loop on a bad protocol)
@@ -44,7 +47,10 @@ def moment_specs(workspace: Workspace) -> dict[str, MomentSpec]:
             if before is None:
                 break
             first_dose = before.follows
-        start, end = window_dates(config.planning.windows.get(rule.code), year)
+        window = config.planning.windows.get(rule.code)
+        if window is None and rule.window_until:  # the protocol's window (HPV1 before Christmas)
+            window = Window(until=rule.window_until)
+        start, end = window_dates(window, year)
         roles = tuple(config.planning.roles.get(rule.code, rule.staff))
         if rule.kind == "vaccination" and config.planning.nurse_assists_vaccination and "nurse" not in roles:
             roles = (*roles, "nurse")
