@@ -1,6 +1,6 @@
 """`clbhealth report`: progress of the school year, per school and moment and for the whole CLB.
 
-Counts come from the due list (`services.due_list(..., include_all=True)`) and the plan tables:
+Counts come from the due list (`app.due_list.due_list(..., include_all=True)`) and the plan tables:
 
 - due: still to do (status due or needs_consent);
 - planned: of those, in a session of the current plan without a result yet;
@@ -25,6 +25,7 @@ from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.errors import ClbError
 from clbhealth.exports.plan import ROLE_WORDS, MomentWords, load_sites
 from clbhealth.core.files import atomic_text
+from clbhealth.workspace import history as event_rows, sessions as plan_rows
 from clbhealth.workspace.folder import Workspace
 
 FORMATS = ("table", "json", "html")
@@ -47,19 +48,11 @@ def build_report(workspace: Workspace, as_of: dt.date) -> dict:
     words = MomentWords(workspace.protocol, year)
     with workspace.connect() as conn:
         sites = load_sites(workspace, conn)
-        first_done = {(int(r[0]), r[1]): r[2] for r in conn.execute(
-            "SELECT pupil_id, code, MIN(date) FROM events WHERE status IN ('done', 'done_external') "
-            "GROUP BY pupil_id, code")}
-        planned_open = {(int(r[0]), r[1]) for r in conn.execute(
-            "SELECT pupil_id, moment FROM session_pupils WHERE outcome IS NULL")}
-        plan_dates = [r[0] for r in conn.execute(
-            "SELECT s.date FROM session_pupils sp JOIN sessions s ON s.session_id = sp.session_id")]
-        load_rows = conn.execute(
-            "SELECT st.staff_id, st.name, st.role, st.active, s.session_id, s.date, s.part, s.minutes, "
-            "ss.travel_km, ss.travel_minutes, (SELECT count(*) FROM session_pupils sp WHERE sp.session_id = s.session_id) "
-            "FROM staff st LEFT JOIN session_staff ss ON ss.staff_id = st.staff_id "
-            "LEFT JOIN sessions s ON s.session_id = ss.session_id ORDER BY st.staff_id, s.date").fetchall()
-        plan_count = conn.execute("SELECT count(*) FROM sessions").fetchone()[0]
+        first_done = event_rows.first_done(conn)
+        planned_open = plan_rows.open_planned_contacts(conn)
+        plan_dates = plan_rows.planned_contact_dates(conn)
+        load_rows = plan_rows.staff_load_rows(conn)
+        plan_count = plan_rows.session_count(conn)
 
     cells: dict[tuple[str, str], dict] = {}
     done_dates: list[str] = []

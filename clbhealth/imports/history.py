@@ -12,6 +12,7 @@ from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.protocols.due import EVENT_STATUSES
 from clbhealth.readers.tabular import FieldSpec, read_table
 from clbhealth.readers.values import mask_insz, parse_insz, parse_label, parse_pupil_number, parse_school_id
+from clbhealth.workspace import history as event_rows, roster as pupil_rows
 from clbhealth.workspace.folder import Workspace, now_text
 
 HISTORY_FIELDS = (
@@ -61,11 +62,8 @@ def import_history(
         )
     check = RowChecker(table, result.errors, result.warnings)
     with workspace.connect() as conn:
-        pupils_by_insz = {r[0]: (r[1], r[2]) for r in conn.execute(
-            "SELECT insz, pupil_id, birth_date FROM pupils WHERE insz IS NOT NULL")}
-        pupils_by_number = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(
-            "SELECT school_id, pupil_number, pupil_id, birth_date FROM pupils WHERE pupil_number IS NOT NULL "
-            "ORDER BY active")}  # an active pupil wins over a left one with the same number
+        pupils_by_insz = pupil_rows.ids_by_insz(conn)
+        pupils_by_number = pupil_rows.ids_by_number(conn)
 
     events: list[tuple] = []
     seen: dict[tuple, int] = {}
@@ -123,21 +121,15 @@ def import_history(
         session.rollback = dry_run
         session.files.append(str(path))
         wanted = {e[0] for e in events}
-        present = {r[0] for r in session.conn.execute("SELECT pupil_id FROM pupils")} if wanted else set()
+        present = pupil_rows.pupil_ids(session.conn) if wanted else set()
         if wanted - present:  # another command removed pupils since the file was checked
             raise ClbError(
                 f"{table.file}: {len(wanted - present)} pupil(s) of this file were removed from the workspace "
                 "while it was being checked; nothing was imported.",
                 hint="Run the import again.",
             )
-        before_count = session.conn.execute("SELECT count(*) FROM events").fetchone()[0]
         stamp = now_text()
-        session.conn.executemany(
-            "INSERT OR IGNORE INTO events (pupil_id, code, date, status, staff_id, source, imported_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(*e, Path(path).name, stamp) for e in events],
-        )
-        added = session.conn.execute("SELECT count(*) FROM events").fetchone()[0] - before_count
+        added = event_rows.add_events(session.conn, [(*e, Path(path).name, stamp) for e in events])
         counts = {"new": added, "unchanged": len(events) - added}
         session.counts.update(counts | {"skipped": result.skipped_rows})
     per_status: dict[str, int] = {}

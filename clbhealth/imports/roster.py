@@ -29,6 +29,8 @@ from clbhealth.readers.values import (
     parse_school_id,
     parse_sex,
 )
+from clbhealth.workspace import roster as pupil_rows
+from clbhealth.workspace.schools import school_levels
 from clbhealth.workspace.folder import HOME_EDUCATION, Workspace, now_text
 
 ROSTER_FIELDS = (
@@ -104,7 +106,7 @@ def import_roster(
         except ValueError as exc:
             raise ClbError(f"--school {school!r} {exc}.") from None
     with workspace.connect() as conn:
-        levels = {r["school_id"]: r["level"] for r in conn.execute("SELECT school_id, level FROM schools")}
+        levels = school_levels(conn)
     compulsory_age = workspace.protocol.compulsory_age
 
     rows: list[PupilRow] = []
@@ -368,18 +370,10 @@ def _check_duplicates(rows: list[PupilRow], result: ImportResult) -> None:
 def _store(conn, rows: list[PupilRow], covered: set[str], schools_with_bad_rows: set[str],
            result: ImportResult, today: dt.date) -> list[dict]:
     """Match, insert, update and mark as left; returns the summary per school."""
-    columns = "pupil_id, active, " + ", ".join(_STORED)
-    existing: dict[int, dict] = {}
-    for chunk in _chunks(sorted(covered), 500):
-        marks = ",".join("?" * len(chunk))
-        for r in conn.execute(f"SELECT {columns} FROM pupils WHERE school_id IN ({marks})", chunk):
-            existing[r["pupil_id"]] = dict(r)
+    existing = pupil_rows.pupils_at_schools(conn, sorted(covered), _STORED)
     wanted_insz = [r.insz for r in rows if r.insz]
     known_insz = {p["insz"] for p in existing.values() if p["insz"]}
-    for chunk in _chunks([i for i in wanted_insz if i not in known_insz], 500):
-        marks = ",".join("?" * len(chunk))
-        for r in conn.execute(f"SELECT {columns} FROM pupils WHERE insz IN ({marks})", chunk):
-            existing[r["pupil_id"]] = dict(r)
+    existing.update(pupil_rows.pupils_with_insz(conn, [i for i in wanted_insz if i not in known_insz], _STORED))
     by_insz = {p["insz"]: p for p in existing.values() if p["insz"]}
     by_number = {(p["school_id"], p["pupil_number"]): p for p in existing.values() if p["pupil_number"]}
     by_name = {(p["school_id"], name_key(p["last_name"], p["first_name"], p["birth_date"])): p
@@ -450,20 +444,9 @@ def _store(conn, rows: list[PupilRow], covered: set[str], schools_with_bad_rows:
         result.warnings.append(Problem(
             "roster", f"{kept_back} pupil(s) missing from schools with skipped rows were not marked as left.",
             hint="Fix the skipped rows and import the roster again.", severity="warning"))
-    placeholders = ", ".join("?" * (len(_STORED) + 2))
-    conn.executemany(
-        f"INSERT INTO pupils ({', '.join(_STORED)}, first_imported, updated_at) VALUES ({placeholders})", inserts
-    )
+    pupil_rows.insert_pupils(conn, _STORED, inserts)
     # Moves first free INSZ/number clashes: apply updates in one statement each.
-    conn.executemany(
-        f"UPDATE pupils SET {', '.join(f'{k} = ?' for k in _STORED)}, active = 1, left_on = NULL, updated_at = ? "
-        "WHERE pupil_id = ?",
-        updates,
-    )
-    conn.executemany("UPDATE pupils SET active = 0, left_on = ?, updated_at = ? WHERE pupil_id = ?", left)
+    pupil_rows.update_pupils(conn, _STORED, updates)
+    pupil_rows.mark_left(conn, left)
     return list(summary.values())
 
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

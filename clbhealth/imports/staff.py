@@ -12,6 +12,8 @@ from clbhealth.core.errors import ClbError, Problem
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.readers.tabular import FieldSpec, read_table
 from clbhealth.readers.values import parse_coordinate, parse_label, parse_name, parse_school_id, text_of
+from clbhealth.workspace import staff as staff_rows
+from clbhealth.workspace.pupils import known_school_ids
 from clbhealth.workspace.folder import Workspace, now_text
 
 DAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -126,7 +128,7 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
     result.warnings.extend(table.notes)
     check = RowChecker(table, result.errors, result.warnings)
     with workspace.connect() as conn:
-        schools = {r[0] for r in conn.execute("SELECT school_id FROM schools")}
+        schools = known_school_ids(conn)
     records: dict[str, dict] = {}
     first_row: dict[str, int] = {}
     for row, cells in table.rows:
@@ -172,26 +174,24 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
         session.rollback = dry_run
         session.files.append(str(path))
         conn = session.conn
-        existing = {r["staff_id"]: dict(r) for r in conn.execute(f"SELECT staff_id, active, {', '.join(columns)} FROM staff")}
+        existing = staff_rows.staff_rows(conn, columns)
         counts = {"new": 0, "updated": 0, "unchanged": 0, "inactive": 0}
         stamp = now_text()
         for staff_id, record in records.items():
             old = existing.get(staff_id)
             if old is None:
                 counts["new"] += 1
-                conn.execute(f"INSERT INTO staff (staff_id, {', '.join(columns)}, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                             (staff_id, *record.values(), stamp))
+                staff_rows.add_person(conn, staff_id, columns, list(record.values()), stamp)
             elif any(old[c] != record[c] for c in columns) or not old["active"]:
                 counts["updated"] += 1
-                conn.execute(f"UPDATE staff SET {', '.join(f'{c} = ?' for c in columns)}, active = 1, updated_at = ? "
-                             "WHERE staff_id = ?", (*record.values(), stamp, staff_id))
+                staff_rows.update_person(conn, staff_id, columns, list(record.values()), stamp)
             else:
                 counts["unchanged"] += 1
         if not skip_invalid or not result.errors:
             for staff_id, old in existing.items():
                 if staff_id not in records and old["active"]:
                     counts["inactive"] += 1
-                    conn.execute("UPDATE staff SET active = 0, updated_at = ? WHERE staff_id = ?", (stamp, staff_id))
+                    staff_rows.deactivate_person(conn, staff_id, stamp)
         session.counts.update(counts)
     result.totals = counts
     result.summary = [{"staff": "all", **counts}]
@@ -228,7 +228,7 @@ def import_absences(workspace: Workspace, path: Path, *, dry_run: bool = False, 
     result.warnings.extend(table.notes)
     check = RowChecker(table, result.errors, result.warnings)
     with workspace.connect() as conn:
-        staff = {r[0] for r in conn.execute("SELECT staff_id FROM staff")}
+        staff = staff_rows.staff_ids(conn)
     rows: list[tuple[int, str, tuple]] = []
     for row, cells in table.rows:
         before = len(check.errors)
@@ -263,7 +263,7 @@ def import_closures(workspace: Workspace, path: Path, *, dry_run: bool = False, 
     result.warnings.extend(table.notes)
     check = RowChecker(table, result.errors, result.warnings)
     with workspace.connect() as conn:
-        schools = {r[0] for r in conn.execute("SELECT school_id FROM schools")}
+        schools = known_school_ids(conn)
     rows = []
     for row, cells in table.rows:
         before = len(check.errors)
@@ -290,13 +290,7 @@ def _store_periods(workspace: Workspace, path: Path, result: ImportResult, table
     with workspace.writing(f"import {table}") as session:
         session.rollback = dry_run
         session.files.append(str(path))
-        conn = session.conn
-        removed = conn.execute(f"DELETE FROM {table}").rowcount if replace else 0
-        before_count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        stamp = now_text()
-        conn.executemany(f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}, imported_at) "
-                         f"VALUES ({', '.join('?' * (len(columns) + 1))})", [(*r, stamp) for r in rows])
-        added = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before_count
+        added, removed = staff_rows.add_periods(session.conn, table, columns, rows, now_text(), replace=replace)
         counts = {"new": added, "unchanged": len(rows) - added} | ({"removed": removed} if replace else {})
         session.counts.update(counts)
     result.totals = counts
