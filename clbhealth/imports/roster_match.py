@@ -1,5 +1,6 @@
-"""A checked roster: the same pupil twice in the files refused, then each row matched to a known pupil (INSZ, else school + pupil number,
-else name + birth date), then updated or added; the pupils no longer listed are marked as left."""
+"""Storing a checked roster: the same pupil twice in the files is refused; each row is matched to a
+known pupil (INSZ, else school + pupil number, else name + birth date), then updated or added; the
+pupils no longer listed are marked as left."""
 
 from __future__ import annotations
 
