@@ -182,7 +182,8 @@ def _plan_and_check(workspace: Workspace, as_of: dt.date, time_limit: float, out
 
 def _export(workspace: Workspace, as_of: dt.date, exports: Path, out: DemoPrinter) -> list[Path]:
     """School workbooks, calendars, one attendance sheet, the weekly lists and the report."""
-    from clbhealth.app.report import build_report, report_html
+    from clbhealth.app.report import build_report
+    from clbhealth.exports.report_html import report_html
     from clbhealth.app.weekly import run_weekly
     from clbhealth.core.files import atomic_text
     from clbhealth.exports import export_attendance, export_calendars, export_school_workbooks
