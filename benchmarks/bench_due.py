@@ -36,7 +36,7 @@ from _common import header, measured, print_profile, remove, row, run_cli, which
 
 from clbhealth.core.dates import SchoolYear  # noqa: E402
 from clbhealth.protocols.due import OPEN_STATUSES, STATUSES, compute_due  # noqa: E402
-from clbhealth.samples.generator import history_frame, population_frame  # noqa: E402
+from clbhealth.samples.region import history_frame, population_frame  # noqa: E402
 from clbhealth.exports.frames import write_frame  # noqa: E402
 from clbhealth.protocols.due import OUTPUT_COLUMNS  # noqa: E402
 from clbhealth.workspace.pupils import load_due_inputs, load_events, load_pupils  # noqa: E402

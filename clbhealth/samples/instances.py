@@ -134,23 +134,8 @@ def build_instance(size_name: str, root: Path, seed: int = 7) -> Workspace:
             pupils.extend(generate_site_pupils(site, SAMPLE_YEAR, rng, counters))
     history = [e for e in generate_history(pupils, SAMPLE_YEAR, rng) if e["date"] < SAMPLE_YEAR.first_day]
     bases = _kmeans([(s.lat, s.lon, float(max(s.pupils, 1))) for s in sites], max(size.doctors, 1), rng)
+    staff, fixed = _instance_staff(size, sites, bases, rng)
     stamp = now_text()
-    staff = []
-    for i in range(size.doctors):
-        lat, lon = bases[i % len(bases)]
-        staff.append((f"A{i + 1:02d}", f"Dr. {rng.choice(GIRLS + BOYS)} {rng.choice(LAST)}", "doctor", lat, lon,
-                      _availability(DOCTOR_PATTERNS[i % len(DOCTOR_PATTERNS)])))
-    for i in range(size.nurses):
-        lat, lon = bases[i % len(bases)]
-        staff.append((f"V{i + 1:02d}", f"{rng.choice(GIRLS + BOYS)} {rng.choice(LAST)}", "nurse",
-                      lat + rng.uniform(-0.01, 0.01), lon + rng.uniform(-0.015, 0.015),
-                      _availability(NURSE_PATTERNS[i % len(NURSE_PATTERNS)])))
-    nurses = [s for s in staff if s[2] == "nurse"]
-    fixed: dict[str, list[str]] = {s[0]: [] for s in staff}
-    for site in sites:
-        if rng.random() < size.fixed_share:
-            near = sorted(nurses, key=lambda n: (n[3] - site.lat) ** 2 + ((n[4] - site.lon) * 0.63) ** 2)[:2]
-            fixed[rng.choice(near)[0]].append(site.school_id)
     with workspace.writing("benchmark instance") as session:
         conn = session.conn
         add_schools(conn, [(s.school_id, s.name, s.street, s.postcode, s.municipality, s.lat, s.lon, s.level, stamp)
@@ -181,6 +166,29 @@ def build_instance(size_name: str, root: Path, seed: int = 7) -> Workspace:
                                 stamp, replace=False)
         session.counts.update({"schools": len(sites), "pupils": len(pupils), "staff": len(staff)})
     return workspace
+
+
+def _instance_staff(size: Size, sites: list[Site], bases: list[tuple[float, float]],
+                    rng: random.Random) -> tuple[list[tuple], dict[str, list[str]]]:
+    """Doctors at the cluster centres, nurses near them; some schools get a fixed nurse nearby.
+    Returns (staff rows, staff id -> fixed school ids)."""
+    staff = []
+    for i in range(size.doctors):
+        lat, lon = bases[i % len(bases)]
+        staff.append((f"A{i + 1:02d}", f"Dr. {rng.choice(GIRLS + BOYS)} {rng.choice(LAST)}", "doctor", lat, lon,
+                      _availability(DOCTOR_PATTERNS[i % len(DOCTOR_PATTERNS)])))
+    for i in range(size.nurses):
+        lat, lon = bases[i % len(bases)]
+        staff.append((f"V{i + 1:02d}", f"{rng.choice(GIRLS + BOYS)} {rng.choice(LAST)}", "nurse",
+                      lat + rng.uniform(-0.01, 0.01), lon + rng.uniform(-0.015, 0.015),
+                      _availability(NURSE_PATTERNS[i % len(NURSE_PATTERNS)])))
+    nurses = [s for s in staff if s[2] == "nurse"]
+    fixed: dict[str, list[str]] = {s[0]: [] for s in staff}
+    for site in sites:
+        if rng.random() < size.fixed_share:
+            near = sorted(nurses, key=lambda n: (n[3] - site.lat) ** 2 + ((n[4] - site.lon) * 0.63) ** 2)[:2]
+            fixed[rng.choice(near)[0]].append(site.school_id)
+    return staff, fixed
 
 
 def _availability(pattern: str) -> str:

@@ -105,15 +105,8 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def default_config_text(clb_name: str, school_year: SchoolYear, minutes: dict[str, int],
-                        office: Office | None = None) -> str:
-    """The commented clbhealth.toml that `clbhealth init` writes."""
-    name = clb_name.replace("\\", "\\\\").replace('"', '\\"')
-    office = office or Office()
-    position = (f"lat = {office.lat}\nlon = {office.lon}" if office.lat is not None and office.lon is not None
-                else "# lat = 51.0\n# lon = 4.4")
-    minute_lines = "\n".join(f'"{code}" = {value}' for code, value in minutes.items())
-    return f'''# clbhealth workspace configuration.
+# The commented clbhealth.toml that `clbhealth init` writes (str.format fields in braces).
+CONFIG_TEMPLATE = '''# clbhealth workspace configuration.
 # Edit freely; `clbhealth doctor` checks this file. Lines starting with # are comments.
 # [I] marks a default that is our reading where no rule settles it (see protocol-facts).
 
@@ -128,10 +121,10 @@ protocol = "flanders"
 
 [office]
 # The CLB office, where home-educated pupils are seen (and where staff without a base start).
-name = {_quote(office.name)}
-street = {_quote(office.street)}
-postcode = {_quote(office.postcode)}
-municipality = {_quote(office.municipality)}
+name = {office_name}
+street = {office_street}
+postcode = {office_postcode}
+municipality = {office_municipality}
 {position}
 
 [due]
@@ -189,6 +182,20 @@ speed_kmh = 45
 '''
 
 
+def default_config_text(clb_name: str, school_year: SchoolYear, minutes: dict[str, int],
+                        office: Office | None = None) -> str:
+    """The commented clbhealth.toml that `clbhealth init` writes."""
+    name = clb_name.replace("\\", "\\\\").replace('"', '\\"')
+    office = office or Office()
+    position = (f"lat = {office.lat}\nlon = {office.lon}" if office.lat is not None and office.lon is not None
+                else "# lat = 51.0\n# lon = 4.4")
+    minute_lines = "\n".join(f'"{code}" = {value}' for code, value in minutes.items())
+    return CONFIG_TEMPLATE.format(
+        name=name, school_year=school_year, office_name=_quote(office.name), office_street=_quote(office.street),
+        office_postcode=_quote(office.postcode), office_municipality=_quote(office.municipality),
+        position=position, minute_lines=minute_lines)
+
+
 def load_config(root: Path) -> Config:
     """Read and check `root/clbhealth.toml`; raise ClbError naming the setting that is wrong."""
     path = root / CONFIG_NAME
@@ -216,8 +223,30 @@ def load_config(root: Path) -> Config:
     if not isinstance(protocol, str) or not protocol:
         raise fail("[clb] protocol", 'must be "flanders" or the path of a protocol file')
 
-    office_data = _table(data, "office", fail)
-    office = Office(
+    office = _office(_table(data, "office", fail), fail)
+    due = _table(data, "due", fail)
+    catch_up = due.get("catch_up_missed_contacts", False)
+    if not isinstance(catch_up, bool):
+        raise fail("[due] catch_up_missed_contacts", "must be true or false")
+
+    minutes, setup, setup_per_moment = _minutes(dict(_table(data, "minutes", fail)), fail)
+    planning = _planning(data, fail)
+    return Config(
+        clb_name=name.strip(),
+        school_year=year,
+        protocol=protocol,
+        office=office,
+        catch_up_missed_contacts=catch_up,
+        minutes=minutes,
+        setup_minutes=setup,
+        setup_per_moment=setup_per_moment,
+        planning=planning,
+        raw=data,
+    )
+
+
+def _office(office_data: dict, fail) -> Office:
+    return Office(
         name=str(office_data.get("name", "CLB-kantoor")),
         street=str(office_data.get("street", "")),
         postcode=str(office_data.get("postcode", "")),
@@ -225,12 +254,10 @@ def load_config(root: Path) -> Config:
         lat=_number(office_data, "lat", fail, "[office] lat", -90, 90),
         lon=_number(office_data, "lon", fail, "[office] lon", -180, 180),
     )
-    due = _table(data, "due", fail)
-    catch_up = due.get("catch_up_missed_contacts", False)
-    if not isinstance(catch_up, bool):
-        raise fail("[due] catch_up_missed_contacts", "must be true or false")
 
-    minutes_data = dict(_table(data, "minutes", fail))
+
+def _minutes(minutes_data: dict, fail) -> tuple[dict[str, int], int, dict[str, int]]:
+    """(minutes per pupil per code, set-up minutes per session, set-up minutes per moment)."""
     setup = minutes_data.pop("setup", 15)
     setup_per_moment: dict[str, int] = {}
     if isinstance(setup, dict):
@@ -247,19 +274,7 @@ def load_config(root: Path) -> Config:
         minutes[code] = value
     if not isinstance(setup, int) or isinstance(setup, bool) or not 0 <= setup <= 120:
         raise fail("[minutes] setup", "must be a whole number of minutes between 0 and 120")
-    planning = _planning(data, fail)
-    return Config(
-        clb_name=name.strip(),
-        school_year=year,
-        protocol=protocol,
-        office=office,
-        catch_up_missed_contacts=catch_up,
-        minutes=minutes,
-        setup_minutes=setup,
-        setup_per_moment=setup_per_moment,
-        planning=planning,
-        raw=data,
-    )
+    return minutes, setup, setup_per_moment
 
 
 def _table(data: dict, key: str, fail) -> dict:
@@ -306,6 +321,25 @@ def _planning(data: dict, fail) -> Planning:
     needs_consent = planning.get("plan_needs_consent", True)
     if not isinstance(needs_consent, bool):
         raise fail("[planning] plan_needs_consent", "must be true or false")
+    windows = _windows(planning, fail)
+    roles = _roles(planning, fail)
+    weights = _weights(planning, fail)
+    road = travel.get("road_factor", 1.3)
+    speed = travel.get("speed_kmh", 45)
+    if isinstance(road, bool) or not isinstance(road, (int, float)) or not 1 <= road <= 3:
+        raise fail("[travel] road_factor", "must be a number from 1 to 3")
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 5 <= speed <= 130:
+        raise fail("[travel] speed_kmh", "must be a number from 5 to 130")
+    matrix = travel.get("matrix")
+    if matrix is not None and (not isinstance(matrix, str) or not matrix.strip()):
+        raise fail("[travel] matrix", "must be the path of a CSV file")
+    return Planning(morning=morning, afternoon=afternoon, wednesday_afternoon=wednesday,
+                    plan_needs_consent=needs_consent, windows=windows, roles=roles, weights=weights,
+                    road_factor=float(road), speed_kmh=float(speed), travel_matrix=matrix or None)
+
+
+def _windows(planning: dict, fail) -> dict[str, Window]:
+    """[planning.windows]: when each moment may be planned."""
     windows = {"HPV1": Window(until="christmas")}
     raw_windows = planning.get("windows", {})
     if not isinstance(raw_windows, dict):
@@ -326,6 +360,11 @@ def _planning(data: dict, fail) -> Planning:
                     raise fail(f"[planning.windows] {code}.{key}",
                                f"must be a date (yyyy-mm-dd) or one of {', '.join(WINDOW_MARKS)}") from None
         windows[code] = Window(start=_iso(spec.get("start")), until=_iso(spec.get("until")))
+    return windows
+
+
+def _roles(planning: dict, fail) -> dict[str, tuple[str, ...]]:
+    """[planning.roles]: the roles per moment where the protocol's defaults do not apply."""
     roles: dict[str, tuple[str, ...]] = {}
     raw_roles = planning.get("roles", {})
     if not isinstance(raw_roles, dict):
@@ -334,6 +373,11 @@ def _planning(data: dict, fail) -> Planning:
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise fail(f"[planning.roles] {code}", 'must be a list of roles, e.g. ["nurse", "doctor"]')
         roles[code] = tuple(value)
+    return roles
+
+
+def _weights(planning: dict, fail) -> dict[str, int]:
+    """[planning.weights]: the weight of each soft goal of the planner."""
     weights = dict(DEFAULT_WEIGHTS)
     raw_weights = planning.get("weights", {})
     if not isinstance(raw_weights, dict):
@@ -344,18 +388,7 @@ def _planning(data: dict, fail) -> Planning:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
             raise fail(f"[planning.weights] {key}", "must be a whole number from 0 to 1000000")
         weights[key] = value
-    road = travel.get("road_factor", 1.3)
-    speed = travel.get("speed_kmh", 45)
-    if isinstance(road, bool) or not isinstance(road, (int, float)) or not 1 <= road <= 3:
-        raise fail("[travel] road_factor", "must be a number from 1 to 3")
-    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 5 <= speed <= 130:
-        raise fail("[travel] speed_kmh", "must be a number from 5 to 130")
-    matrix = travel.get("matrix")
-    if matrix is not None and (not isinstance(matrix, str) or not matrix.strip()):
-        raise fail("[travel] matrix", "must be the path of a CSV file")
-    return Planning(morning=morning, afternoon=afternoon, wednesday_afternoon=wednesday,
-                    plan_needs_consent=needs_consent, windows=windows, roles=roles, weights=weights,
-                    road_factor=float(road), speed_kmh=float(speed), travel_matrix=matrix or None)
+    return weights
 
 
 def _iso(value: object) -> str | None:
