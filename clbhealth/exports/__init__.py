@@ -7,7 +7,12 @@ Plain functions the CLI and the demo call:
 - `export_attendance(workspace, out, session_id=None, day=None, staff_id=None) -> Path`
 
 Everything is built from the plan tables (sessions, session_staff, session_pupils), so it works
-on any plan the planner stores. Every file is written to a temporary name and renamed.
+on any plan the planner stores. Every file is written to a temporary name and renamed. Besides:
+the weekly lists' files (weekly.py), the report page (report_html.py), tables as CSV/JSON/XLSX
+(frames.py). School files never carry findings, consent, objections or vaccination status.
+
+May import: protocols, imports, scheduler, samples (its own floor, without circles), workspace,
+readers, core.
 """
 
 from clbhealth.exports.attendance import export_attendance

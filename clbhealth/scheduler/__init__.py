@@ -8,4 +8,7 @@ Stages (each in its own module):
   greedy.py    the by-hand baseline; bounds.py independent lower bounds
   check.py     every hard rule, checked on a stored plan without the solver
   solve.py     the orchestration, re-planning and the summary
+
+May import: core, and (its own floor, without circles) protocols; calendar.py still takes the workspace
+settings' Planning (to remove: the scheduler is pure).
 """
