@@ -15,7 +15,7 @@ from clbhealth.samples.generator import SAMPLE_YEAR, build_samples
 from clbhealth.workspace import meta
 from clbhealth.workspace.folder import DB_NAME, Workspace
 
-REPO_SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+REPO_SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"  # a source checkout
 DEMO_NAME = "CLB Kempen (voorbeeld)"
 DUE_STATUSES = ("due", "needs_consent", "missed", "done", "objected", "refused")
 
