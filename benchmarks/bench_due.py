@@ -5,12 +5,12 @@
 Builds a workspace in a temporary folder (or in DIR with --keep; an existing benchmark workspace
 of the same size there is reused), bulk-loads `population_frame(N)` and `history_frame` straight
 into SQLite, then times separately:
-  (a) reading pupils and events for the due list (store.load_due_inputs, in one transaction,
-      as services.due_list does),
-  (a') reading them as plain frames (store.load_pupils / load_events, as the planner does),
+  (a) reading pupils and events for the due list (workspace.pupils.load_due_inputs, in one
+      transaction, as app.due_list.due_list does),
+  (a') reading them as plain frames (workspace.pupils.load_pupils / load_events, as the planner does),
   (b) compute_due with the default statuses (due, needs_consent),
   (c) compute_due with every status,
-  (b') writing (b) as CSV (output.write_frame),
+  (b') writing (b) as CSV (exports.frames.write_frame),
   (d) the whole CLI `clbhealth due --format csv -o FILE` as a subprocess,
   (e) the same with --all.
 Targets (issue): due list for 1.2M pupils in < 10 s and < 2 GB. No assertions: figures only.
@@ -36,8 +36,8 @@ from _common import header, measured, print_profile, remove, row, run_cli, which
 
 from clbhealth.core.dates import SchoolYear  # noqa: E402
 from clbhealth.protocols.due import OPEN_STATUSES, STATUSES, compute_due  # noqa: E402
-from clbhealth.samples.generator import history_frame, population_frame  # noqa: E402
-from clbhealth.cli.render import write_frame  # noqa: E402
+from clbhealth.samples.region import history_frame, population_frame  # noqa: E402
+from clbhealth.exports.frames import write_frame  # noqa: E402
 from clbhealth.protocols.due import OUTPUT_COLUMNS  # noqa: E402
 from clbhealth.workspace.pupils import load_due_inputs, load_events, load_pupils  # noqa: E402
 from clbhealth.workspace.folder import DB_NAME, Workspace, now_text  # noqa: E402

@@ -7,12 +7,9 @@ import csv
 import datetime as dt
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from clbhealth.workspace.folder import Workspace
 
-if TYPE_CHECKING:
-    from rich.console import Console
 
 # DEMO ONLY: made-up CNK codes so that the demo's Vaccinnet export has rows. A CLB fills in the real
 # codes of the products it receives in its own copy of the protocol file.
@@ -88,7 +85,7 @@ def _fill_sheet(sheet: Path, lot_of: dict[str, str]) -> None:
 
 
 def vaccination_round_trip(workspace: Workspace, samples: Path, exports: Path, as_of: dt.date,
-                           out: Console, step: int) -> Workspace:
+                           out, step: int) -> Workspace:
     """Run the round trip on the first vaccination session from `as_of`; returns the reopened workspace."""
     from clbhealth.exports import export_attendance
     from clbhealth.exports.consent_forms import export_consent_forms
@@ -100,7 +97,7 @@ def vaccination_round_trip(workspace: Workspace, samples: Path, exports: Path, a
     workspace = _demo_protocol(workspace)
     session = _first_vaccination_session(workspace, as_of)
     if session is None:
-        out.print(f"{step}. No vaccination session planned: the vaccination round trip is skipped.")
+        out.line(f"{step}. No vaccination session planned: the vaccination round trip is skipped.")
         return workspace
     work = exports / "vaccination"
     forms = export_consent_forms(workspace, work / "consent-forms", [session.school_id], date_from=session.date,
@@ -124,7 +121,7 @@ def vaccination_round_trip(workspace: Workspace, samples: Path, exports: Path, a
     results = import_results(workspace, sheet, today=session.date)
     first = export_vaccinnet(workspace, work / "vaccinnet.csv")
     second = export_vaccinnet(workspace, work / "vaccinnet-again.csv")
-    out.print(f"{step}. Vaccination round trip on session {session.session_id} ({session.date}): "
+    out.line(f"{step}. Vaccination round trip on session {session.session_id} ({session.date}): "
               f"{len(forms) // 2} school(s) of consent letters, {sum(consent.totals.values())} forms back, "
               f"{results.totals['new']} results, {first.rows} dose(s) in {work / 'vaccinnet.csv'}; "
               f"a second Vaccinnet export has {second.rows} (only new doses are exported).")

@@ -15,9 +15,8 @@ import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
-from clbhealth.workspace import schema as db
+from clbhealth.workspace import audit as audit_log, integrity, schema as db
 from clbhealth.workspace.settings import CONFIG_NAME, Config, load_config
 from clbhealth.core.errors import ClbError
 from clbhealth.workspace.folder import DB_NAME, LOCK_NAME
@@ -143,8 +142,7 @@ def _check_database(root: Path, findings: list[Finding]) -> sqlite3.Connection |
                                 f"Restore {DB_NAME} from a backup into {root}."))
         return None
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=10)
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn = integrity.open_read_only(path)
     except sqlite3.Error as exc:
         findings.append(Finding("database", f"{DB_NAME} cannot be read as a database ({exc}).", True,
                                 f"Restore {DB_NAME} from a backup. Do not run other commands on this workspace until then."))
@@ -152,17 +150,30 @@ def _check_database(root: Path, findings: list[Finding]) -> sqlite3.Connection |
     return conn
 
 
-def _tables(conn: sqlite3.Connection) -> set[str]:
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-
-
 def _check_schema_and_data(conn: sqlite3.Connection, findings: list[Finding]) -> None:
+    if not _check_schema(conn, findings) or not _check_integrity(conn, findings):
+        return  # further checks on a damaged file mean little
+    tables = integrity.table_names(conn)
+    _check_foreign_keys(conn, findings)
+    _check_orphans(conn, tables, findings)
+    if db.schema_version(conn) == db.SCHEMA_VERSION:  # the columns the school-list import adds
+        from clbhealth.workspace.schools import position_report
+
+        report = position_report(conn)
+        if report is not None:
+            findings.append(Finding("school positions", *report))
+    if "audit" in tables:
+        _check_audit(conn, findings)
+
+
+def _check_schema(conn: sqlite3.Connection, findings: list[Finding]) -> bool:
+    """The schema version; False when it cannot be read."""
     try:
         version = db.schema_version(conn)
     except sqlite3.Error as exc:
         findings.append(Finding("schema", f"the schema version cannot be read ({exc}).", True,
                                 f"Restore {DB_NAME} from a backup."))
-        return
+        return False
     if version > db.SCHEMA_VERSION:
         findings.append(Finding("schema", f"schema version {version} is newer than this clbhealth knows "
                                 f"({db.SCHEMA_VERSION}).", True, "Upgrade clbhealth (pip install -U clbhealth)."))
@@ -172,9 +183,13 @@ def _check_schema_and_data(conn: sqlite3.Connection, findings: list[Finding]) ->
                                 False))
     else:
         findings.append(Finding("schema", f"schema version {version} (current)."))
+    return True
 
+
+def _check_integrity(conn: sqlite3.Connection, findings: list[Finding]) -> bool:
+    """SQLite's integrity check; False for a damaged file."""
     try:
-        result = [r[0] for r in conn.execute("PRAGMA integrity_check(20)")]
+        result = integrity.integrity_messages(conn)
     except sqlite3.Error as exc:
         result = [str(exc)]
     if result != ["ok"]:
@@ -183,12 +198,14 @@ def _check_schema_and_data(conn: sqlite3.Connection, findings: list[Finding]) ->
             "integrity", f"the database is damaged: {shown}", True,
             f"Restore {DB_NAME} from a backup and run the imports made since. Until then, run no imports on it; "
             f"`sqlite3 {DB_NAME} .recover` can rescue readable rows into a new file."))
-        return  # further checks on a damaged file mean little
+        return False
     findings.append(Finding("integrity", "PRAGMA integrity_check: ok."))
+    return True
 
-    tables = _tables(conn)
+
+def _check_foreign_keys(conn: sqlite3.Connection, findings: list[Finding]) -> None:
     try:
-        violations = conn.execute("PRAGMA foreign_key_check").fetchall()
+        violations = integrity.foreign_key_violations(conn)
     except sqlite3.Error as exc:
         violations = []
         findings.append(Finding("foreign keys", f"cannot be checked ({exc}).", True, f"Restore {DB_NAME} from a backup."))
@@ -204,17 +221,17 @@ def _check_schema_and_data(conn: sqlite3.Connection, findings: list[Finding]) ->
     else:
         findings.append(Finding("foreign keys", "PRAGMA foreign_key_check: no violations."))
 
+
+def _check_orphans(conn: sqlite3.Connection, tables: set[str], findings: list[Finding]) -> None:
     orphans = []
     for child, column, parent, parent_column, what in RELATIONS:
         if child not in tables or parent not in tables:
             continue
-        count = conn.execute(
-            f"SELECT count(*) FROM {child} c WHERE c.{column} IS NOT NULL AND NOT EXISTS "
-            f"(SELECT 1 FROM {parent} p WHERE p.{parent_column} = c.{column})").fetchone()[0]
+        count = integrity.orphan_count(conn, child, column, parent, parent_column)
         if count:
             orphans.append(f"{count} {what} without their {parent} row ({child}.{column})")
     if "pupils" in tables:
-        odd = conn.execute("SELECT count(*) FROM pupils WHERE (active = 0) != (left_on IS NOT NULL)").fetchone()[0]
+        odd = integrity.pupils_with_odd_leaving(conn)
         if odd:
             orphans.append(f"{odd} pupil(s) whose 'active' and 'left on' disagree")
     if orphans:
@@ -224,20 +241,16 @@ def _check_schema_and_data(conn: sqlite3.Connection, findings: list[Finding]) ->
             f"used again), or restore {DB_NAME} from a backup."))
     else:
         findings.append(Finding("orphans", "every row refers to an existing school, pupil, staff member or plan."))
-    if version == db.SCHEMA_VERSION:
-        from clbhealth.workspace.schools import position_report
 
-        report = position_report(conn)
-        if report is not None:
-            findings.append(Finding("school positions", *report))
-    if "audit" in tables:
-        last = conn.execute("SELECT at, command FROM audit ORDER BY audit_id DESC LIMIT 1").fetchone()
-        if last is None:
-            findings.append(Finding("audit log", "the audit log is empty.", True,
-                                    "The workspace was not made by `clbhealth init`; restore it from a backup."))
-        else:
-            total = conn.execute("SELECT count(*) FROM audit").fetchone()[0]
-            findings.append(Finding("audit log", f"{total} entries; the last: {last[1]} at {last[0]}."))
+
+def _check_audit(conn: sqlite3.Connection, findings: list[Finding]) -> None:
+    last = audit_log.last_entry(conn)
+    if last is None:
+        findings.append(Finding("audit log", "the audit log is empty.", True,
+                                "The workspace was not made by `clbhealth init`; restore it from a backup."))
+    else:
+        total = audit_log.entry_count(conn)
+        findings.append(Finding("audit log", f"{total} entries; the last: {last[1]} at {last[0]}."))
 
 
 # --- files ---------------------------------------------------------------------------------------

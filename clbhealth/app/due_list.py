@@ -1,4 +1,4 @@
-"""Operations the CLI offers, composed from the pure core and the I/O edges."""
+"""The due list: who is due for which contact moment or dose, with the CLI's filters."""
 
 from __future__ import annotations
 
@@ -51,15 +51,9 @@ def due_list(
             raise ClbError(f"--status {status!r} is not a status.", hint="Use one of: " + ", ".join(STATUSES) + ".")
     chosen = tuple(statuses) if statuses else (STATUSES if include_all else OPEN_STATUSES)
     school_ids: list[str] = []
-    with workspace.connect() as conn:
-        # One read transaction: pupils and events come from the same state of the database, even
-        # while an import is committing.
-        conn.execute("BEGIN")
-        try:
-            school_ids = resolve_school_ids(conn, schools)
-            pupils, events = load_due_inputs(conn, school_ids or None, codes=codes)
-        finally:
-            conn.execute("COMMIT")
+    with workspace.snapshot() as conn:  # pupils and events from the same state of the database
+        school_ids = resolve_school_ids(conn, schools)
+        pupils, events = load_due_inputs(conn, school_ids or None, codes=codes)
     frame = compute_due(pupils, events, protocol, year, as_of, due_settings(workspace),
                         statuses=chosen, moments=tuple(wanted_moments) or None)
     return frame, warnings

@@ -42,7 +42,7 @@ def due(
 ) -> None:
     """Who is due for which contact moment and vaccination dose, and why."""
     from clbhealth.app.due_list import due_list
-    from clbhealth.cli.render import write_frame
+    from clbhealth.exports.frames import write_frame
     from clbhealth.protocols.due import OUTPUT_COLUMNS
 
     if fmt not in ("table", "csv", "json", "xlsx"):
@@ -62,7 +62,7 @@ def due(
 
 
 def render_due_table(frame, day: dt.date, order: list[str]) -> None:
-    from clbhealth.cli.render import PLAIN_TABLE_ROWS, plain_table
+    from clbhealth.exports.frames import PLAIN_TABLE_ROWS, plain_table
 
     if len(frame) > PLAIN_TABLE_ROWS or not out.is_terminal:
         sys.stdout.write(plain_table(frame))

@@ -114,9 +114,10 @@ def report(
 ) -> None:
     """Progress: per school and moment due/planned/done/missed/coverage, doses, load per person, over time."""
     from clbhealth.app.report import write_report
+    from clbhealth.cli.report_view import print_report
 
     ws = open_workspace(workspace)
     day = parse_day(as_of, "--as-of") or dt.date.today()
-    write_report(ws, day, fmt, output, out)
+    write_report(ws, day, fmt, output, lambda shown: print_report(shown, out))
     if output is not None:
         err.print(f"Wrote the {fmt} report to {output}.", markup=False)

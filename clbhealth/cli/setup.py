@@ -59,7 +59,25 @@ def demo(
     plan, check, school workbooks, calendars, attendance sheet, weekly lists, report."""
     from clbhealth.app.demo import run_demo
 
-    run_demo(directory, out, today=parse_day(as_of, "--as-of"), time_limit=time_limit)
+    run_demo(directory, _DemoConsole(), today=parse_day(as_of, "--as-of"), time_limit=time_limit)
+
+
+class _DemoConsole:
+    """The demo's steps on the terminal (app.demo.DemoPrinter)."""
+
+    def heading(self, title: str, detail: str) -> None:
+        out.print(f"[bold]{title}[/] - {detail}")
+
+    def line(self, text: str) -> None:
+        out.print(text)
+
+    def table(self, table) -> None:
+        shown = RichTable(title=table.title, title_justify="left")
+        for column in table.columns:
+            shown.add_column(column, justify="right" if column in table.right else "left")
+        for row in table.rows:
+            shown.add_row(*row)
+        out.print(shown)
 
 
 # --- doctor, purge, audit (trust and privacy) ------------------------------------------------------
@@ -123,17 +141,18 @@ def audit(
     """The audit log: every import, export, plan and purge with time, user, command, files and counts."""
     import pandas as pd
 
-    from clbhealth.cli.render import write_frame
+    from clbhealth.exports.frames import write_frame
 
     if fmt not in ("table", "csv", "json"):
         raise ClbError(f"--format {fmt!r} is not a format here.", hint="Use table, csv or json.")
     ws = open_workspace(workspace)
+    from clbhealth.workspace.audit import AUDIT_COLUMNS, recent
+
     with ws.connect() as conn:
-        rows = conn.execute("SELECT audit_id, at, user, command, files, counts FROM audit "
-                            "ORDER BY audit_id DESC LIMIT ?", (last,)).fetchall()
-    frame = pd.DataFrame([dict(r) for r in reversed(rows)], columns=["audit_id", "at", "user", "command", "files", "counts"])
+        rows = recent(conn, last)
+    frame = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
     if fmt == "table":
-        from clbhealth.cli.render import plain_table
+        from clbhealth.exports.frames import plain_table
 
         sys.stdout.write(plain_table(frame, max_width=200))
         return

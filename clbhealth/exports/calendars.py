@@ -20,6 +20,7 @@ from clbhealth.exports.plan import (
     ROLE_WORDS, MomentWords, Session, Site, load_sessions, load_sites, require_plan, safe_id, slug,
 )
 from clbhealth.core.files import write_bytes_atomic
+from clbhealth.workspace import staff as staff_rows
 from clbhealth.workspace.folder import Workspace
 
 TIMEZONE = "Europe/Brussels"
@@ -39,8 +40,7 @@ def export_calendars(workspace: Workspace, out_dir: Path, staff: Sequence[str] |
     out_dir = Path(out_dir)
     with workspace.connect() as conn:
         require_plan(conn)
-        people = {r["staff_id"]: (r["name"], r["role"], r["active"]) for r in
-                  conn.execute("SELECT staff_id, name, role, active FROM staff ORDER BY staff_id")}
+        people = staff_rows.people(conn)
         sites = load_sites(workspace, conn)
         sessions = load_sessions(conn)
     if staff:

@@ -1,4 +1,4 @@
-"""The current plan as plain objects, read from the plan tables, and the words users see for it.
+"""The current plan as plain objects (read by workspace/sessions.py), and the words users see for it.
 
 The plan is every row of `sessions` with its `session_staff` and `session_pupils`. Pupils are read
 with only the fields exports may show (names, class, birth date) plus the planning fields
@@ -18,7 +18,9 @@ from typing import Iterable, Sequence
 from clbhealth.core.dates import DUTCH_DAYS, SchoolYear
 from clbhealth.core.errors import ClbError
 from clbhealth.protocols.model import Protocol
+from clbhealth.workspace import sessions as plan_rows
 from clbhealth.workspace.folder import HOME_EDUCATION, Workspace
+from clbhealth.workspace.pupils import school_sites
 
 # Parents of K1 pupils are invited to the contact, so each K1 pupil gets an individual time.
 PARENTS_INVITED = ("K1",)
@@ -114,7 +116,7 @@ class Session:
 def load_sites(workspace: Workspace, conn: sqlite3.Connection) -> dict[str, Site]:
     """Every school site by id; HUISONDERWIJS is the CLB office with the office's address."""
     sites = {}
-    for row in conn.execute("SELECT school_id, name, street, postcode, municipality, lat, lon FROM schools"):
+    for row in school_sites(conn):
         sites[row["school_id"]] = Site(row["school_id"], row["name"], row["street"] or "", row["postcode"] or "",
                                        row["municipality"] or "", row["lat"], row["lon"])
     office = workspace.config.office
@@ -141,55 +143,17 @@ def load_sessions(
     `current_pupils_only`: leave out planned pupils who have left or moved to another school since
     (for lists that go to a school; the attendance sheet keeps every planned pupil).
     """
-    where, params = [], []
-    if session_ids is not None:
-        where.append(f"s.session_id IN ({','.join('?' * len(session_ids))})")
-        params += list(session_ids)
-    if date_from is not None:
-        where.append("s.date >= ?")
-        params.append(date_from.isoformat())
-    if date_to is not None:
-        where.append("s.date <= ?")
-        params.append(date_to.isoformat())
-    if schools is not None:
-        where.append(f"s.school_id IN ({','.join('?' * len(schools))})")
-        params += list(schools)
-    if staff_id is not None:
-        where.append("s.session_id IN (SELECT session_id FROM session_staff WHERE staff_id = ?)")
-        params.append(staff_id)
-    sql = ("SELECT s.session_id, s.plan_id, s.date, s.part, s.start, s.end, s.school_id, s.minutes, s.moments, "
-           "s.classes, s.kind, s.created_at FROM sessions s")
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY s.date, s.start, s.school_id, s.session_id"
-    sessions: list[Session] = []
-    for row in conn.execute(sql, params):
-        sessions.append(Session(
-            session_id=row["session_id"], plan_id=row["plan_id"], date=dt.date.fromisoformat(row["date"]),
-            part=row["part"], start=row["start"], end=row["end"], school_id=row["school_id"],
-            minutes=int(row["minutes"]), moments=_json_list(row["moments"]), classes=_json_list(row["classes"]),
-            kind=row["kind"], created_at=row["created_at"],
-        ))
+    sessions = [_session(row) for row in plan_rows.session_rows(
+        conn, session_ids=session_ids, date_from=date_from, date_to=date_to, schools=schools, staff_id=staff_id)]
     if not sessions:
         return sessions
     by_id = {s.session_id: s for s in sessions}
-    for chunk in _chunks(list(by_id), 500):
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(
-            "SELECT ss.session_id, ss.staff_id, COALESCE(st.name, ss.staff_id) AS name, ss.role, ss.travel_km, "
-            f"ss.travel_minutes FROM session_staff ss LEFT JOIN staff st ON st.staff_id = ss.staff_id "
-            f"WHERE ss.session_id IN ({marks}) ORDER BY ss.session_id, ss.role DESC, name, ss.staff_id", chunk):
-            by_id[row["session_id"]].staff.append(SessionStaff(
-                row["staff_id"], row["name"], row["role"], float(row["travel_km"] or 0), int(row["travel_minutes"] or 0)))
-        if not with_pupils:
-            continue
+    for row in plan_rows.session_staff_rows(conn, list(by_id)):
+        by_id[row["session_id"]].staff.append(SessionStaff(
+            row["staff_id"], row["name"], row["role"], float(row["travel_km"] or 0), int(row["travel_minutes"] or 0)))
+    if with_pupils:
         # Only the fields an export may show are read (never INSZ, pupil number, education, history).
-        for row in conn.execute(
-            "SELECT sp.session_id, sp.pupil_id, p.last_name, p.first_name, p.class_name, p.birth_date, sp.moment, "
-            f"sp.minutes, sp.seq, sp.start, sp.outcome FROM session_pupils sp JOIN pupils p ON p.pupil_id = sp.pupil_id "
-            f"JOIN sessions s ON s.session_id = sp.session_id WHERE sp.session_id IN ({marks}) "
-            + ("AND p.active = 1 AND p.school_id = s.school_id " if current_pupils_only else "")
-            + "ORDER BY sp.session_id, sp.seq, sp.start, p.last_name, p.first_name, sp.pupil_id, sp.moment", chunk):
+        for row in plan_rows.session_pupil_rows(conn, list(by_id), current_pupils_only=current_pupils_only):
             by_id[row["session_id"]].pupils.append(PlannedPupil(
                 pupil_id=int(row["pupil_id"]), last_name=row["last_name"], first_name=row["first_name"],
                 class_name=row["class_name"] or "", birth_date=_date_or_none(row["birth_date"]),
@@ -199,8 +163,17 @@ def load_sessions(
     return sessions
 
 
+def _session(row: sqlite3.Row) -> Session:
+    return Session(
+        session_id=row["session_id"], plan_id=row["plan_id"], date=dt.date.fromisoformat(row["date"]),
+        part=row["part"], start=row["start"], end=row["end"], school_id=row["school_id"],
+        minutes=int(row["minutes"]), moments=_json_list(row["moments"]), classes=_json_list(row["classes"]),
+        kind=row["kind"], created_at=row["created_at"],
+    )
+
+
 def require_plan(conn: sqlite3.Connection) -> None:
-    if conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0:
+    if plan_rows.session_count(conn) == 0:
         raise ClbError("There is no plan yet: the workspace has no sessions.",
                        hint="Run `clbhealth plan` first, then export.")
 
@@ -243,12 +216,6 @@ def _lower_first(text: str) -> str:
     if len(text) > 1 and text[0].isupper() and text[1].islower():
         return text[0].lower() + text[1:]
     return text
-
-
-def dutch_date_short(day: dt.date) -> str:
-    from clbhealth.core.dates import dutch_short_date
-
-    return dutch_short_date(day)
 
 
 def day_name(day: dt.date) -> str:
@@ -295,7 +262,3 @@ def _date_or_none(text: str | None) -> dt.date | None:
     except ValueError:
         return None
 
-
-def _chunks(items: list, size: int) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]

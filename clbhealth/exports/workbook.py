@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.files import atomic_path, atomic_text
-from clbhealth.cli.render import safe_cell
+from clbhealth.exports.frames import safe_cell
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="A6A6A6")

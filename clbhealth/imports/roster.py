@@ -8,7 +8,6 @@ are marked as left (their history stays). A pupil found at another school has mo
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from clbhealth.core.errors import ClbError, Problem
 from clbhealth.core.grades import parse_grade, standard_age
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.imports.schools import SiteLevels, grade_fits_level, roster_sites
+from clbhealth.imports.roster_match import check_duplicates, name_key, store_roster
 from clbhealth.readers.tabular import FieldSpec, Table, read_table
 from clbhealth.readers.values import (
     Insz,
@@ -30,7 +30,7 @@ from clbhealth.readers.values import (
     parse_school_id,
     parse_sex,
 )
-from clbhealth.workspace.folder import HOME_EDUCATION, Workspace, now_text
+from clbhealth.workspace.folder import HOME_EDUCATION, Workspace
 
 ROSTER_FIELDS = (
     FieldSpec("school_id", ("instellingsnummer", "schoolnummer", "instituteNo", "school", "schoolid", "instelling")),
@@ -82,11 +82,6 @@ class PupilRow:
         return (self.school_id, name_key(self.last_name, self.first_name, self.birth_date))
 
 
-def name_key(last: str, first: str, birth: str) -> str:
-    text = f"{last}|{first}|{birth}".lower()
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-
-
 def import_roster(
     workspace: Workspace,
     paths: list[Path],
@@ -97,6 +92,7 @@ def import_roster(
     today: dt.date | None = None,
     site: str | None = None,
 ) -> ImportResult:
+    """Import roster files: each replaces what the workspace knows of the schools it covers."""
     today = today or dt.date.today()
     year = workspace.config.school_year
     result = ImportResult(kind="roster", files=[str(p) for p in paths], dry_run=dry_run)
@@ -108,8 +104,31 @@ def import_roster(
             raise ClbError(f"--school {school!r} {exc}.") from None
     with workspace.connect() as conn:
         levels = roster_sites(conn, site)
-    compulsory_age = workspace.protocol.compulsory_age
+    rows, covered, schools_with_bad_rows = _read_rows(paths, result, forced_school, levels, year, today,
+                                                      workspace.protocol.compulsory_age)
+    check_duplicates(rows, result)
+    refuse_if_invalid(result, skip_invalid, "roster")
+    bad = {(p.file, p.row) for p in result.errors}
+    rows = [r for r in rows if (r.file, r.row) not in bad]
+    result.skipped_rows = len(bad)
+    if not rows and not result.errors:
+        raise ClbError("The roster holds no pupils; nothing was imported.")
 
+    with workspace.writing("import roster") as session:
+        session.rollback = dry_run
+        session.files.extend(str(p) for p in paths)
+        summary = store_roster(session.conn, rows, _STORED, covered, schools_with_bad_rows, result, today)
+        totals = {k: sum(s[k] for s in summary) for k in ("new", "updated", "unchanged", "moved", "left")}
+        session.counts.update(totals | {"skipped": result.skipped_rows, "schools": len(summary)})
+    result.summary = summary
+    result.totals = totals
+    result.written = not dry_run
+    return result
+
+
+def _read_rows(paths: list[Path], result: ImportResult, forced_school: str | None, levels: dict[str, str | None],
+               year: SchoolYear, today: dt.date, compulsory_age: int) -> tuple[list[PupilRow], set[str], set[str]]:
+    """Every file's valid rows, the schools the files cover, and those of them with an invalid row."""
     rows: list[PupilRow] = []
     covered: set[str] = set()
     schools_with_bad_rows: set[str] = set()
@@ -135,24 +154,7 @@ def import_roster(
             result.warnings.append(Problem(
                 table.file, f"no grade column value in {from_class} row(s): the grade was read from the class name.",
                 severity="warning"))
-    _check_duplicates(rows, result)
-    refuse_if_invalid(result, skip_invalid, "roster")
-    bad = {(p.file, p.row) for p in result.errors}
-    rows = [r for r in rows if (r.file, r.row) not in bad]
-    result.skipped_rows = len(bad)
-    if not rows and not result.errors:
-        raise ClbError("The roster holds no pupils; nothing was imported.")
-
-    with workspace.writing("import roster") as session:
-        session.rollback = dry_run
-        session.files.extend(str(p) for p in paths)
-        summary = _store(session.conn, rows, covered, schools_with_bad_rows, result, today)
-        totals = {k: sum(s[k] for s in summary) for k in ("new", "updated", "unchanged", "moved", "left")}
-        session.counts.update(totals | {"skipped": result.skipped_rows, "schools": len(summary)})
-    result.summary = summary
-    result.totals = totals
-    result.written = not dry_run
-    return result
+    return rows, covered, schools_with_bad_rows
 
 
 def _sex_parser(table: Table, result: ImportResult):
@@ -215,6 +217,36 @@ def _parse_row(
 ) -> tuple[PupilRow | None, str | None, int]:
     """Validate one row; returns (record or None, its school, 1 if the grade came from the class)."""
     before = len(check.errors)
+    school_id, school_id_known = _school(check, table, row, cells, forced_school, levels)
+    level = levels.get(school_id) if school_id else None
+    _check_school_year(check, table, row, cells, year)
+    insz: Insz | None = check.parse(row, cells, "insz", parse_insz, "Check the number on the pupil's ID or in the school software.",
+                                    shown=lambda v: mask_insz(str(v)))
+    pupil_number = check.parse(row, cells, "pupil_number", parse_pupil_number, "Use the school's own pupil number.")
+    last = check.parse(row, cells, "last_name", parse_name, "Fill in the pupil's last name.")
+    first = check.parse(row, cells, "first_name", parse_name, "Fill in the pupil's first name.")
+    birth = _birth_date(check, table, row, cells, insz, year, today)
+    sex = _sex(check, table, row, cells, insz, birth, sex_parser)
+    class_name = check.parse(row, cells, "class", lambda v: parse_label(v, 40), "Use the class code, e.g. 1A.")
+    education, grade, derived = _education_and_grade(check, table, row, cells, school_id, school_id_known, level,
+                                                     birth, year, compulsory_age)
+    if len(check.errors) > before or None in (school_id, last, first, birth, sex):
+        return None, school_id, 0
+    assert school_id and last and first and birth and sex
+    return (
+        PupilRow(
+            file=table.file, row=row, school_id=school_id, pupil_number=pupil_number,
+            insz=insz.number if insz else None, last_name=last, first_name=first,
+            birth_date=birth.isoformat(), sex=sex, class_name=class_name, grade=grade, education=education,
+        ),
+        school_id,
+        derived,
+    )
+
+
+def _school(check: RowChecker, table: Table, row: int, cells: list[object], forced_school: str | None,
+            levels: dict[str, str | None]) -> tuple[str | None, bool]:
+    """The row's school (the cell, or --school) and whether it is a known school."""
     school_id = forced_school
     if "school_id" in table.columns:
         cell_school = check.parse(row, cells, "school_id", parse_school_id,
@@ -229,30 +261,29 @@ def _parse_row(
         check.error(row, "school_id", "is not a known school",
                     "Import the school list first (clbhealth import schools FILE), or correct the number.",
                     value=school_id)
-        school_id_known = False
-    else:
-        school_id_known = True
-    level = levels.get(school_id) if school_id else None
+        return school_id, False
+    return school_id, True
 
-    if "school_year" in table.columns:
-        stated = table.value(cells, "school_year")
-        try:
-            stated_year = SchoolYear.parse(str(stated)) if stated is not None else None
-        except ValueError:
-            stated_year = None
-            check.error(row, "school_year", "is not a school year", "Write it as 2026-2027.", value=stated)
-        if stated_year is not None and stated_year != year:
-            check.error(row, "school_year", f"is not the workspace's school year {year}",
-                        "Export this year's roster from the school software.", value=stated)
-    insz: Insz | None = check.parse(row, cells, "insz", parse_insz, "Check the number on the pupil's ID or in the school software.",
-                                    shown=lambda v: mask_insz(str(v)))
-    pupil_number = check.parse(row, cells, "pupil_number", parse_pupil_number, "Use the school's own pupil number.")
-    last = check.parse(row, cells, "last_name", parse_name, "Fill in the pupil's last name.")
-    first = check.parse(row, cells, "first_name", parse_name, "Fill in the pupil's first name.")
 
+def _check_school_year(check: RowChecker, table: Table, row: int, cells: list[object], year: SchoolYear) -> None:
+    if "school_year" not in table.columns:
+        return
+    stated = table.value(cells, "school_year")
+    try:
+        stated_year = SchoolYear.parse(str(stated)) if stated is not None else None
+    except ValueError:
+        stated_year = None
+        check.error(row, "school_year", "is not a school year", "Write it as 2026-2027.", value=stated)
+    if stated_year is not None and stated_year != year:
+        check.error(row, "school_year", f"is not the workspace's school year {year}",
+                    "Export this year's roster from the school software.", value=stated)
+
+
+def _birth_date(check: RowChecker, table: Table, row: int, cells: list[object], insz: Insz | None,
+                year: SchoolYear, today: dt.date) -> dt.date | None:
+    """The birth date (the cell, else from the INSZ); None when missing or implausible."""
     birth: dt.date | None = None
-    birth_cell = table.value(cells, "birth_date")
-    if birth_cell is None:
+    if table.value(cells, "birth_date") is None:
         if insz is not None and insz.birth_date is not None:
             birth = insz.birth_date
         else:
@@ -269,7 +300,12 @@ def _parse_row(
             check.error(row, "birth_date", f"makes the pupil {age} in {year.start_year}; a pupil is {MIN_AGE} to {MAX_AGE}",
                         "Check the birth date (day/month/year order, the year in full).", value=birth.strftime("%d/%m/%Y"))
             birth = None
+    return birth
 
+
+def _sex(check: RowChecker, table: Table, row: int, cells: list[object], insz: Insz | None,
+         birth: dt.date | None, sex_parser) -> str | None:
+    """The sex (the cell, else from the INSZ), and the INSZ checked against birth date and sex."""
     sex: str | None = None
     if table.value(cells, "sex") is None and insz is not None and insz.sex is not None:
         sex = insz.sex
@@ -286,8 +322,13 @@ def _parse_row(
         if sex in ("M", "V") and insz.sex is not None and insz.sex != sex:
             check.error(row, "insz", f"encodes the other sex than '{sex}' (odd counter = M, even = V)",
                         "Check the sex and the INSZ.", value=insz.number, shown=mask_insz)
+    return sex
 
-    class_name = check.parse(row, cells, "class", lambda v: parse_label(v, 40), "Use the class code, e.g. 1A.")
+
+def _education_and_grade(check: RowChecker, table: Table, row: int, cells: list[object], school_id: str | None,
+                         school_id_known: bool, level: str | None, birth: dt.date | None, year: SchoolYear,
+                         compulsory_age: int) -> tuple[str | None, str | None, int]:
+    """(education, grade, 1 if the grade came from the class name)."""
     education = check.parse(row, cells, "education", parse_education,
                             "Write gewoon, buitengewoon, okan or huisonderwijs.")
     okan = check.parse(row, cells, "okan", parse_bool, "Write ja or nee.")
@@ -298,180 +339,50 @@ def _parse_row(
     if not grade_fits_level(grade, level):
         check.warn(row, "grade", f"{grade} does not fit school {school_id}, a {level} school",
                    "Check the grade, or the school's level in the school list.", value=grade_cell)
-    derived = 0
     if school_id == HOME_EDUCATION:
-        if education not in (None, "huisonderwijs"):
-            check.error(row, "education", "a pupil in the HUISONDERWIJS roster is home-educated",
-                        "Leave the column empty or write huisonderwijs.", value=education)
-        education, grade = "huisonderwijs", None
-        if birth is not None and year.start_year - birth.year < compulsory_age:
-            check.error(row, "birth_date",
-                        f"makes the pupil {year.start_year - birth.year} in {year.start_year}: "
-                        f"home education starts in the year a child turns {compulsory_age}",
-                        "Check the birth date; younger children are not of compulsory school age.",
-                        value=birth.strftime("%d/%m/%Y"))
-    else:
-        if education == "huisonderwijs":
-            check.error(row, "education", "home-educated pupils come in a roster of their own",
-                        f"Put them in a roster with school id {HOME_EDUCATION}.")
-        if education is None:
-            education = "okan" if okan else ("buitengewoon" if level == "buitengewoon" else "gewoon")
-        elif okan:
-            education = "okan"
-        if grade is None and grade_cell is None and education == "gewoon" and school_id_known:
-            class_cell = table.value(cells, "class")
-            try:
-                grade = parse_grade(class_cell, level) if class_cell is not None else None
-                derived = 1 if grade else 0
-            except ValueError:
-                grade = None
-            if grade is None:
-                check.error(row, "grade" if "grade" in table.columns else "class", "no grade (leerjaar)",
-                            "Fill in the grade: K1-K3, L1-L6 or S1-S7 (pupils in regular education need one).")
-        if grade is not None and birth is not None and education == "gewoon":
-            gap = (year.start_year - birth.year) - standard_age(grade)
-            if abs(gap) >= 3:
-                check.warn(row, "birth_date", f"a pupil born {birth.year} in {grade} is {abs(gap)} years "
-                           f"{'older' if gap > 0 else 'younger'} than usual", "Check the birth date and grade.")
-    if len(check.errors) > before or None in (school_id, last, first, birth, sex):
-        return None, school_id, 0
-    assert school_id and last and first and birth and sex
-    return (
-        PupilRow(
-            file=table.file, row=row, school_id=school_id, pupil_number=pupil_number,
-            insz=insz.number if insz else None, last_name=last, first_name=first,
-            birth_date=birth.isoformat(), sex=sex, class_name=class_name, grade=grade, education=education,
-        ),
-        school_id,
-        derived,
-    )
+        _check_home_education(check, row, education, birth, year, compulsory_age)
+        return "huisonderwijs", None, 0
+    if education == "huisonderwijs":
+        check.error(row, "education", "home-educated pupils come in a roster of their own",
+                    f"Put them in a roster with school id {HOME_EDUCATION}.")
+    if education is None:
+        education = "okan" if okan else ("buitengewoon" if level == "buitengewoon" else "gewoon")
+    elif okan:
+        education = "okan"
+    derived = 0
+    if grade is None and grade_cell is None and education == "gewoon" and school_id_known:
+        grade, derived = _grade_from_class(check, table, row, cells, level)
+    if grade is not None and birth is not None and education == "gewoon":
+        gap = (year.start_year - birth.year) - standard_age(grade)
+        if abs(gap) >= 3:
+            check.warn(row, "birth_date", f"a pupil born {birth.year} in {grade} is {abs(gap)} years "
+                       f"{'older' if gap > 0 else 'younger'} than usual", "Check the birth date and grade.")
+    return education, grade, derived
 
 
-def _check_duplicates(rows: list[PupilRow], result: ImportResult) -> None:
-    """The same pupil twice in the files is an error on the second row."""
-    seen: dict[tuple, PupilRow] = {}
-    for record in rows:
-        keys = []
-        if record.insz:
-            keys.append(("insz", record.insz))
-        if record.pupil_number:
-            keys.append(("number", record.school_id, record.pupil_number))
-        if not record.insz and not record.pupil_number:
-            keys.append(("name",) + record.name_key())
-        for key in keys:
-            first = seen.get(key)
-            if first is None:
-                seen[key] = record
-                continue
-            what = {"insz": "the same INSZ", "number": "the same pupil number", "name": "the same name and birth date"}[key[0]]
-            where = f"row {first.row}" if first.file == record.file else f"{first.file} row {first.row}"
-            result.errors.append(Problem(
-                record.file, f"has {what} as {where}", row=record.row,
-                column={"insz": "insz", "number": "pupil_number", "name": "last_name"}[key[0]],
-                hint="A pupil may appear once; remove the duplicate row.",
-            ))
-            break
+def _check_home_education(check: RowChecker, row: int, education: str | None, birth: dt.date | None,
+                          year: SchoolYear, compulsory_age: int) -> None:
+    if education not in (None, "huisonderwijs"):
+        check.error(row, "education", "a pupil in the HUISONDERWIJS roster is home-educated",
+                    "Leave the column empty or write huisonderwijs.", value=education)
+    if birth is not None and year.start_year - birth.year < compulsory_age:
+        check.error(row, "birth_date",
+                    f"makes the pupil {year.start_year - birth.year} in {year.start_year}: "
+                    f"home education starts in the year a child turns {compulsory_age}",
+                    "Check the birth date; younger children are not of compulsory school age.",
+                    value=birth.strftime("%d/%m/%Y"))
 
 
-def _store(conn, rows: list[PupilRow], covered: set[str], schools_with_bad_rows: set[str],
-           result: ImportResult, today: dt.date) -> list[dict]:
-    """Match, insert, update and mark as left; returns the summary per school."""
-    columns = "pupil_id, active, " + ", ".join(_STORED)
-    existing: dict[int, dict] = {}
-    for chunk in _chunks(sorted(covered), 500):
-        marks = ",".join("?" * len(chunk))
-        for r in conn.execute(f"SELECT {columns} FROM pupils WHERE school_id IN ({marks})", chunk):
-            existing[r["pupil_id"]] = dict(r)
-    wanted_insz = [r.insz for r in rows if r.insz]
-    known_insz = {p["insz"] for p in existing.values() if p["insz"]}
-    for chunk in _chunks([i for i in wanted_insz if i not in known_insz], 500):
-        marks = ",".join("?" * len(chunk))
-        for r in conn.execute(f"SELECT {columns} FROM pupils WHERE insz IN ({marks})", chunk):
-            existing[r["pupil_id"]] = dict(r)
-    by_insz = {p["insz"]: p for p in existing.values() if p["insz"]}
-    by_number = {(p["school_id"], p["pupil_number"]): p for p in existing.values() if p["pupil_number"]}
-    by_name = {(p["school_id"], name_key(p["last_name"], p["first_name"], p["birth_date"])): p
-               for p in existing.values()}
-
-    stamp = now_text()
-    summary = {s: {"school_id": s, "new": 0, "updated": 0, "unchanged": 0, "moved": 0, "left": 0} for s in sorted(covered)}
-    matched: dict[int, PupilRow] = {}
-    inserts, updates = [], []
-    name_matches = 0
-    for record in rows:
-        pupil = None
-        if record.insz:
-            pupil = by_insz.get(record.insz)
-        if pupil is None and record.pupil_number:
-            candidate = by_number.get((record.school_id, record.pupil_number))
-            if candidate is not None and (not record.insz or not candidate["insz"]):
-                pupil = candidate
-        if pupil is None and not record.pupil_number:
-            candidate = by_name.get(record.name_key())
-            if candidate is not None and (not record.insz or not candidate["insz"]):
-                pupil = candidate
-                name_matches += 1
-        if pupil is not None and pupil["pupil_id"] in matched:
-            other = matched[pupil["pupil_id"]]
-            raise ClbError(
-                f"{record.file}, row {record.row}: is the same pupil as {other.file} row {other.row}; "
-                "nothing was imported.",
-                hint="Remove one of the two rows.",
-            )
-        counts = summary[record.school_id]
-        if pupil is None:
-            inserts.append((*record.values().values(), stamp, stamp))
-            counts["new"] += 1
-            continue
-        matched[pupil["pupil_id"]] = record
-        values = record.values()
-        if not values["insz"] and pupil["insz"]:
-            values["insz"] = pupil["insz"]  # a roster without INSZ keeps the one we know
-        changed = any(pupil[k] != v for k, v in values.items()) or not pupil["active"]
-        if pupil["school_id"] != record.school_id:
-            counts["moved"] += 1
-        elif changed:
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
-        if changed:
-            updates.append((*values.values(), stamp, pupil["pupil_id"]))
-    unnamed = sum(1 for r in rows if not r.insz and not r.pupil_number)
-    if unnamed:
-        result.warnings.append(Problem(
-            ", ".join(sorted({r.file for r in rows if not r.insz and not r.pupil_number})),
-            f"{unnamed} pupil(s) have neither INSZ nor pupil number: they are recognised by name, birth date "
-            f"and school only ({name_matches} matched that way).",
-            hint="Add the INSZ or the school's pupil number to make re-imports reliable.", severity="warning"))
-
-    left = []
-    kept_back = 0
-    for pupil in existing.values():
-        if pupil["pupil_id"] in matched or not pupil["active"] or pupil["school_id"] not in covered:
-            continue
-        if pupil["school_id"] in schools_with_bad_rows:
-            kept_back += 1
-            continue
-        left.append((today.isoformat(), stamp, pupil["pupil_id"]))
-        summary[pupil["school_id"]]["left"] += 1
-    if kept_back:
-        result.warnings.append(Problem(
-            "roster", f"{kept_back} pupil(s) missing from schools with skipped rows were not marked as left.",
-            hint="Fix the skipped rows and import the roster again.", severity="warning"))
-    placeholders = ", ".join("?" * (len(_STORED) + 2))
-    conn.executemany(
-        f"INSERT INTO pupils ({', '.join(_STORED)}, first_imported, updated_at) VALUES ({placeholders})", inserts
-    )
-    # Moves first free INSZ/number clashes: apply updates in one statement each.
-    conn.executemany(
-        f"UPDATE pupils SET {', '.join(f'{k} = ?' for k in _STORED)}, active = 1, left_on = NULL, updated_at = ? "
-        "WHERE pupil_id = ?",
-        updates,
-    )
-    conn.executemany("UPDATE pupils SET active = 0, left_on = ?, updated_at = ? WHERE pupil_id = ?", left)
-    return list(summary.values())
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+def _grade_from_class(check: RowChecker, table: Table, row: int, cells: list[object],
+                      level: str | None) -> tuple[str | None, int]:
+    """A regular pupil without a grade: read it from the class name ('3B' -> L3), else an error."""
+    class_cell = table.value(cells, "class")
+    try:
+        grade = parse_grade(class_cell, level) if class_cell is not None else None
+        derived = 1 if grade else 0
+    except ValueError:
+        grade, derived = None, 0
+    if grade is None:
+        check.error(row, "grade" if "grade" in table.columns else "class", "no grade (leerjaar)",
+                    "Fill in the grade: K1-K3, L1-L6 or S1-S7 (pupils in regular education need one).")
+    return grade, derived

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from clbhealth.core.dates import parse_date
 from clbhealth.core.errors import ClbError, Problem
-from clbhealth.core.riziv import parse_riziv
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
-from clbhealth.readers.tabular import FieldSpec, read_table
+from clbhealth.core.riziv import parse_riziv
+from clbhealth.readers.tabular import FieldSpec, Table, read_table
 from clbhealth.readers.values import parse_coordinate, parse_label, parse_name, parse_school_id, text_of
+from clbhealth.workspace import staff as staff_rows
+from clbhealth.workspace.pupils import known_school_ids
 from clbhealth.workspace.folder import Workspace, now_text
 
 DAYS = ("mon", "tue", "wed", "thu", "fri")
@@ -42,8 +44,8 @@ STAFF_FIELDS = (
     FieldSpec("base_lat", ("lat", "latitude", "basis_lat", "vertrek_lat")),
     FieldSpec("base_lon", ("lon", "longitude", "lng", "basis_lon", "vertrek_lon")),
     FieldSpec("availability", ("beschikbaarheid", "halve dagen", "werkdagen", "beschikbaar"), True),
-    FieldSpec("schools", ("scholen", "vaste scholen", "contactpersoon voor", "school_ids")),
     FieldSpec("riziv", ("riziv-nummer", "rizivnummer", "riziv nummer", "inami", "nihii")),
+    FieldSpec("schools", ("scholen", "vaste scholen", "contactpersoon voor", "school_ids")),
 )
 ABSENCE_FIELDS = (
     FieldSpec("staff_id", ("medewerker_id", "medewerker", "personeelsnummer", "id"), True),
@@ -58,6 +60,9 @@ CLOSURE_FIELDS = (
     FieldSpec("part", ("deel", "dagdeel", "halve dag")),
     FieldSpec("reason", ("reden", "omschrijving", "opmerking", "description")),
 )
+
+
+STAFF_COLUMNS = ("name", "role", "base_lat", "base_lon", "availability", "schools", "riziv")  # stored, in this order
 
 
 def _plain(text: str) -> str:
@@ -128,78 +133,89 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
     result.warnings.extend(table.notes)
     check = RowChecker(table, result.errors, result.warnings)
     with workspace.connect() as conn:
-        schools = {r[0] for r in conn.execute("SELECT school_id FROM schools")}
+        schools = known_school_ids(conn)
     records: dict[str, dict] = {}
     first_row: dict[str, int] = {}
     for row, cells in table.rows:
         before = len(check.errors)
-        staff_id = check.parse(row, cells, "staff_id", lambda v: parse_label(v, 40), "Give each person a short id.")
-        name = check.parse(row, cells, "name", parse_name, "Fill in the person's name.")
-        role = check.parse(row, cells, "role", lambda v: parse_role(v, known_roles),
-                           "Write nurse/verpleegkundige or doctor/arts.")
-        availability = check.parse(row, cells, "availability", parse_availability,
-                                   "List the half-days worked on systematic contacts, e.g. 'ma-vm ma-nm di-vm'.")
-        lat = check.parse(row, cells, "base_lat", lambda v: parse_coordinate(v, -90, 90), "Give degrees, e.g. 51.21.")
-        lon = check.parse(row, cells, "base_lon", lambda v: parse_coordinate(v, -180, 180), "Give degrees, e.g. 4.40.")
-        riziv = check.parse(row, cells, "riziv", parse_riziv, "Give the 11-digit RIZIV number of the vaccinator.")
-        fixed_text = text_of(table.value(cells, "schools")) or ""
-        fixed = []
-        for token in re.split(r"[\s,;]+", fixed_text):
-            if not token:
-                continue
-            try:
-                school_id = parse_school_id(token)
-            except ValueError as exc:
-                check.error(row, "schools", f"has '{token}', which {exc}", "List school ids separated by spaces.")
-                continue
-            if school_id not in schools:
-                check.error(row, "schools", f"names school '{school_id}', which is not in this workspace",
-                            "Import the school list first, or correct the id.", value=fixed_text)
-            fixed.append(school_id)
-        if (lat is None) != (lon is None):
-            check.error(row, "base_lat", "has only one of lat and lon", "Give both coordinates or neither.")
+        staff_id, record = _parse_person(check, table, row, cells, known_roles, schools)
         if staff_id is not None and staff_id in records and row not in check.bad_rows:
             check.error(row, "staff_id", f"repeats the person of row {first_row[staff_id]}", "Give each person one row.")
-        if len(check.errors) > before or None in (staff_id, name, role, availability):
+        if len(check.errors) > before or record is None:
             continue
-        if lat is None:
+        if record["base_lat"] is None:
             check.warn(row, "base_lat", "no base position: the CLB office is used as the starting point",
                        "Add base_lat and base_lon for realistic travel.")
-        records[staff_id] = {"name": name, "role": role, "base_lat": lat, "base_lon": lon,
-                             "availability": " ".join(availability), "schools": " ".join(fixed), "riziv": riziv}
+        records[staff_id] = record
         first_row[staff_id] = row
     refuse_if_invalid(result, skip_invalid, "staff list")
     result.skipped_rows = len(check.bad_rows)
-    columns = ("name", "role", "base_lat", "base_lon", "availability", "schools", "riziv")
     with workspace.writing("import staff") as session:
         session.rollback = dry_run
         session.files.append(str(path))
-        conn = session.conn
-        existing = {r["staff_id"]: dict(r) for r in conn.execute(f"SELECT staff_id, active, {', '.join(columns)} FROM staff")}
-        counts = {"new": 0, "updated": 0, "unchanged": 0, "inactive": 0}
-        stamp = now_text()
-        for staff_id, record in records.items():
-            old = existing.get(staff_id)
-            if old is None:
-                counts["new"] += 1
-                conn.execute(f"INSERT INTO staff (staff_id, {', '.join(columns)}, updated_at) VALUES (?, {', '.join('?' * len(columns))}, ?)",
-                             (staff_id, *record.values(), stamp))
-            elif any(old[c] != record[c] for c in columns) or not old["active"]:
-                counts["updated"] += 1
-                conn.execute(f"UPDATE staff SET {', '.join(f'{c} = ?' for c in columns)}, active = 1, updated_at = ? "
-                             "WHERE staff_id = ?", (*record.values(), stamp, staff_id))
-            else:
-                counts["unchanged"] += 1
-        if not skip_invalid or not result.errors:
-            for staff_id, old in existing.items():
-                if staff_id not in records and old["active"]:
-                    counts["inactive"] += 1
-                    conn.execute("UPDATE staff SET active = 0, updated_at = ? WHERE staff_id = ?", (stamp, staff_id))
+        counts = _store_staff(session.conn, records, deactivate=not skip_invalid or not result.errors)
         session.counts.update(counts)
     result.totals = counts
     result.summary = [{"staff": "all", **counts}]
     result.written = not dry_run
     return result
+
+
+def _parse_person(check: RowChecker, table: Table, row: int, cells: list[object], known_roles: set[str],
+                  schools: set[str]) -> tuple[str | None, dict | None]:
+    """(staff id, the row's values as stored) of one staff row; None for the values when it is invalid."""
+    staff_id = check.parse(row, cells, "staff_id", lambda v: parse_label(v, 40), "Give each person a short id.")
+    name = check.parse(row, cells, "name", parse_name, "Fill in the person's name.")
+    role = check.parse(row, cells, "role", lambda v: parse_role(v, known_roles),
+                       "Write nurse/verpleegkundige or doctor/arts.")
+    availability = check.parse(row, cells, "availability", parse_availability,
+                               "List the half-days worked on systematic contacts, e.g. 'ma-vm ma-nm di-vm'.")
+    lat = check.parse(row, cells, "base_lat", lambda v: parse_coordinate(v, -90, 90), "Give degrees, e.g. 51.21.")
+    lon = check.parse(row, cells, "base_lon", lambda v: parse_coordinate(v, -180, 180), "Give degrees, e.g. 4.40.")
+    riziv = check.parse(row, cells, "riziv", parse_riziv, "Give the 11-digit RIZIV number of the vaccinator.")
+    fixed_text = text_of(table.value(cells, "schools")) or ""
+    fixed = []
+    for token in re.split(r"[\s,;]+", fixed_text):
+        if not token:
+            continue
+        try:
+            school_id = parse_school_id(token)
+        except ValueError as exc:
+            check.error(row, "schools", f"has '{token}', which {exc}", "List school ids separated by spaces.")
+            continue
+        if school_id not in schools:
+            check.error(row, "schools", f"names school '{school_id}', which is not in this workspace",
+                        "Import the school list first, or correct the id.", value=fixed_text)
+        fixed.append(school_id)
+    if (lat is None) != (lon is None):
+        check.error(row, "base_lat", "has only one of lat and lon", "Give both coordinates or neither.")
+    if None in (staff_id, name, role, availability):
+        return staff_id, None
+    return staff_id, {"name": name, "role": role, "base_lat": lat, "base_lon": lon,
+                      "availability": " ".join(availability), "schools": " ".join(fixed), "riziv": riziv}
+
+
+def _store_staff(conn, records: dict[str, dict], *, deactivate: bool) -> dict[str, int]:
+    """Add, update and (with `deactivate`) make inactive those no longer listed; returns the counts."""
+    existing = staff_rows.staff_rows(conn, STAFF_COLUMNS)
+    counts = {"new": 0, "updated": 0, "unchanged": 0, "inactive": 0}
+    stamp = now_text()
+    for staff_id, record in records.items():
+        old = existing.get(staff_id)
+        if old is None:
+            counts["new"] += 1
+            staff_rows.add_person(conn, staff_id, STAFF_COLUMNS, list(record.values()), stamp)
+        elif any(old[c] != record[c] for c in STAFF_COLUMNS) or not old["active"]:
+            counts["updated"] += 1
+            staff_rows.update_person(conn, staff_id, STAFF_COLUMNS, list(record.values()), stamp)
+        else:
+            counts["unchanged"] += 1
+    if deactivate:
+        for staff_id, old in existing.items():
+            if staff_id not in records and old["active"]:
+                counts["inactive"] += 1
+                staff_rows.deactivate_person(conn, staff_id, stamp)
+    return counts
 
 
 def _date_range(check: RowChecker, table, row: int, cells: list[object]) -> tuple[dt.date | None, dt.date | None]:
@@ -231,7 +247,7 @@ def import_absences(workspace: Workspace, path: Path, *, dry_run: bool = False, 
     result.warnings.extend(table.notes)
     check = RowChecker(table, result.errors, result.warnings)
     with workspace.connect() as conn:
-        staff = {r[0] for r in conn.execute("SELECT staff_id FROM staff")}
+        staff = staff_rows.staff_ids(conn)
     rows: list[tuple[int, str, tuple]] = []
     for row, cells in table.rows:
         before = len(check.errors)
@@ -266,7 +282,7 @@ def import_closures(workspace: Workspace, path: Path, *, dry_run: bool = False, 
     result.warnings.extend(table.notes)
     check = RowChecker(table, result.errors, result.warnings)
     with workspace.connect() as conn:
-        schools = {r[0] for r in conn.execute("SELECT school_id FROM schools")}
+        schools = known_school_ids(conn)
     rows = []
     for row, cells in table.rows:
         before = len(check.errors)
@@ -293,13 +309,7 @@ def _store_periods(workspace: Workspace, path: Path, result: ImportResult, table
     with workspace.writing(f"import {table}") as session:
         session.rollback = dry_run
         session.files.append(str(path))
-        conn = session.conn
-        removed = conn.execute(f"DELETE FROM {table}").rowcount if replace else 0
-        before_count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        stamp = now_text()
-        conn.executemany(f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}, imported_at) "
-                         f"VALUES ({', '.join('?' * (len(columns) + 1))})", [(*r, stamp) for r in rows])
-        added = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] - before_count
+        added, removed = staff_rows.add_periods(session.conn, table, columns, rows, now_text(), replace=replace)
         counts = {"new": added, "unchanged": len(rows) - added} | ({"removed": removed} if replace else {})
         session.counts.update(counts)
     result.totals = counts

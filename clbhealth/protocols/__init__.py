@@ -1,4 +1,7 @@
-"""The Flemish rules as versioned data, and the code that applies them."""
+"""The Flemish rules as versioned data, and the code that applies them.
+
+May import: core.
+"""
 
 from clbhealth.protocols.model import Protocol, Rule, load_protocol
 

@@ -1,7 +1,7 @@
 """A seeded generator of fictional pupils on real school sites, and of the files schools send.
 
-The same seed gives the same pupils, files and history. `build_samples` writes data/samples;
-`population_frame` makes large instances (all of Flanders) directly as DataFrames for benchmarks.
+The same seed gives the same pupils, files and history. `build_samples` writes data/samples (the
+files' styles are in formats.py); region.py makes large instances directly as DataFrames.
 """
 
 from __future__ import annotations
@@ -14,17 +14,20 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.grades import GRADES, standard_age
 from clbhealth.samples.names import BOYS, GIRLS, LAST
 
-SAMPLE_YEAR = SchoolYear(2026)
-SAMPLE_SEED = 2026
-SAMPLE_CLB = "114322"  # the CLB serving the Kempen sites in the excerpt
-SAMPLE_HISTORY_UNTIL = dt.date(2026, 11, 27)
+from clbhealth.samples.year import SAMPLE_CLB, SAMPLE_HISTORY_UNTIL, SAMPLE_SEED, SAMPLE_YEAR  # noqa: F401
+from clbhealth.samples.formats import (  # noqa: F401 (the sample files' writers, also used by the benchmarks)
+    _informat_year,
+    write_history_csv,
+    write_home_education_csv,
+    write_informat_xlsx,
+    write_leerid_csv,
+    write_tab_txt,
+    write_wisa_csv,
+)
 GO_SOURCE = "Bron: Vlaams Ministerie van Onderwijs en Vorming (via pietervdvn/MapComplete)"
 
 
@@ -159,94 +162,6 @@ def generate_home_education(year: SchoolYear, rng: random.Random, counters: dict
     return pupils
 
 
-# --- files in the styles schools send -----------------------------------------------------------
-
-
-def write_wisa_csv(pupils: list[dict], path: Path) -> None:
-    """Belgian-locale Excel CSV: ';', Windows-1252, dd/mm/yyyy, WISA headers."""
-    with open(path, "w", encoding="cp1252", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
-        writer.writerow(["naam", "voornaam", "rijksregisternummer", "stamboeknummer", "geboortedatum", "geslacht",
-                         "instellingsnummer", "klascode", "leerjaar", "schooljaar"])
-        for p in pupils:
-            writer.writerow([p["last_name"], p["first_name"], _dotted_insz(p["insz"]), p["pupil_number"],
-                             p["birth_date"].strftime("%d/%m/%Y"), p["sex"], p["school_id"], p["class"],
-                             _dutch_grade(p["grade"]), str(SAMPLE_YEAR)])
-
-
-def write_informat_xlsx(pupils: list[dict], path: Path, title: str) -> None:
-    """Informat-style workbook: a title row, English field names, Excel date cells, INSZ as numbers."""
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    ws = workbook.active
-    ws.title = "Leerlingen"
-    ws["A1"] = title
-    ws["A2"] = f"Afgedrukt op {SAMPLE_HISTORY_UNTIL:%d/%m/%Y}"
-    ws.append([])
-    ws.append(["lastName", "firstName", "dateOfBirth", "sex", "nationalRegistrationNo", "instituteNo",
-               "studentNo", "departmentYear", "classGroup", "isOkan"])
-    for row, p in enumerate(pupils, start=ws.max_row + 1):
-        ws.append([p["last_name"], p["first_name"], p["birth_date"], p["sex"], int(p["insz"]), int(p["school_id"]),
-                   p["pupil_number"], _informat_year(p["grade"]), p["class"], "nee"])
-        ws.cell(row=row, column=3).number_format = "DD/MM/YYYY"
-    stamp = dt.datetime(2026, 11, 27, 8, 0)
-    workbook.properties.created = stamp
-    workbook.properties.modified = stamp
-    workbook.save(path)
-
-
-def write_leerid_csv(pupils: list[dict], path: Path) -> None:
-    """LeerID-style export: UTF-8 with BOM, ',', ISO dates, no INSZ, no school column, grade in the class."""
-    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, delimiter=",", lineterminator="\n")
-        writer.writerow(["Stamnummer", "Administratieve groep", "Voornaam", "Achternaam", "Geboortedatum", "Geslacht"])
-        for p in pupils:
-            writer.writerow([p["pupil_number"], p["class"], p["first_name"], p["last_name"],
-                             p["birth_date"].isoformat(), p["sex"]])
-
-
-def write_tab_txt(pupils: list[dict], path: Path) -> None:
-    """A tab-separated UTF-8 export with a title line and a blank line above the header."""
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        handle.write("Leerlingenlijst\t\t\t\n\n")
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(["Instellingsnummer", "Leerlingnummer", "Rijksregisternummer", "Familienaam", "Voornaam",
-                         "Geboortedatum", "Geslacht", "Klas", "Leerjaar"])
-        for p in pupils:
-            writer.writerow([p["school_id"], p["pupil_number"], p["insz"], p["last_name"], p["first_name"],
-                             p["birth_date"].strftime("%d/%m/%Y"), {"M": "man", "V": "vrouw"}.get(p["sex"], "X"),
-                             p["class"], p["grade"]])
-
-
-def write_home_education_csv(pupils: list[dict], path: Path) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
-        writer.writerow(["school_id", "insz", "last_name", "first_name", "birth_date", "sex", "education"])
-        for p in pupils:
-            writer.writerow([p["school_id"], p["insz"], p["last_name"], p["first_name"],
-                             p["birth_date"].strftime("%d/%m/%Y"), p["sex"], "huisonderwijs"])
-
-
-def _informat_year(grade: str) -> str:
-    """Secondary schools write the bare year ('3'); basic schools the Dutch form."""
-    return grade[1] if grade.startswith("S") else _dutch_grade(grade)
-
-
-def _dotted_insz(number: str) -> str:
-    return f"{number[0:2]}.{number[2:4]}.{number[4:6]}-{number[6:9]}.{number[9:11]}"
-
-
-def _dutch_grade(grade: str) -> str:
-    n = int(grade[1])
-    suffix = "ste" if n in (1, 8) else "de"
-    if grade.startswith("K"):
-        return f"{n}{suffix} kleuterklas"
-    if grade.startswith("L"):
-        return f"{n}{suffix} leerjaar"
-    return f"{n}{suffix} jaar"
-
-
 # --- history -------------------------------------------------------------------------------------
 
 
@@ -300,25 +215,6 @@ def generate_history(pupils: list[dict], year: SchoolYear, rng: random.Random) -
         if rng.random() < 0.004 and p["grade"] in ("L1", "L4", "L6", "S3"):
             add(p["grade"], dt.date(y, 9, 20), "objected")
     return events
-
-
-def write_history_csv(events: list[dict], path: Path, leerid_schools: set[str]) -> None:
-    """History as the CLB's own system exports it: ';', dd/mm/yyyy, INSZ or school + pupil number."""
-    words = {"done": "gedaan", "consent_given": "toestemming", "consent_refused": "geweigerd",
-             "objected": "verzet", "absent": "afwezig", "done_external": "extern"}
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, delimiter=";", lineterminator="\n")
-        writer.writerow(["rijksregisternummer", "instellingsnummer", "stamboeknummer", "code", "datum", "status",
-                         "medewerker"])
-        for e in sorted(events, key=lambda e: (e["date"], e["pupil"]["pupil_number"], e["code"])):
-            p = e["pupil"]
-            by_number = p["school_id"] in leerid_schools
-            writer.writerow([
-                "" if by_number else p["insz"],
-                p["school_id"] if by_number else "",
-                p["pupil_number"] if by_number else "",
-                e["code"], e["date"].strftime("%d/%m/%Y"), words[e["status"]], e["staff_id"],
-            ])
 
 
 def build_samples(out: Path, seed: int = SAMPLE_SEED, year: SchoolYear = SAMPLE_YEAR) -> list[Path]:
@@ -422,58 +318,3 @@ def write_planning_samples(out: Path, sites: list[Site]) -> list[Path]:
         writer.writerow([ids[4], "20/05/2027", "21/05/2027", "schoolreis"])
         writer.writerow([ids[-1], "22/03/2027", "26/03/2027", "projectweek"])
     return [staff, absences, closures]
-
-
-# --- large instances -----------------------------------------------------------------------------
-
-
-def population_frame(n_pupils: int, year: SchoolYear = SAMPLE_YEAR, seed: int = 1,
-                     pupils_per_school: int = 320) -> pd.DataFrame:
-    """`n_pupils` fictional pupils as a DataFrame in the pupils table's shape (vectorised, fast)."""
-    rng = np.random.default_rng(seed)
-    n_schools = max(1, n_pupils // pupils_per_school)
-    school = rng.integers(0, n_schools, n_pupils)
-    secondary = school % 4 == 0
-    grade_index = np.where(secondary, rng.integers(9, 15, n_pupils), rng.integers(0, 9, n_pupils))
-    shift = rng.choice([0, 1, -1], size=n_pupils, p=[0.94, 0.05, 0.01])
-    birth_year = year.start_year - (grade_index + 3) - shift
-    birth = (pd.to_datetime(birth_year.astype(str), format="%Y")
-             + pd.to_timedelta(rng.integers(0, 365, n_pupils), unit="D"))
-    grades = np.array(GRADES, dtype=object)[grade_index]
-    no_grade = rng.random(n_pupils) < 0.01
-    grades[no_grade] = None
-    education = np.where(no_grade, "buitengewoon", "gewoon").astype(object)
-    letters = np.array(list("ABC"), dtype=object)[rng.integers(0, 3, n_pupils)]
-    class_names = np.where(no_grade, "BuO", np.array([g[1] if g else "" for g in grades], dtype=object) + letters)
-    return pd.DataFrame({
-        "pupil_id": np.arange(1, n_pupils + 1),
-        "last_name": np.array(LAST, dtype=object)[rng.integers(0, len(LAST), n_pupils)],
-        "first_name": np.array(BOYS + GIRLS, dtype=object)[rng.integers(0, len(BOYS) + len(GIRLS), n_pupils)],
-        "school_id": (100000 + school).astype(str).astype(object),
-        "class_name": class_names,
-        "grade": grades,
-        "education": education,
-        "birth_date": birth.strftime("%Y-%m-%d").astype(object),
-        "sex": np.where(rng.random(n_pupils) < 0.51, "M", "V").astype(object),
-    })
-
-
-def history_frame(pupils: pd.DataFrame, year: SchoolYear = SAMPLE_YEAR, seed: int = 2) -> pd.DataFrame:
-    """Past contacts done for most pupils and this year's consent forms, vectorised."""
-    rng = np.random.default_rng(seed)
-    from clbhealth.core.grades import GRADE_INDEX
-
-    grade_index = pupils["grade"].map(GRADE_INDEX).fillna(-1).to_numpy(int)
-    frames = []
-    for code, target in (("K1", 0), ("L1", 3), ("L4", 6), ("L6", 8), ("DTPa-IPV", 3), ("MMR2", 6)):
-        years_ago = grade_index - target
-        mask = (years_ago > 0) & (years_ago <= 7) & (rng.random(len(pupils)) < 0.9)
-        dates = pd.to_datetime([f"{year.start_year}-10-01"] * int(mask.sum())) - pd.to_timedelta(
-            years_ago[mask] * 365, unit="D")
-        frames.append(pd.DataFrame({"pupil_id": pupils["pupil_id"].to_numpy()[mask], "code": code,
-                                    "date": dates.strftime("%Y-%m-%d"), "status": "done", "staff_id": ""}))
-    for code, target in (("DTPa-IPV", 3), ("MMR2", 6), ("dTpa", 11), ("HPV1", 9)):
-        mask = (grade_index == target) & (rng.random(len(pupils)) < 0.6)
-        frames.append(pd.DataFrame({"pupil_id": pupils["pupil_id"].to_numpy()[mask], "code": code,
-                                    "date": f"{year.start_year}-09-20", "status": "consent_given", "staff_id": ""}))
-    return pd.concat(frames, ignore_index=True)

@@ -22,7 +22,13 @@ from clbhealth.samples.generator import (
     SAMPLE_YEAR, Site, flanders_sites, generate_history, generate_site_pupils, insz_for, _level,
 )
 from clbhealth.samples.names import BOYS, GIRLS, LAST
+from clbhealth.workspace import history as event_rows, roster as pupil_rows, staff as staff_table
 from clbhealth.workspace.folder import Workspace, now_text
+from clbhealth.workspace.schools import add_schools
+
+PUPIL_COLUMNS = ("insz", "school_id", "pupil_number", "last_name", "first_name", "birth_date", "sex", "class_name",
+                 "grade", "education")
+STAFF_COLUMNS = ("name", "role", "base_lat", "base_lon", "availability", "schools")
 
 NL_NOTE = "Dutch school sites (DUO/BAG open data, CC0) used as a stand-in for a large Flemish CLB"
 
@@ -128,7 +134,44 @@ def build_instance(size_name: str, root: Path, seed: int = 7) -> Workspace:
             pupils.extend(generate_site_pupils(site, SAMPLE_YEAR, rng, counters))
     history = [e for e in generate_history(pupils, SAMPLE_YEAR, rng) if e["date"] < SAMPLE_YEAR.first_day]
     bases = _kmeans([(s.lat, s.lon, float(max(s.pupils, 1))) for s in sites], max(size.doctors, 1), rng)
+    staff, fixed = _instance_staff(size, sites, bases, rng)
     stamp = now_text()
+    with workspace.writing("benchmark instance") as session:
+        conn = session.conn
+        add_schools(conn, [(s.school_id, s.name, s.street, s.postcode, s.municipality, s.lat, s.lon, s.level, stamp)
+                           for s in sites])
+        pupil_rows.insert_pupils(conn, PUPIL_COLUMNS, [
+            (p["insz"], p["school_id"], p["pupil_number"], p["last_name"], p["first_name"], p["birth_date"].isoformat(),
+             p["sex"], p["class"], p["grade"], p["education"], stamp, stamp) for p in pupils])
+        ids = {insz: pupil_id for insz, (pupil_id, _) in pupil_rows.ids_by_insz(conn).items()}
+        event_rows.add_events(conn, [(ids[e["pupil"]["insz"]], e["code"], e["date"].isoformat(), e["status"],
+                                      e["staff_id"], "instance", stamp) for e in history])
+        for s in staff:
+            staff_table.add_person(conn, s[0], STAFF_COLUMNS,
+                                   (s[1], s[2], round(s[3], 5), round(s[4], 5), s[5], " ".join(fixed[s[0]])), stamp)
+        absences = []
+        for s in staff:
+            for _ in range(rng.randint(0, 2)):
+                start = SAMPLE_YEAR.first_day + dt.timedelta(days=rng.randrange(280))
+                absences.append((s[0], start.isoformat(), (start + dt.timedelta(days=rng.randint(0, 9))).isoformat(),
+                                 None))
+        staff_table.add_periods(conn, "absences", ("staff_id", "date_from", "date_to", "part"), absences, stamp,
+                                replace=False)
+        closures = []
+        for site in sites:
+            for _ in range(rng.randint(1, 2)):
+                day = SAMPLE_YEAR.first_day + dt.timedelta(days=rng.randrange(290))
+                closures.append((site.school_id, day.isoformat(), day.isoformat(), None, "pedagogische studiedag"))
+        staff_table.add_periods(conn, "closures", ("school_id", "date_from", "date_to", "part", "reason"), closures,
+                                stamp, replace=False)
+        session.counts.update({"schools": len(sites), "pupils": len(pupils), "staff": len(staff)})
+    return workspace
+
+
+def _instance_staff(size: Size, sites: list[Site], bases: list[tuple[float, float]],
+                    rng: random.Random) -> tuple[list[tuple], dict[str, list[str]]]:
+    """Doctors at the cluster centres, nurses near them; some schools get a fixed nurse nearby.
+    Returns (staff rows, staff id -> fixed school ids)."""
     staff = []
     for i in range(size.doctors):
         lat, lon = bases[i % len(bases)]
@@ -145,43 +188,7 @@ def build_instance(size_name: str, root: Path, seed: int = 7) -> Workspace:
         if rng.random() < size.fixed_share:
             near = sorted(nurses, key=lambda n: (n[3] - site.lat) ** 2 + ((n[4] - site.lon) * 0.63) ** 2)[:2]
             fixed[rng.choice(near)[0]].append(site.school_id)
-    with workspace.writing("benchmark instance") as session:
-        conn = session.conn
-        conn.executemany(
-            "INSERT INTO schools (school_id, name, street, postcode, municipality, lat, lon, level, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(s.school_id, s.name, s.street, s.postcode, s.municipality, s.lat, s.lon, s.level, stamp) for s in sites])
-        conn.executemany(
-            "INSERT INTO pupils (insz, school_id, pupil_number, last_name, first_name, birth_date, sex, class_name, "
-            "grade, education, first_imported, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(p["insz"], p["school_id"], p["pupil_number"], p["last_name"], p["first_name"], p["birth_date"].isoformat(),
-              p["sex"], p["class"], p["grade"], p["education"], stamp, stamp) for p in pupils])
-        ids = {r[0]: r[1] for r in conn.execute("SELECT insz, pupil_id FROM pupils")}
-        conn.executemany(
-            "INSERT OR IGNORE INTO events (pupil_id, code, date, status, staff_id, source, imported_at) "
-            "VALUES (?, ?, ?, ?, ?, 'instance', ?)",
-            [(ids[e["pupil"]["insz"]], e["code"], e["date"].isoformat(), e["status"], e["staff_id"], stamp)
-             for e in history])
-        conn.executemany(
-            "INSERT INTO staff (staff_id, name, role, base_lat, base_lon, availability, schools, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(s[0], s[1], s[2], round(s[3], 5), round(s[4], 5), s[5], " ".join(fixed[s[0]]), stamp) for s in staff])
-        absences = []
-        for s in staff:
-            for _ in range(rng.randint(0, 2)):
-                start = SAMPLE_YEAR.first_day + dt.timedelta(days=rng.randrange(280))
-                absences.append((s[0], start.isoformat(), (start + dt.timedelta(days=rng.randint(0, 9))).isoformat()))
-        conn.executemany("INSERT OR IGNORE INTO absences (staff_id, date_from, date_to, part, imported_at) "
-                         "VALUES (?, ?, ?, NULL, ?)", [(*a, stamp) for a in absences])
-        closures = []
-        for site in sites:
-            for _ in range(rng.randint(1, 2)):
-                day = SAMPLE_YEAR.first_day + dt.timedelta(days=rng.randrange(290))
-                closures.append((site.school_id, day.isoformat(), day.isoformat(), "pedagogische studiedag"))
-        conn.executemany("INSERT OR IGNORE INTO closures (school_id, date_from, date_to, part, reason, imported_at) "
-                         "VALUES (?, ?, ?, NULL, ?, ?)", [(*c, stamp) for c in closures])
-        session.counts.update({"schools": len(sites), "pupils": len(pupils), "staff": len(staff)})
-    return workspace
+    return staff, fixed
 
 
 def _availability(pattern: str) -> str:

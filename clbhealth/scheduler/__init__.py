@@ -11,4 +11,6 @@ out; no settings object, no SQL. Imports only core/ and its own modules.
   metrics.py   the plan measured: goals, utilisation per role and person
   bounds.py    independent bounds: coverage (LP), visits, travel
   greedy.py    the by-hand baseline; check.py every hard rule on a stored plan
+
+May import: core (and calendar.py the workspace settings' Planning type), and its own modules.
 """

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import fcntl
-import getpass
-import json
 import os
 import sqlite3
 import time
@@ -16,7 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
 
-from clbhealth.workspace import schema as db
+from clbhealth.workspace import audit as audit_log, schema as db
+from clbhealth.workspace.audit import now_text
 from clbhealth.workspace.settings import CONFIG_NAME, Config, Office, default_config_text, load_config
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.errors import ClbError
@@ -27,10 +25,6 @@ LOCK_NAME = ".clbhealth.lock"
 PLAN_LOCK_NAME = ".clbhealth-plan.lock"
 HOME_EDUCATION = "HUISONDERWIJS"
 LOCK_WAIT_SECONDS = float(os.environ.get("CLBHEALTH_LOCK_WAIT", "10"))
-
-
-def now_text() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
 @dataclass
@@ -83,7 +77,7 @@ class Workspace:
                 (HOME_EDUCATION, "Huisonderwijs (CLB-kantoor)", "huisonderwijs", now_text()),
             )
             conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (now_text(),))
-            _audit(conn, "init", [], {"school_year": str(school_year)})
+            audit_log.record(conn, "init", [], {"school_year": str(school_year)})
             conn.execute("COMMIT")
             conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to rename
         finally:
@@ -132,6 +126,17 @@ class Workspace:
             conn.close()
 
     @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A connection in one read transaction: every read inside sees the same state of the database,
+        even while another command is committing."""
+        with self.connect() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the workspace's write lock; wait a little for another command, then give up clearly."""
         with file_lock(self.root / LOCK_NAME, LOCK_WAIT_SECONDS,
@@ -159,7 +164,7 @@ class Workspace:
                 if session.rollback:
                     conn.execute("ROLLBACK")
                 else:
-                    _audit(conn, command, session.files, session.counts)
+                    audit_log.record(conn, command, session.files, session.counts)
                     conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -169,7 +174,7 @@ class Workspace:
         """Record a command that wrote no data (an export) in the audit log."""
         with self.connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
-            _audit(conn, command, files, counts)
+            audit_log.record(conn, command, files, counts)
             conn.execute("COMMIT")
 
 
@@ -208,18 +213,6 @@ class WriteSession:
     def __post_init__(self) -> None:
         self.files = []
         self.counts = {}
-
-
-def _audit(conn: sqlite3.Connection, command: str, files: list[str] | None, counts: dict | None) -> None:
-    """One audit row: time, user, command, file names and counts; never personal data."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # no user name in some containers
-        user = str(os.getuid())
-    conn.execute(
-        "INSERT INTO audit (at, user, command, files, counts) VALUES (?, ?, ?, ?, ?)",
-        (now_text(), user, command, json.dumps([Path(f).name for f in files or []]), json.dumps(counts or {})),
-    )
 
 
 def _open_db(path: Path) -> sqlite3.Connection:
@@ -264,7 +257,7 @@ def _unfinished_init(path: Path) -> bool:
             data = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                        for t in ("pupils", "events", "staff", "absences", "closures", "plans"))
             schools = [r[0] for r in conn.execute("SELECT school_id FROM schools")]
-            commands = {r[0] for r in conn.execute("SELECT command FROM audit")}
+            commands = audit_log.commands(conn)
         finally:
             conn.close()
     except sqlite3.Error:

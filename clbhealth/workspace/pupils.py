@@ -91,10 +91,9 @@ def load_events(conn: sqlite3.Connection, schools: Sequence[str] | None = None) 
     return _frame(_tuples(conn, sql, params), EVENT_COLUMNS)
 
 
-def load_schools(conn: sqlite3.Connection) -> pd.DataFrame:
-    cursor = _tuples(
-        conn, "SELECT school_id, name, street, postcode, municipality, lat, lon, level FROM schools ORDER BY school_id")
-    return _frame(cursor, ("school_id", "name", "street", "postcode", "municipality", "lat", "lon", "level"))
+def school_sites(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """school_id, name, street, postcode, municipality, lat, lon of every school."""
+    return conn.execute("SELECT school_id, name, street, postcode, municipality, lat, lon FROM schools").fetchall()
 
 
 def resolve_school_ids(conn: sqlite3.Connection, schools) -> list[str]:

@@ -144,3 +144,12 @@ def position_report(conn: sqlite3.Connection) -> tuple[str, bool, str | None] | 
     return (message + "; the planner counts their travel from the CLB office.", False,
             "Give their lat/lon in an own-format school CSV (school_id, name, lat, lon) and import it with "
             "`clbhealth import schools`.")
+
+
+SCHOOL_COLUMNS = ("school_id", "name", "street", "postcode", "municipality", "lat", "lon", "level", "updated_at")
+
+
+def add_schools(conn: sqlite3.Connection, rows) -> None:
+    """New schools, each row holding SCHOOL_COLUMNS in order (the benchmark instances)."""
+    conn.executemany(f"INSERT INTO schools ({', '.join(SCHOOL_COLUMNS)}) VALUES ({', '.join('?' * len(SCHOOL_COLUMNS))})",
+                     rows)

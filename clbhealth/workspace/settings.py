@@ -56,7 +56,7 @@ class Planning:
     afternoon: Block = field(default_factory=lambda: Block("pm", dt.time(13, 15), dt.time(15, 30)))
     wednesday_afternoon: bool = False
     plan_needs_consent: bool = True
-    windows: dict[str, Window] = field(default_factory=lambda: {"HPV1": Window(until="christmas")})
+    windows: dict[str, Window] = field(default_factory=dict)  # else the protocol's (HPV1 before Christmas)
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     weights: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     road_factor: float = 1.3
@@ -112,104 +112,6 @@ class Config:
         return max([self.setup_minutes, *self.setup_per_moment.values()])
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def default_config_text(clb_name: str, school_year: SchoolYear, minutes: dict[str, int | dict[str, int]],
-                        office: Office | None = None) -> str:
-    """The commented clbhealth.toml that `clbhealth init` writes."""
-    name = clb_name.replace("\\", "\\\\").replace('"', '\\"')
-    office = office or Office()
-    position = (f"lat = {office.lat}\nlon = {office.lon}" if office.lat is not None and office.lon is not None
-                else "# lat = 51.0\n# lon = 4.4")
-    minute_lines = "\n".join(f'"{code}" = {_minutes_text(value)}' for code, value in minutes.items())
-    return f'''# clbhealth workspace configuration.
-# Edit freely; `clbhealth doctor` checks this file. Lines starting with # are comments.
-# [I] marks a default that is our reading where no rule settles it (see protocol-facts).
-
-[clb]
-# The CLB's name, printed on every export.
-name = "{name}"
-# The school year this workspace plans (a school year starts on 1 September).
-school_year = "{school_year}"
-# The protocol: "flanders" (bundled, see `clbhealth protocols show`) or the path of a
-# protocol .toml of your own, relative to this folder.
-protocol = "flanders"
-
-[office]
-# The CLB office, where home-educated pupils are seen (and where staff without a base start).
-name = {_quote(office.name)}
-street = {_quote(office.street)}
-postcode = {_quote(office.postcode)}
-municipality = {_quote(office.municipality)}
-{position}
-
-[due]
-# [I] There is no general rule to catch up a missed contact moment (a pupil now past the grade
-# without a record). false: report it as "missed"; true: list it as due again.
-catch_up_missed_contacts = false
-
-[minutes]
-# Minutes per pupil, per contact moment and per vaccination dose. [I] No norm was found; these
-# are the protocol's defaults, for each role's own part (nurse and doctor apart, in parallel rooms
-# or on other days). Per role: L1 = {{ nurse = 10, doctor = 10 }}; a number alone: every role, together.
-{minute_lines}
-# Minutes to set up per session (room, equipment); per moment, write for example
-# setup = {{ default = 15, K1 = 25 }} (a session takes the longest set-up of its moments).
-setup = 15
-
-[calendar]
-# The half-day blocks in which sessions take place. The Flemish school and public holidays come
-# from the `holidays` package; school closures are imported per school (clbhealth import closures).
-morning = "08:30-12:00"
-afternoon = "13:15-15:30"
-# [I] No classes on Wednesday afternoon in primary (and most secondary) schools.
-wednesday_afternoon = false
-
-[planning]
-# Plan vaccination pupils whose consent form has not come back yet (they are vaccinated only
-# with consent on the day). false: plan only pupils with consent.
-plan_needs_consent = true
-# Doses whose form is not back are sized by the share of forms expected back with consent;
-# not set: learned from this workspace's returned forms (0.8 [I] until there are 20).
-# consent_return_rate = 0.8
-# No new session earlier than this many school days after the day of planning (kept ones stay).
-notice_school_days = 10
-# [I] A doctor vaccinates; true: a nurse assists (the dose also takes a nurse's part).
-nurse_assists_vaccination = false
-
-[planning.windows]
-# When a moment may be planned. `start`/`until` take a date (2027-03-31) or a mark of the school
-# calendar: start, autumn, christmas, krokus, easter, end ("until = christmas": before the
-# Christmas holiday). A later dose keeps its interval after the earlier one (protocol).
-HPV1 = {{ until = "christmas" }}
-
-[planning.roles]
-# Roles per moment; the protocol's defaults apply to moments not listed here. E.g. a CLB whose
-# psycho-social workers join L6:
-# L6 = ["nurse", "psychosocial"]
-
-[planning.weights]
-# The soft goals of the planner, each a named, weighted term of its objective.
-unplanned = 1000   # per pupil-moment left unplanned (only when capacity cannot cover it)
-visits = 100       # per school visit
-travel = 1         # per km driven
-balance = 20       # per percentage point between the busiest and the least busy person
-continuity = 200   # per session not done by the school's fixed contact (or, re-planning, its previous one)
-early = 1          # per week a session lies after the start of the planning period
-apart = 5          # per pupil whose nurse and doctor parts of one moment fall on different days
-moved = 300        # re-planning: per session moved from its announced half-day
-
-[travel]
-# Straight-line distance times a road factor, driven at an average speed. Or give a CSV of real
-# travel times (from_id, to_id, minutes, km), ids being staff ids, school ids or "OFFICE".
-road_factor = 1.3
-speed_kmh = 45
-# matrix = "travel-times.csv"
-'''
-
-
 def load_config(root: Path) -> Config:
     """Read and check `root/clbhealth.toml`; raise ClbError naming the setting that is wrong."""
     path = root / CONFIG_NAME
@@ -237,8 +139,30 @@ def load_config(root: Path) -> Config:
     if not isinstance(protocol, str) or not protocol:
         raise fail("[clb] protocol", 'must be "flanders" or the path of a protocol file')
 
-    office_data = _table(data, "office", fail)
-    office = Office(
+    office = _office(_table(data, "office", fail), fail)
+    due = _table(data, "due", fail)
+    catch_up = due.get("catch_up_missed_contacts", False)
+    if not isinstance(catch_up, bool):
+        raise fail("[due] catch_up_missed_contacts", "must be true or false")
+
+    minutes, setup, setup_per_moment = _minutes(dict(_table(data, "minutes", fail)), fail)
+    planning = _planning(data, fail)
+    return Config(
+        clb_name=name.strip(),
+        school_year=year,
+        protocol=protocol,
+        office=office,
+        catch_up_missed_contacts=catch_up,
+        minutes=minutes,
+        setup_minutes=setup,
+        setup_per_moment=setup_per_moment,
+        planning=planning,
+        raw=data,
+    )
+
+
+def _office(office_data: dict, fail) -> Office:
+    return Office(
         name=str(office_data.get("name", "CLB-kantoor")),
         street=str(office_data.get("street", "")),
         postcode=str(office_data.get("postcode", "")),
@@ -246,12 +170,10 @@ def load_config(root: Path) -> Config:
         lat=_number(office_data, "lat", fail, "[office] lat", -90, 90),
         lon=_number(office_data, "lon", fail, "[office] lon", -180, 180),
     )
-    due = _table(data, "due", fail)
-    catch_up = due.get("catch_up_missed_contacts", False)
-    if not isinstance(catch_up, bool):
-        raise fail("[due] catch_up_missed_contacts", "must be true or false")
 
-    minutes_data = dict(_table(data, "minutes", fail))
+
+def _minutes(minutes_data: dict, fail) -> tuple[dict[str, int | dict[str, int]], int, dict[str, int]]:
+    """(minutes per pupil per code, set-up minutes per session, set-up minutes per moment)."""
     setup = minutes_data.pop("setup", 15)
     setup_per_moment: dict[str, int] = {}
     if isinstance(setup, dict):
@@ -266,19 +188,7 @@ def load_config(root: Path) -> Config:
         minutes[code] = _minutes_value(code, value, fail)
     if not isinstance(setup, int) or isinstance(setup, bool) or not 0 <= setup <= 120:
         raise fail("[minutes] setup", "must be a whole number of minutes between 0 and 120")
-    planning = _planning(data, fail)
-    return Config(
-        clb_name=name.strip(),
-        school_year=year,
-        protocol=protocol,
-        office=office,
-        catch_up_missed_contacts=catch_up,
-        minutes=minutes,
-        setup_minutes=setup,
-        setup_per_moment=setup_per_moment,
-        planning=planning,
-        raw=data,
-    )
+    return minutes, setup, setup_per_moment
 
 
 def _table(data: dict, key: str, fail) -> dict:
@@ -325,7 +235,56 @@ def _planning(data: dict, fail) -> Planning:
     needs_consent = planning.get("plan_needs_consent", True)
     if not isinstance(needs_consent, bool):
         raise fail("[planning] plan_needs_consent", "must be true or false")
-    windows = {"HPV1": Window(until="christmas")}
+    windows = _windows(planning, fail)
+    roles = _roles(planning, fail)
+    weights = _weights(planning, fail)
+    road = travel.get("road_factor", 1.3)
+    speed = travel.get("speed_kmh", 45)
+    if isinstance(road, bool) or not isinstance(road, (int, float)) or not 1 <= road <= 3:
+        raise fail("[travel] road_factor", "must be a number from 1 to 3")
+    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 5 <= speed <= 130:
+        raise fail("[travel] speed_kmh", "must be a number from 5 to 130")
+    matrix = travel.get("matrix")
+    if matrix is not None and (not isinstance(matrix, str) or not matrix.strip()):
+        raise fail("[travel] matrix", "must be the path of a CSV file")
+    notice, rate, assists = _planner_options(planning, fail)
+    return Planning(morning=morning, afternoon=afternoon, wednesday_afternoon=wednesday,
+                    plan_needs_consent=needs_consent, windows=windows, roles=roles, weights=weights,
+                    road_factor=float(road), speed_kmh=float(speed), travel_matrix=matrix or None,
+                    notice_school_days=notice, consent_return_rate=rate, nurse_assists_vaccination=assists)
+
+
+def _planner_options(planning: dict, fail) -> tuple[int, float | None, bool]:
+    """The notice period, the expected consent return rate, whether a nurse assists vaccination."""
+    notice = planning.get("notice_school_days", 10)
+    if isinstance(notice, bool) or not isinstance(notice, int) or not 0 <= notice <= 60:
+        raise fail("[planning] notice_school_days", "must be a whole number of school days from 0 to 60")
+    rate = planning.get("consent_return_rate")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1):
+        raise fail("[planning] consent_return_rate", "must be a share above 0 and at most 1, e.g. 0.8")
+    assists = planning.get("nurse_assists_vaccination", False)
+    if not isinstance(assists, bool):
+        raise fail("[planning] nurse_assists_vaccination", "must be true or false")
+    return notice, float(rate) if rate is not None else None, assists
+
+
+def _minutes_value(code: str, value: object, fail) -> int | dict[str, int]:
+    """A number (every role, together) or a table of minutes per role (parts done apart)."""
+    def whole(v: object) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 240
+    if isinstance(value, dict):
+        if not value or not all(isinstance(k, str) and whole(v) for k, v in value.items()):
+            raise fail(f"[minutes] {code}", "must be like { nurse = 10, doctor = 10 } (whole minutes, 1 to 240)")
+        return dict(value)
+    if not whole(value):
+        raise fail(f"[minutes] {code}", "must be a whole number of minutes between 1 and 240, "
+                                        "or minutes per role like { nurse = 10, doctor = 10 }")
+    return value
+
+
+def _windows(planning: dict, fail) -> dict[str, Window]:
+    """[planning.windows]: when each moment may be planned."""
+    windows: dict[str, Window] = {}
     raw_windows = planning.get("windows", {})
     if not isinstance(raw_windows, dict):
         raise fail("[planning.windows]", "must be a table")
@@ -345,6 +304,11 @@ def _planning(data: dict, fail) -> Planning:
                     raise fail(f"[planning.windows] {code}.{key}",
                                f"must be a date (yyyy-mm-dd) or one of {', '.join(WINDOW_MARKS)}") from None
         windows[code] = Window(start=_iso(spec.get("start")), until=_iso(spec.get("until")))
+    return windows
+
+
+def _roles(planning: dict, fail) -> dict[str, tuple[str, ...]]:
+    """[planning.roles]: the roles per moment where the protocol's defaults do not apply."""
     roles: dict[str, tuple[str, ...]] = {}
     raw_roles = planning.get("roles", {})
     if not isinstance(raw_roles, dict):
@@ -353,6 +317,11 @@ def _planning(data: dict, fail) -> Planning:
         if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
             raise fail(f"[planning.roles] {code}", 'must be a list of roles, e.g. ["nurse", "doctor"]')
         roles[code] = tuple(value)
+    return roles
+
+
+def _weights(planning: dict, fail) -> dict[str, int]:
+    """[planning.weights]: the weight of each soft goal of the planner."""
     weights = dict(DEFAULT_WEIGHTS)
     raw_weights = planning.get("weights", {})
     if not isinstance(raw_weights, dict):
@@ -363,52 +332,13 @@ def _planning(data: dict, fail) -> Planning:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
             raise fail(f"[planning.weights] {key}", "must be a whole number from 0 to 1000000")
         weights[key] = value
-    road = travel.get("road_factor", 1.3)
-    speed = travel.get("speed_kmh", 45)
-    if isinstance(road, bool) or not isinstance(road, (int, float)) or not 1 <= road <= 3:
-        raise fail("[travel] road_factor", "must be a number from 1 to 3")
-    if isinstance(speed, bool) or not isinstance(speed, (int, float)) or not 5 <= speed <= 130:
-        raise fail("[travel] speed_kmh", "must be a number from 5 to 130")
-    matrix = travel.get("matrix")
-    if matrix is not None and (not isinstance(matrix, str) or not matrix.strip()):
-        raise fail("[travel] matrix", "must be the path of a CSV file")
-    notice = planning.get("notice_school_days", 10)
-    if isinstance(notice, bool) or not isinstance(notice, int) or not 0 <= notice <= 60:
-        raise fail("[planning] notice_school_days", "must be a whole number of school days from 0 to 60")
-    rate = planning.get("consent_return_rate")
-    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1):
-        raise fail("[planning] consent_return_rate", "must be a share above 0 and at most 1, e.g. 0.8")
-    assists = planning.get("nurse_assists_vaccination", False)
-    if not isinstance(assists, bool):
-        raise fail("[planning] nurse_assists_vaccination", "must be true or false")
-    return Planning(morning=morning, afternoon=afternoon, wednesday_afternoon=wednesday,
-                    plan_needs_consent=needs_consent, windows=windows, roles=roles, weights=weights,
-                    road_factor=float(road), speed_kmh=float(speed), travel_matrix=matrix or None,
-                    notice_school_days=notice, consent_return_rate=float(rate) if rate is not None else None,
-                    nurse_assists_vaccination=assists)
-
-
-def _minutes_text(value: int | dict[str, int]) -> str:
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{role} = {minutes}" for role, minutes in value.items()) + " }"
-    return str(value)
-
-
-def _minutes_value(code: str, value: object, fail) -> int | dict[str, int]:
-    """A number (every role, together) or a table of minutes per role (parts done apart)."""
-    def whole(v: object) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 240
-    if isinstance(value, dict):
-        if not value or not all(isinstance(k, str) and whole(v) for k, v in value.items()):
-            raise fail(f"[minutes] {code}", "must be like { nurse = 10, doctor = 10 } (whole minutes, 1 to 240)")
-        return dict(value)
-    if not whole(value):
-        raise fail(f"[minutes] {code}", "must be a whole number of minutes between 1 and 240, "
-                                        "or minutes per role like { nurse = 10, doctor = 10 }")
-    return value
+    return weights
 
 
 def _iso(value: object) -> str | None:
     if value is None:
         return None
     return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+from clbhealth.workspace.settings_template import default_config_text  # noqa: E402, F401  (re-export for init)

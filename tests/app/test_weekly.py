@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from clbhealth.app import weekly as weekly_module
+from clbhealth.exports import weekly as weekly_files
 from clbhealth.workspace import folder as workspace_module
 from clbhealth.core.errors import ClbError
 from clbhealth.app.due_list import due_list
@@ -201,7 +202,7 @@ def test_errors_go_to_stderr_and_the_log(world, tmp_path, runner):
 
 def test_a_killed_run_leaves_no_half_written_file(world, tmp_path, monkeypatch):
     calls = {"n": 0}
-    real = weekly_module.write_csv
+    real = weekly_files.write_csv
 
     def dying(path, columns, rows):
         calls["n"] += 1
@@ -209,14 +210,14 @@ def test_a_killed_run_leaves_no_half_written_file(world, tmp_path, monkeypatch):
             raise KeyboardInterrupt  # as if killed in the middle of the run
         return real(path, columns, rows)
 
-    monkeypatch.setattr(weekly_module, "write_csv", dying)
+    monkeypatch.setattr(weekly_files, "write_csv", dying)
     with pytest.raises(KeyboardInterrupt):
         run_weekly(world.workspace, tmp_path / "w", dt.date(2026, 10, 2))
     folder = tmp_path / "w" / "2026-W41"
     assert not list(folder.rglob("*.tmp")) and not (folder / "summary.json").exists()
     for path in folder.rglob("*.xlsx"):
         load_workbook(path)  # every file that is there is complete
-    monkeypatch.setattr(weekly_module, "write_csv", real)
+    monkeypatch.setattr(weekly_files, "write_csv", real)
     assert run_weekly(world.workspace, tmp_path / "w", dt.date(2026, 10, 2)).files
 
 
@@ -224,7 +225,7 @@ def test_unexpected_failure_is_logged_and_reported(world, tmp_path, monkeypatch)
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(weekly_module, "_school_rows", broken)
+    monkeypatch.setattr(weekly_module, "school_rows", broken)
     with pytest.raises(ClbError, match="unexpected RuntimeError"):
         run_weekly(world.workspace, tmp_path / "w", dt.date(2026, 10, 2))
     assert "Traceback" in (world.root / "logs" / "weekly.log").read_text()

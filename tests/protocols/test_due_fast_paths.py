@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from clbhealth.cli import render as output
+from clbhealth.exports import frames as output
 from clbhealth.app import due_list as services
 from clbhealth.workspace import pupils as store
 from clbhealth.protocols.due import OUTPUT_COLUMNS, STATUSES, DueSettings, compute_due

@@ -278,7 +278,7 @@ def test_exports_never_hold_a_formula(names):
     import pandas as pd
     from openpyxl import load_workbook
 
-    from clbhealth.cli.render import _csv_text, write_xlsx
+    from clbhealth.exports.frames import _csv_text, write_xlsx
 
     frame = pd.DataFrame({"last_name": names, "n": range(len(names))})
     path = FOLDER / "export.xlsx"

@@ -1,0 +1,168 @@
+"""Storing a checked roster: the same pupil twice in the files is refused; each row is matched to a
+known pupil (INSZ, else school + pupil number, else name + birth date), then updated or added; the
+pupils no longer listed are marked as left."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Sequence
+
+from clbhealth.core.errors import ClbError, Problem
+from clbhealth.imports.common import ImportResult
+from clbhealth.workspace import roster as pupil_rows
+from clbhealth.workspace.folder import now_text
+
+if TYPE_CHECKING:
+    from clbhealth.imports.roster import PupilRow
+
+
+def name_key(last: str, first: str, birth: str) -> str:
+    """Name and birth date compared case- and accent-insensitively."""
+    text = f"{last}|{first}|{birth}".lower()
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def check_duplicates(rows: list["PupilRow"], result: ImportResult) -> None:
+    """The same pupil twice in the files is an error on the second row."""
+    seen: dict[tuple, "PupilRow"] = {}
+    for record in rows:
+        keys = []
+        if record.insz:
+            keys.append(("insz", record.insz))
+        if record.pupil_number:
+            keys.append(("number", record.school_id, record.pupil_number))
+        if not record.insz and not record.pupil_number:
+            keys.append(("name",) + record.name_key())
+        for key in keys:
+            first = seen.get(key)
+            if first is None:
+                seen[key] = record
+                continue
+            what = {"insz": "the same INSZ", "number": "the same pupil number", "name": "the same name and birth date"}[key[0]]
+            where = f"row {first.row}" if first.file == record.file else f"{first.file} row {first.row}"
+            result.errors.append(Problem(
+                record.file, f"has {what} as {where}", row=record.row,
+                column={"insz": "insz", "number": "pupil_number", "name": "last_name"}[key[0]],
+                hint="A pupil may appear once; remove the duplicate row.",
+            ))
+            break
+
+
+@dataclass
+class _Known:
+    """The pupils a roster may match, by each of the three keys."""
+
+    existing: dict[int, dict]
+    by_insz: dict[str, dict] = field(default_factory=dict)
+    by_number: dict[tuple, dict] = field(default_factory=dict)
+    by_name: dict[tuple, dict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        people = self.existing.values()
+        self.by_insz = {p["insz"]: p for p in people if p["insz"]}
+        self.by_number = {(p["school_id"], p["pupil_number"]): p for p in people if p["pupil_number"]}
+        self.by_name = {(p["school_id"], name_key(p["last_name"], p["first_name"], p["birth_date"])): p
+                        for p in people}
+
+    def find(self, record: "PupilRow") -> tuple[dict | None, bool]:
+        """The known pupil this row is about, or None; True when found by name and birth date."""
+        if record.insz:
+            pupil = self.by_insz.get(record.insz)
+            if pupil is not None:
+                return pupil, False
+        if record.pupil_number:
+            candidate = self.by_number.get((record.school_id, record.pupil_number))
+            if candidate is not None and (not record.insz or not candidate["insz"]):
+                return candidate, False
+            return None, False
+        candidate = self.by_name.get(record.name_key())
+        if candidate is not None and (not record.insz or not candidate["insz"]):
+            return candidate, True
+        return None, False
+
+
+def store_roster(conn: sqlite3.Connection, rows: list["PupilRow"], columns: Sequence[str], covered: set[str],
+                 schools_with_bad_rows: set[str], result: ImportResult, today: dt.date) -> list[dict]:
+    """Match, insert, update and mark as left; returns the summary per school."""
+    existing = pupil_rows.pupils_at_schools(conn, sorted(covered), columns)
+    known_insz = {p["insz"] for p in existing.values() if p["insz"]}
+    existing.update(pupil_rows.pupils_with_insz(conn, [r.insz for r in rows if r.insz and r.insz not in known_insz],
+                                                columns))
+    known = _Known(existing)
+    stamp = now_text()
+    summary = {s: {"school_id": s, "new": 0, "updated": 0, "unchanged": 0, "moved": 0, "left": 0}
+               for s in sorted(covered)}
+    matched, inserts, updates, name_matches = _match(rows, known, summary, stamp)
+    unnamed = sum(1 for r in rows if not r.insz and not r.pupil_number)
+    if unnamed:
+        result.warnings.append(Problem(
+            ", ".join(sorted({r.file for r in rows if not r.insz and not r.pupil_number})),
+            f"{unnamed} pupil(s) have neither INSZ nor pupil number: they are recognised by name, birth date "
+            f"and school only ({name_matches} matched that way).",
+            hint="Add the INSZ or the school's pupil number to make re-imports reliable.", severity="warning"))
+    left = _left(existing, matched, covered, schools_with_bad_rows, summary, result, today, stamp)
+    pupil_rows.insert_pupils(conn, columns, inserts)
+    # Moves first free INSZ/number clashes: apply updates in one statement each.
+    pupil_rows.update_pupils(conn, columns, updates)
+    pupil_rows.mark_left(conn, left)
+    return list(summary.values())
+
+
+def _match(rows: list["PupilRow"], known: _Known, summary: dict[str, dict], stamp: str):
+    """Returns (pupil id -> its row, rows to insert, rows to update, how many were matched by name)."""
+    matched: dict[int, "PupilRow"] = {}
+    inserts, updates = [], []
+    name_matches = 0
+    for record in rows:
+        pupil, by_name = known.find(record)
+        name_matches += by_name
+        if pupil is not None and pupil["pupil_id"] in matched:
+            other = matched[pupil["pupil_id"]]
+            raise ClbError(
+                f"{record.file}, row {record.row}: is the same pupil as {other.file} row {other.row}; "
+                "nothing was imported.",
+                hint="Remove one of the two rows.",
+            )
+        counts = summary[record.school_id]
+        if pupil is None:
+            inserts.append((*record.values().values(), stamp, stamp))
+            counts["new"] += 1
+            continue
+        matched[pupil["pupil_id"]] = record
+        values = record.values()
+        if not values["insz"] and pupil["insz"]:
+            values["insz"] = pupil["insz"]  # a roster without INSZ keeps the one we know
+        changed = any(pupil[k] != v for k, v in values.items()) or not pupil["active"]
+        if pupil["school_id"] != record.school_id:
+            counts["moved"] += 1
+        elif changed:
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+        if changed:
+            updates.append((*values.values(), stamp, pupil["pupil_id"]))
+    return matched, inserts, updates, name_matches
+
+
+def _left(existing: dict[int, dict], matched: dict, covered: set[str], schools_with_bad_rows: set[str],
+          summary: dict[str, dict], result: ImportResult, today: dt.date, stamp: str) -> list[tuple]:
+    """Rows of (left on, updated_at, pupil_id) for the active pupils of the covered schools not listed;
+    not for schools with skipped rows (a skipped row may be one of them)."""
+    left = []
+    kept_back = 0
+    for pupil in existing.values():
+        if pupil["pupil_id"] in matched or not pupil["active"] or pupil["school_id"] not in covered:
+            continue
+        if pupil["school_id"] in schools_with_bad_rows:
+            kept_back += 1
+            continue
+        left.append((today.isoformat(), stamp, pupil["pupil_id"]))
+        summary[pupil["school_id"]]["left"] += 1
+    if kept_back:
+        result.warnings.append(Problem(
+            "roster", f"{kept_back} pupil(s) missing from schools with skipped rows were not marked as left.",
+            hint="Fix the skipped rows and import the roster again.", severity="warning"))
+    return left
