@@ -34,15 +34,10 @@ MAX_MODULE_LINES = 400
 # They are exempt from the SQL, size and direction checks until their branches are merged; the
 # lead empties this list when merging (issue 9).
 BEING_CHANGED = (
-    "scheduler/",
-    "protocols/",
-    "app/plan.py",
-    "app/explain.py",
-    "cli/plan.py",
-    "imports/results.py",
-    "imports/schools.py",
-    "exports/attendance.py",
-    "workspace/plan.py",  # imports scheduler types (PlanningProblem, PlanResult): upward
+    # Still over the size limits or holding SQL, with the reason; each a known debt, not a new one.
+    "imports/results.py",  # the attendance-sheet import: SQL and a long import function (vaccination columns added)
+    "exports/attendance.py",  # reads the sessions' consent itself
+    "protocols/due_rules.py",
 )
 
 # Known imports against the direction, each with the reason it is still there.
@@ -51,6 +46,9 @@ KNOWN_UPWARD = {
     # call sites use `workspace.protocol`, several in files of BEING_CHANGED. To do: load the
     # protocol in app/ (or pass it in) so that workspace/ no longer knows protocols/.
     ("workspace/folder.py", "protocols"),
+    # The soft goals' names and default weights (a leaf module of data, no imports): a misspelt
+    # weight in clbhealth.toml is refused where the file is read. See ARCHITECTURE.md.
+    ("workspace/settings.py", "scheduler"),
 }
 
 SQL = re.compile(r"\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+(OR\s+\w+\s+)?INTO\b|\bUPDATE\s+\w+\s+SET\b|"

@@ -26,7 +26,7 @@ def explain(workspace: Workspace, school: str | None = None) -> list[str]:
         plan_id = summary["plan_id"]
         rows = read_explain_rows(conn, plan_id)
     unplanned, sessions, staff_rows = rows["unplanned"], rows["sessions"], rows["staff"]
-    booked, absences, closures, staff_of = rows["booked"], rows["absences"], rows["closures"], rows["staff_of"]
+    booked, absences = rows["booked"], rows["absences"]
     if school:
         unplanned = [u for u in unplanned if u["school_id"] == school]
         sessions = [s for s in sessions if s["school_id"] == school]
@@ -74,6 +74,15 @@ def explain(workspace: Workspace, school: str | None = None) -> list[str]:
             short = math.ceil(visits) - free
             verdict = f"short by {short}" if short > 0 else "enough in total: the free half-days do not match the schools' open days and team"
             lines.append(f"  {role} half-days, {months}: need about {math.ceil(visits)} more, {free} free ({verdict})")
+    lines.extend(late_lines(sessions, specs, half_days, rows))
+    return lines
+
+
+def late_lines(sessions: list[dict], specs: dict, half_days: list, rows: dict) -> list[str]:
+    """Sessions in the last fifth of their window, with what blocked the earlier half-days."""
+    staff_rows, booked, absences = rows["staff"], rows["booked"], rows["absences"]
+    closures, staff_of = rows["closures"], rows["staff_of"]
+    lines: list[str] = []
     late = _late_sessions(sessions, specs)
     if late:
         lines.append(f"{len(late)} session(s) lie in the last fifth of their window:")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import replace
 
 import pandas as pd
 
@@ -166,6 +167,30 @@ def role_tasks(workspace: Workspace, due: pd.DataFrame, rows: dict, specs: dict[
     return tasks, rejected, {"rate": rate, "source": source, "unsure_pupil_moments": len(unsure)}
 
 
+def without_seen_parts(tasks: list[Task], old: dict[str, OldSession], specs: dict[str, MomentSpec]) -> list[Task]:
+    """A moment done in parts stays due until its last part is seen: the parts already seen (in a
+    session of those roles) are not planned again."""
+    seen = {(pid, moment, frozenset(s.staff)) for s in old.values()
+            for (pid, moment), outcome in s.pupils.items() if outcome == "seen"}
+    if not seen:
+        return tasks
+    result = []
+    for task in tasks:
+        moments = tuple(m for m in task.moments if not any(
+            (task.pupil_id, m, roles) in seen for roles in seen_roles(task.roles)))
+        if moments == task.moments:
+            result.append(task)
+        elif moments:
+            minutes = sum(max(specs[m].part_minutes().get(r, specs[m].minutes) for r in task.roles) for m in moments)
+            result.append(replace(task, moments=moments, minutes=min(task.minutes, minutes)))
+    return result
+
+
+def seen_roles(roles: frozenset[str]) -> list[frozenset[str]]:
+    """The staff role sets of sessions that did a part of these roles (alone, or with the others)."""
+    return [roles, roles | {"nurse"}, roles | {"doctor"}]
+
+
 def travel_tables(workspace: Workspace, persons: list[Person], sites: dict[str, Site]) -> tuple[dict, dict]:
     """Round-trip km and one-way minutes from every person's base to every site."""
     planning = workspace.config.planning
@@ -219,6 +244,7 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
         raise ClbError("The set-up time fills the whole block.", hint="Lower [minutes] setup in clbhealth.toml.")
     given = doses_given(rows["events"], old, pinned_ids)
     tasks, rejected, consent = role_tasks(workspace, due, rows, specs, first, last, given, capacity)
+    tasks = without_seen_parts(tasks, old, specs)
     movable = {sid: s for sid, s in old.items() if sid not in pinned_ids}
     birth = dict(zip(rows["pupils"]["pupil_id"].astype(int), pd.to_datetime(rows["pupils"]["birth_date"]).dt.date))
     pinned, placements = pinned_visits(old, pinned_ids, specs, birth, config.setup_minutes, given)

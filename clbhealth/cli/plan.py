@@ -105,22 +105,8 @@ def render_plan_summary(summary: dict) -> None:
               f"{metrics['seconds']} s, the first complete plan after {metrics['first_complete_seconds']} s.")
     for warning in summary.get("warnings", []):
         err.print(f"[yellow]![/] {escape(warning)}")
-    table = RichTable(title="Pupil-moments planned", title_justify="left")
-    for column in ("moment", "due", "planned", "%"):
-        table.add_column(column, justify="left" if column == "moment" else "right")
-    for moment, row in summary["per_moment"].items():
-        pct = 100 * row["planned"] / row["due"] if row["due"] else 100.0
-        table.add_row(moment, str(row["due"]), str(row["planned"]), f"{pct:.0f}")
-    out.print(table)
-    terms = RichTable(title="Soft goals (objective terms)", title_justify="left")
-    for column in ("goal", "value", "weight", "weighted"):
-        terms.add_column(column, justify="left" if column == "goal" else "right")
-    units = metrics.get("units", {})
-    for name, value in metrics["terms"].items():
-        weight = metrics["weights"][name]
-        terms.add_row(f"{name} ({units.get(name, '')})", f"{value:,}", str(weight), f"{weight * value:,.0f}")
-    terms.add_row("total", "", "", f"{metrics['objective']:,.0f}", style="bold")
-    out.print(terms)
+    out.print(_moments_table(summary))
+    out.print(_goals_table(metrics))
     bounds = summary.get("bounds", {})
     visits, travel = metrics["terms"]["visits"], metrics["terms"]["travel"]
     if bounds:
@@ -170,6 +156,29 @@ def render_plan_summary(summary: dict) -> None:
                       + (f": {escape(move['why'])}" if move.get("why") else ""))
         if len(summary["moved"]) > 50:
             out.print(f"  ... and {len(summary['moved']) - 50} more (clbhealth plan show)")
+
+
+def _moments_table(summary: dict) -> RichTable:
+    table = RichTable(title="Pupil-moments planned", title_justify="left")
+    for column in ("moment", "due", "planned", "%"):
+        table.add_column(column, justify="left" if column == "moment" else "right")
+    for moment, row in summary["per_moment"].items():
+        pct = 100 * row["planned"] / row["due"] if row["due"] else 100.0
+        table.add_row(moment, str(row["due"]), str(row["planned"]), f"{pct:.0f}")
+    return table
+
+
+def _goals_table(metrics: dict) -> RichTable:
+    """Every soft goal with its unit (declared in scheduler/goals.py), value and weight."""
+    terms = RichTable(title="Soft goals (objective terms)", title_justify="left")
+    for column in ("goal", "value", "weight", "weighted"):
+        terms.add_column(column, justify="left" if column == "goal" else "right")
+    units = metrics.get("units", {})
+    for name, value in metrics["terms"].items():
+        weight = metrics["weights"][name]
+        terms.add_row(f"{name} ({units.get(name, '')})", f"{value:,}", str(weight), f"{weight * value:,.0f}")
+    terms.add_row("total", "", "", f"{metrics['objective']:,.0f}", style="bold")
+    return terms
 
 
 def _gap(value: float, bound: float) -> str:

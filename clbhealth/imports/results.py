@@ -34,6 +34,7 @@ from clbhealth.imports.result_doses import (  # noqa: F401
 )
 from clbhealth.readers.tabular import FieldSpec, Table, read_table
 from clbhealth.readers.values import text_of
+from clbhealth.workspace import results as result_store
 from clbhealth.workspace import vaccination as vac_store
 from clbhealth.workspace.folder import Workspace, now_text
 
@@ -125,15 +126,7 @@ def _load_plan(workspace: Workspace) -> _Plan:
     protocol = workspace.protocol
     vaccinations = {r.code for r in protocol.rules if r.is_vaccination}
     with workspace.connect() as conn:
-        sessions = {r["session_id"]: dict(r) for r in conn.execute("SELECT session_id, date, school_id FROM sessions")}
-        planned: dict[tuple[str, int, str], dict] = {}
-        for r in conn.execute(
-                "SELECT sp.session_id, sp.pupil_id, sp.moment, sp.outcome, p.last_name, p.first_name "
-                "FROM session_pupils sp JOIN pupils p ON p.pupil_id = sp.pupil_id"):
-            planned[(r["session_id"], int(r["pupil_id"]), r["moment"])] = dict(r)
-        staff_of: dict[str, list[tuple[str, str]]] = {}
-        for r in conn.execute("SELECT session_id, staff_id, role FROM session_staff ORDER BY session_id, staff_id"):
-            staff_of.setdefault(r["session_id"], []).append((r["role"], r["staff_id"]))
+        sessions, planned, staff_of, staff = result_store.read_planned(conn)
         consent: dict[tuple[int, str], list] = {}
         for series in {protocol.series_of(c) for c in vaccinations}:
             codes = [r.code for r in protocol.rules if (r.series or r.code) == series]
@@ -141,7 +134,6 @@ def _load_plan(workspace: Workspace) -> _Plan:
             for pid, records in vac_store.series_events(conn, pupils, codes).items():
                 consent[(pid, series)] = records
         lots = vac_store.load_lots(conn)
-        staff = {r[0] for r in conn.execute("SELECT staff_id FROM staff")}
     return _Plan(sessions, planned, staff_of, consent, lots, staff, vaccinations)
 
 
@@ -301,20 +293,19 @@ def _write(workspace: Workspace, path: Path, plan: _Plan, rows: list[dict], dry_
 
 
 def _record_event(conn, item: dict, day: str, status: str, staff_id: str, stamp: str) -> bool:
-    """Write the row's event (replacing an earlier import of this session); False when nothing changed."""
+    """Write the row's event (replacing an earlier import of this session); False when nothing changed.
+
+    A moment done in parts (the nurse's and the doctor's sessions) is done when its last part is
+    seen: until then the sheet records the outcome of this part, and no event.
+    """
     session_id, pupil_id, moment = item["key"]
-    existing = {(r[0], r[1]) for r in conn.execute(
-        "SELECT status, staff_id FROM events WHERE pupil_id = ? AND code = ? AND date = ? AND source = ?",
-        (pupil_id, moment, day, source_of(session_id)))}
-    if existing == {(status, staff_id)} and item["old"] == item["outcome"]:
+    source = source_of(session_id)
+    if status == "done" and not result_store.other_parts_seen(conn, session_id, pupil_id, moment):
+        status = None
+    existing = result_store.event_of(conn, pupil_id, moment, day, source)
+    if existing == ({(status, staff_id)} if status else set()) and item["old"] == item["outcome"]:
         return False
-    conn.execute("DELETE FROM events WHERE pupil_id = ? AND code = ? AND source = ?",
-                 (pupil_id, moment, source_of(session_id)))
-    conn.execute(
-        "INSERT OR IGNORE INTO events (pupil_id, code, date, status, staff_id, source, imported_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)", (pupil_id, moment, day, status, staff_id, source_of(session_id), stamp))
-    conn.execute("UPDATE session_pupils SET outcome = ? WHERE session_id = ? AND pupil_id = ? AND moment = ?",
-                 (item["outcome"], session_id, pupil_id, moment))
+    result_store.record_event(conn, item["key"], day, status, staff_id, source, item["outcome"], stamp)
     return True
 
 

@@ -75,15 +75,7 @@ def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict
     """
     from ortools.linear_solver import pywraplp
 
-    busy = busy or {}
-    supply: dict[tuple[str, tuple[int, int]], float] = defaultdict(float)
-    for person in problem.persons:
-        for half in problem.available.get(person.staff_id, ()):
-            if problem.notice_day is not None and half.day < problem.notice_day:
-                continue  # inside the notice period no new session may be planned
-            if half not in busy.get(person.staff_id, ()):
-                room = max(0, problem.block_minutes[half.part] - setup)
-                supply[(person.role, (half.day.year, half.day.month))] += room
+    supply = _free_minutes(problem, setup, busy or {})
     months = sorted({m for _, m in supply} | {(h.day.year, h.day.month) for h in problem.half_days})
     # Profiles: pupils with the same tasks (roles, moments, minutes, months) are one LP variable.
     pupil_tasks: dict[tuple[str, int], list[tuple]] = defaultdict(list)
@@ -129,6 +121,19 @@ def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict
             short.append({"role": role, "month": f"{month[0]}-{month[1]:02d}",
                           "free_minutes": round(supply.get((role, month), 0.0)), "used_minutes": round(needed)})
     return {"pupil_moments": total, "at_most": int(math.floor(solver.Objective().Value() + 1e-6)), "short": short}
+
+
+def _free_minutes(problem: PlanningProblem, setup: int, busy: dict) -> dict[tuple[str, tuple[int, int]], float]:
+    """(role, month) -> the minutes of work its people's free half-days can hold (after the notice day)."""
+    supply: dict[tuple[str, tuple[int, int]], float] = defaultdict(float)
+    for person in problem.persons:
+        for half in problem.available.get(person.staff_id, ()):
+            if problem.notice_day is not None and half.day < problem.notice_day:
+                continue  # inside the notice period no new session may be planned
+            if half not in busy.get(person.staff_id, ()):
+                room = max(0, problem.block_minutes[half.part] - setup)
+                supply[(person.role, (half.day.year, half.day.month))] += room
+    return supply
 
 
 def _month_end(month: tuple[int, int]) -> dt.date:

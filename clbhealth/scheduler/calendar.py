@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import holidays
 
-from clbhealth.workspace.settings import Planning
 from clbhealth.core.dates import SchoolYear
 
 DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -41,7 +41,13 @@ def flemish_holidays(start_year: int) -> dict[dt.date, str]:
     return dict(table.items())
 
 
-def school_half_days(year: SchoolYear, planning: Planning, date_from: dt.date | None = None,
+class CalendarSettings(Protocol):
+    """What the school calendar needs of the settings (the workspace's `Planning` has it)."""
+
+    wednesday_afternoon: bool
+
+
+def school_half_days(year: SchoolYear, planning: CalendarSettings, date_from: dt.date | None = None,
                      date_to: dt.date | None = None) -> list[HalfDay]:
     """Every half-day with classes in the school year (or the given range), in time order."""
     off = flemish_holidays(year.start_year)

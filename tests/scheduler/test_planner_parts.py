@@ -162,3 +162,30 @@ def test_plan_check_knows_the_notice_period(tmp_path, runner):
         conn.execute("UPDATE sessions SET announced_on = '2026-09-17'")  # four school days before 21 Sep
     result = run(runner, "plan", "check", "-w", copy, code=1)
     assert "[notice]" in result.output and "the notice period is 10" in result.output
+
+
+def test_a_moment_in_parts_is_done_when_its_last_part_is_seen(tmp_path, runner):
+    """L1 by a nurse on Monday and a doctor on Tuesday: the nurse's sheet marks her part seen (L1
+    stays due, her part is not planned again); the doctor's sheet completes L1."""
+    from openpyxl import load_workbook
+
+    world = make_world(tmp_path, runner, "100")
+    world.roster("100", pupils("K1", 1) + pupils("L1", 2))
+    world.staff(("N1", "verpleegkundige", "ma-vm", "100"), ("D1", "arts", "di-vm", ""))
+    world.plan("--from", "2026-09-07", "--to", "2026-09-18")
+    nurse = next(s for s in world.sessions() if s["staff"] == {"nurse": "N1"} and "L1" in s["moments"])
+    sheet = tmp_path / "nurse.xlsx"
+    world.cli("export", "attendance", "--session", nurse["session_id"], "--out", sheet)
+    workbook = load_workbook(sheet)
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows(min_row=7):
+            if row[0].value is not None and row[2].value in ("L1", "K1"):
+                row[9].value = "gezien"
+    workbook.save(sheet)
+    world.cli("import", "results", sheet)
+    due = world.cli("due", "--as-of", "2026-09-08", "--moment", "L1", "--format", "json").stdout
+    assert '"L101"' in due  # the doctor's part is still to come
+    world.plan("--from", "2026-09-08", "--to", "2026-09-18", as_of="2026-09-08")
+    for s in world.sessions():
+        if s["day"] >= D(2026, 9, 8) and "nurse" in s["staff"]:
+            assert not {m for _, m in s["pupils"]} & {"L1"}  # the nurse's part is not planned again
