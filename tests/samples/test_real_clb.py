@@ -10,7 +10,9 @@ import pytest
 
 from clbhealth.samples.real_clb import build_real_clb, grade_counts
 
-DATA = Path("/work/shared/data")
+# The shared data folder beside the checkout (as CI lays it out), else the workplace's.
+DATA = next((p for p in (Path(__file__).resolve().parents[3] / "shared" / "data", Path("/work/shared/data"))
+             if p.exists()), Path("/work/shared/data"))
 OFFICIAL = DATA / "flanders_schools_onderwijsaanbod.csv"
 PUPILS = DATA / "flanders_school_pupils.csv"
 pytestmark = pytest.mark.skipif(not OFFICIAL.exists(), reason="shared data not present")
