@@ -197,9 +197,7 @@ def plan_show(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.", dir_okay=False)] = None,
 ) -> None:
     """The stored plan: one row per session."""
-    import json
-
-    from clbhealth.cli.render import write_frame
+    from clbhealth.exports.frames import write_frame
     from clbhealth.workspace.plan import load_plan_frame
 
     if fmt not in ("table", "csv", "json", "xlsx"):
@@ -227,7 +225,9 @@ def plan_show(
             out.print("No sessions planned (run clbhealth plan).")
             return
         shown = flat.drop(columns=["pupil_ids", "moments"]).assign(pupils=frame["pupil_ids"].map(len))
-        sys.stdout.write(__import__("clbhealth.cli.render", fromlist=["plain_table"]).plain_table(shown))
+        from clbhealth.exports.frames import plain_table
+
+        sys.stdout.write(plain_table(shown))
         return
     write_frame(flat, fmt, output, sheet="Plan", title=f"{ws.config.clb_name}: plan")
     if output is not None:
