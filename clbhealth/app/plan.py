@@ -260,6 +260,7 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
         block_minutes={"am": planning.morning.minutes, "pm": planning.afternoon.minutes},
         weights=dict(planning.weights), km=km, minutes_one_way=minutes, pinned=placements,
         notice_day=notice_day(half_days, as_of, planning.notice_school_days),
+        road_factor=planning.road_factor, speed_kmh=planning.speed_kmh,
     )
     info = {int(r.pupil_id): {"last_name": r.last_name, "first_name": r.first_name, "class_name": r.class_name,
                               "birth_date": r.birth_date} for r in rows["pupils"].itertuples()}

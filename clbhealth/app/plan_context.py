@@ -21,12 +21,13 @@ class OldSession:
     pupils: dict[tuple[int, str], str | None]  # (pupil, moment) -> outcome
     kind: str
     announced_on: str | None = None  # the as-of day of the plan that gave it this half-day
+    start: str = ""  # "HH:MM": two sessions of one person's half-day follow each other
 
 
 def old_sessions(rows: dict[str, dict]) -> dict[str, OldSession]:
     """The workspace's session rows as OldSession objects."""
     return {sid: OldSession(sid, HalfDay(r["date"], r["part"]), r["school_id"], dict(r["staff"]), dict(r["pupils"]),
-                            r["kind"], r.get("announced_on")) for sid, r in rows.items()}
+                            r["kind"], r.get("announced_on"), r.get("start") or "") for sid, r in rows.items()}
 
 
 @dataclass

@@ -124,7 +124,7 @@ def sticky_visits(tasks: list[Task], movable: dict[str, OldSession], setup: int,
             visit_id=f"KEEP:{sid}:{'+'.join(sorted(roles))}", school_id=session.school_id, tasks=kept,
             roles=roles, earliest=max(t.earliest for t in kept),
             latest=min(t.latest for t in kept), setup=setup, bundle=kept[0].bundle, kind=session.kind,
-            session_id=sid if keeps_id else None, previous=session.half,
+            session_id=sid if keeps_id else None, previous=session.half, previous_start=session.start,
             previous_staff=frozenset(p for r, p in session.staff.items() if r in roles),
         ))
     return visits, loose
@@ -210,5 +210,5 @@ def match_follow_ups(follow: list[Visit], movable: dict[str, OldSession]) -> Non
         if best is not None:
             taken.add(best)
             session = movable[best]
-            visit.session_id, visit.previous = best, session.half
+            visit.session_id, visit.previous, visit.previous_start = best, session.half, session.start
             visit.previous_staff = frozenset(session.staff.values())

@@ -29,7 +29,7 @@ def save_plan(workspace: Workspace, problem: PlanningProblem, context: PlanConte
                           "to": str(placement.half), "staff_from": sorted(visit.previous_staff),
                           "staff_to": sorted(placement.staff.values()), "why": why_moved(problem, visit, placement)})
         new += not visit.session_id
-        rows.append(session_row(workspace, problem, context, visit, placement))
+        rows.append(session_row(workspace, problem, context, visit, placement, result.visits))
     reused = {r["session_id"] for r in rows if r["session_id"]}
     dropped = [{"session_id": sid, "date": str(old.half), "school_id": old.school_id}
                for sid, old in context.old_sessions.items() if sid not in reused]
@@ -80,9 +80,9 @@ def _block_start(workspace: Workspace, part: str) -> dt.datetime:
 
 
 def session_row(workspace: Workspace, problem: PlanningProblem, context: PlanContext, visit: Visit,
-                placement: Placement) -> dict:
+                placement: Placement, visits: dict[str, Visit]) -> dict:
     """One session as the workspace stores it: times, parts, staff with travel, pupils with their times."""
-    start = _block_start(workspace, placement.half.part)
+    start = _block_start(workspace, placement.half.part) + dt.timedelta(minutes=placement.offset)
     info = context.pupils
     tasks = sorted(visit.tasks, key=lambda t: (t.class_name, info.get(t.pupil_id, {}).get("last_name", ""),
                                                info.get(t.pupil_id, {}).get("first_name", ""), t.pupil_id))
@@ -96,10 +96,18 @@ def session_row(workspace: Workspace, problem: PlanningProblem, context: PlanCon
         "school_id": visit.school_id, "minutes": visit.minutes, "moments": moments, "classes": list(visit.classes),
         "kind": visit.kind, "parts": [{"moment": m, "role": r} for m, r in parts],
         "announced_on": _announced_on(context, visit, placement),
-        "staff": [(person, role, problem.km[(person, visit.school_id)], problem.minutes_one_way[(person, visit.school_id)])
+        "staff": [(person, role, round(problem.leg_km(person, placement, visits), 2), _drive(problem, visits, placement, person))
                   for role, person in sorted(placement.staff.items())],
         "pupils": _pupil_rows(context, tasks, start + dt.timedelta(minutes=visit.setup)),
     }
+
+
+def _drive(problem: PlanningProblem, visits: dict[str, Visit], placement: Placement, person: str) -> int:
+    """Minutes of driving to the session: from the base, or from the school before it on a shared half-day."""
+    school = visits[placement.visit_id].school_id
+    if placement.after_visit in visits:
+        return problem.between(visits[placement.after_visit].school_id, school)[1]
+    return problem.minutes_one_way[(person, school)]
 
 
 def _announced_on(context: PlanContext, visit: Visit, placement: Placement) -> str:

@@ -138,18 +138,27 @@ def staff_availability(data: CheckInput, staff_of, pupils_of) -> list[Violation]
 
 
 def one_place_per_half_day(data: CheckInput, staff_of, pupils_of) -> list[Violation]:
-    """A person is at one place per half-day."""
-    seen: dict[tuple[str, str, str], str] = {}
-    out = []
-    for s in sorted(data.sessions, key=lambda s: s["session_id"]):
+    """A person is at one place at a time: sessions of one half-day follow each other, with the
+    drive to the next school between them."""
+    by_half: dict[tuple[str, str, str], list[tuple[dict, dict]]] = defaultdict(list)
+    for s in data.sessions:
         for row in staff_of[s["session_id"]]:
-            key = (row["staff_id"], s["date"], s["part"])
-            if key in seen:
+            by_half[(row["staff_id"], s["date"], s["part"])].append((s, row))
+    out = []
+    for (staff_id, day, part), items in sorted(by_half.items()):
+        items.sort(key=lambda sr: (sr[0]["start"], sr[0]["session_id"]))
+        for (before, _), (s, row) in zip(items, items[1:]):
+            drive = int(row.get("travel_minutes") or 0) if s["school_id"] != before["school_id"] else 0
+            if _minute(s["start"]) < _minute(before["end"]) + drive:
                 out.append(Violation("one place", s["session_id"],
-                                     f"{row['staff_id']} is also in {seen[key]} on {s['date']} {s['part']}"))
-            else:
-                seen[key] = s["session_id"]
+                                     f"{staff_id} is also in {before['session_id']} on {day} {part} "
+                                     f"(until {before['end']}, then {drive} minutes to drive)"))
     return out
+
+
+def _minute(clock: str) -> int:
+    hours, minutes = clock.split(":")[:2]
+    return int(hours) * 60 + int(minutes)
 
 
 def roles_present(data: CheckInput, staff_of, pupils_of) -> list[Violation]:

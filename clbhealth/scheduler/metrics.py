@@ -15,7 +15,7 @@ def goal_values(problem: PlanningProblem, result: PlanResult) -> dict[str, float
     """The value of every soft goal on this plan, in its own unit."""
     placements, by_id = result.placements, result.visits
     first = problem.half_days[0].day if problem.half_days else None
-    travel = sum(problem.km[(p, by_id[v].school_id)] for v, pl in placements.items() for p in pl.staff.values())
+    travel = sum(problem.leg_km(p, pl, by_id) for pl in placements.values() for p in pl.staff.values())
     load = utilisation(problem, result)["per_person"]
     spread = 0.0
     for role in sorted({p.role for p in problem.persons}):
@@ -49,11 +49,13 @@ def _apart(result: PlanResult) -> int:
 
 
 def utilisation(problem: PlanningProblem, result: PlanResult) -> dict:
-    """Half-days booked against half-days available, per person and per role."""
-    sessions: dict[str, int] = defaultdict(int)
+    """Half-days booked against half-days available, per person and per role (two schools on one
+    half-day book it once)."""
+    halves: dict[str, set] = defaultdict(set)
     for placement in list(result.placements.values()) + list(problem.pinned):
         for person in placement.staff.values():
-            sessions[person] += 1
+            halves[person].add(placement.half)
+    sessions = {person: len(booked) for person, booked in halves.items()}
     per_person, per_role = {}, defaultdict(lambda: [0, 0])
     for person in problem.persons:
         available = len(problem.available.get(person.staff_id, ()))

@@ -70,6 +70,7 @@ class Visit:
     session_id: str | None = None  # kept from the previous plan when re-planning
     previous: HalfDay | None = None
     previous_staff: frozenset[str] = frozenset()
+    previous_start: str = ""  # "HH:MM" of the previous session (a shared half-day's order)
 
     @property
     def minutes(self) -> int:
@@ -103,6 +104,8 @@ class Placement:
     visit_id: str
     half: HalfDay
     staff: dict[str, str]  # role -> staff_id
+    offset: int = 0  # minutes after the block's start (a second school on a shared half-day)
+    after_visit: str | None = None  # on a shared half-day: the visit the person comes from
 
 
 @dataclass
@@ -122,6 +125,28 @@ class PlanningProblem:
     minutes_one_way: dict[tuple[str, str], int] = field(default_factory=dict)
     pinned: list[Placement] = field(default_factory=list)  # sessions kept as they are
     notice_day: dt.date | None = None  # no new session before this day (a kept half-day may stay)
+    road_factor: float = 1.3  # road km per straight-line km, between two schools
+    speed_kmh: float = 45.0
+
+    def between(self, school_a: str, school_b: str) -> tuple[float, int]:
+        """(road km, minutes) from one school to another, as the travel settings estimate them."""
+        from clbhealth.scheduler.travel import haversine_km
+
+        a, b = self.sites.get(school_a), self.sites.get(school_b)
+        if a is None or b is None:
+            return (0.0, 0) if school_a == school_b else (float("inf"), 10**6)
+        km = haversine_km(a.lat, a.lon, b.lat, b.lon) * self.road_factor
+        return km, int(round(km / self.speed_kmh * 60))
+
+    def leg_km(self, staff_id: str, placement: Placement, visits: dict[str, Visit]) -> float:
+        """The km a placement adds to a person's day: the round trip, or on a shared half-day the
+        detour from the school before it (from there, then home instead of home from there)."""
+        school = visits[placement.visit_id].school_id
+        if placement.after_visit is None or placement.after_visit not in visits:
+            return self.km[(staff_id, school)]
+        before = visits[placement.after_visit].school_id
+        return max(0.0, self.between(before, school)[0] + (self.km[(staff_id, school)]
+                                                         - self.km[(staff_id, before)]) / 2)
 
     @property
     def fixed_contacts(self) -> dict[tuple[str, str], set[str]]:
@@ -135,7 +160,7 @@ class PlanningProblem:
             self._fixed_cache = cache
         return cache
 
-    def allowed(self, visit: "Visit", half: HalfDay) -> bool:
+    def allowed(self, visit: Visit, half: HalfDay) -> bool:
         """The notice period: no session before `notice_day` unless it keeps its announced half-day."""
         return self.notice_day is None or half.day >= self.notice_day or half == visit.previous
 

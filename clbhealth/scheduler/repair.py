@@ -21,10 +21,13 @@ class _State:
     staff: dict[str, dict[str, str]] = field(default_factory=dict)
     busy: dict[str, set[HalfDay]] = field(default_factory=lambda: defaultdict(set))
     reasons: dict[str, str] = field(default_factory=dict)
+    # A visit on a shared half-day: (the visit the person comes from, minutes after the block start).
+    after: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def place(self, visit_id: str, half: HalfDay, staff: dict[str, str]) -> None:
         self.days[visit_id] = half
         self.staff[visit_id] = dict(staff)
+        self.after.pop(visit_id, None)
         for person in staff.values():
             self.busy[person].add(half)
         self.reasons.pop(visit_id, None)

@@ -5,6 +5,9 @@
 3. Stage 2 (CP-SAT per person, `timetable.py`): each person's half-days; the scarcest role
    first, so that the others can join its days (parts of one class on the same day).
 4. Repair: work still unplanned goes to any colleague with a free half-day that fits.
+5. Fill (`fill.py`): half-days still free take unplanned work cut to their room; when a role is
+   short, small visits of nearby schools share one person's half-day (`share.py`) and the
+   half-days this frees are filled too.
 Every model runs on a deterministic work budget: the plan depends on the inputs and the seed only.
 """
 
@@ -19,11 +22,17 @@ from dataclasses import dataclass, field
 
 from clbhealth.scheduler.assign import assign_people, free_half_days, lead_role
 from clbhealth.scheduler.calendar import HalfDay, add_months
+from clbhealth.scheduler.fill import fill_free_half_days
 from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
-from clbhealth.scheduler.solver import Progress, StageResult, allow_solving, stop_all
 from clbhealth.scheduler.repair import _State, join_together, repair, substitute_absent
-from clbhealth.scheduler.timetable import PersonModel, PersonPlan, earliest_fit, timetable_person
-
+from clbhealth.scheduler.share import hold_out_guests, rejoin_guests, share_half_days
+from clbhealth.scheduler.solver import Progress, StageResult, allow_solving, stop_all
+from clbhealth.scheduler.timetable import (
+    PersonModel,
+    PersonPlan,
+    earliest_fit,
+    timetable_person,
+)
 
 SOLVER_SHARE = 0.6  # of the time left after the first complete plan, for CP-SAT itself
 
@@ -104,7 +113,8 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     rank = scarcity(problem)
     substitutes = substitute_absent(problem, state, rank)
     earliest = earliest_days(problem, pinned_days)
-    open_visits = [v for v in problem.visits if v.visit_id not in state.days]
+    guests = hold_out_guests([v for v in problem.visits if v.visit_id not in state.days])
+    open_visits = [v for v in problem.visits if v.visit_id not in state.days and v.visit_id not in guests]
     assignment = assign_people(problem, open_visits, earliest, state.busy, rank)
     state.reasons.update(assignment.unassigned)
     person_of = follow_the_first_dose(problem, assignment.person_of, by_id, rank)
@@ -115,7 +125,9 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
         mine = [v for v in open_visits if v.visit_id in person_of and lead_role(v, rank) == role]
         _quick_role(problem, mine, person_of, quick, pinned_days)
         join_together(problem, [v for v in mine if len(v.roles) > 1], quick, rank)
-    repair(problem, [v for v in problem.visits if v.visit_id not in quick.days], quick, rank, pinned_days)
+    repair(problem, [v for v in problem.visits if v.visit_id not in quick.days and v.visit_id not in guests],
+           quick, rank, pinned_days)
+    repair(problem, rejoin_guests(problem, quick, guests, by_id, pinned_days), quick, rank, pinned_days)
     first_complete = time.monotonic() - started
     first_objective = _objective(problem, by_id, {v: Placement(v, h, quick.staff[v]) for v, h in quick.days.items()},
                                  {v: "" for v in by_id if v not in quick.days})
@@ -133,13 +145,22 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
             stages.extend(_timetable_role(problem, role, mine, person_of, state, pinned_days, by_id,
                                           max(0.5, budget * len(mine) / max(1, len(open_visits))), options, progress))
         join_together(problem, [v for v in mine if len(v.roles) > 1], state, rank)
-    repair(problem, [v for v in problem.visits if v.visit_id not in state.days], state, rank, pinned_days)
+    repair(problem, [v for v in problem.visits if v.visit_id not in state.days and v.visit_id not in guests],
+           state, rank, pinned_days)
+    repair(problem, rejoin_guests(problem, state, guests, by_id, pinned_days), state, rank, pinned_days)
     if len(quick.days) > len(state.days):  # never worse than the plan found at once
         state = quick
+    fill_free_half_days(problem, state, by_id, pinned_days)
+    if share_half_days(problem, state, by_id, pinned_days):
+        fill_free_half_days(problem, state, by_id, pinned_days)
+    problem.visits[:] = list(by_id.values())
     for visit in problem.visits:
         if visit.visit_id not in state.days:
             state.reasons.setdefault(visit.visit_id, "no free half-day of the role in its window")
     placements = {v: Placement(v, half, state.staff[v]) for v, half in state.days.items()}
+    for visit_id, (host, offset) in state.after.items():
+        if visit_id in placements:
+            placements[visit_id].after_visit, placements[visit_id].offset = host, offset
     unplanned = {v: r for v, r in state.reasons.items() if v not in state.days and v in by_id}
     seconds = time.monotonic() - started
     objective = _objective(problem, by_id, placements, unplanned)
@@ -152,6 +173,7 @@ def _copy_state(state: _State) -> _State:
                   dict(state.reasons))
     for person, halves in state.busy.items():
         copy.busy[person] = set(halves)
+    copy.after = dict(state.after)
     return copy
 
 

@@ -37,10 +37,10 @@ def read_planning_rows(workspace: Workspace) -> dict:
 def read_session_rows(conn: sqlite3.Connection) -> dict[str, dict]:
     """The stored sessions: session_id -> {date, part, school_id, kind, staff {role: id}, pupils {(pupil, moment): outcome}}."""
     sessions: dict[str, dict] = {}
-    for r in conn.execute("SELECT session_id, date, part, school_id, kind, announced_on FROM sessions"):
+    for r in conn.execute("SELECT session_id, date, part, start, school_id, kind, announced_on FROM sessions"):
         sessions[r["session_id"]] = {"date": dt.date.fromisoformat(r["date"]), "part": r["part"],
-                                     "school_id": r["school_id"], "kind": r["kind"], "staff": {}, "pupils": {},
-                                     "announced_on": r["announced_on"]}
+                                     "start": r["start"], "school_id": r["school_id"], "kind": r["kind"],
+                                     "staff": {}, "pupils": {}, "announced_on": r["announced_on"]}
     for r in conn.execute("SELECT session_id, staff_id, role FROM session_staff"):
         if r["session_id"] in sessions:  # orphans (a damaged workspace) are for `clbhealth doctor`
             sessions[r["session_id"]]["staff"][r["role"]] = r["staff_id"]
@@ -55,7 +55,8 @@ def read_check_rows(workspace: Workspace) -> dict:
     with workspace.connect() as conn:
         return {
             "sessions": [dict(r) for r in conn.execute("SELECT * FROM sessions")],
-            "session_staff": [dict(r) for r in conn.execute("SELECT session_id, staff_id, role FROM session_staff")],
+            "session_staff": [dict(r) for r in conn.execute(
+                "SELECT session_id, staff_id, role, travel_minutes FROM session_staff")],
             "session_pupils": [dict(r) for r in conn.execute(
                 "SELECT session_id, pupil_id, moment, minutes, outcome, roles FROM session_pupils")],
             "staff": {r["staff_id"]: {"role": r["role"], "availability": set(r["availability"].split()),
