@@ -25,6 +25,7 @@ SCHOOLS = {
     "200": ("Basisschool Twee", 51.1500, 5.0100, "basis"),
     "300": ("Atheneum Drie", 51.1800, 5.0200, "secundair"),
     "400": ("Basisschool Vier", 51.1400, 4.9700, "basis"),
+    "500": ("Basisschool Vijf", 51.3300, 5.2500, "basis"),  # far from the others (about 25 km)
 }
 ROSTER_HEADER = ("instellingsnummer;stamboeknummer;rijksregisternummer;naam;voornaam;geboortedatum;geslacht;"
                  "klas;leerjaar\n")

@@ -2,9 +2,11 @@
 
 The stages place whole visits, each cut to a morning's room. When a role is short, some of its
 half-days stay free (an afternoon is shorter than any unplanned visit, or an unplanned visit's
-window has no free morning) while work of that role is left over. Here each free half-day, in
-order, takes the unplanned tasks of one school that fit its room (the work whose window closes
-first, then class by class): a new, smaller visit. A visit split this way takes the doses that
+window has no free morning, or a small school's visit fills a morning only in part) while work
+of that role is left over. Here each free half-day, in order, takes the unplanned tasks of one
+school that fit its room (the work whose window closes first, then class by class): a new,
+smaller visit; then the room after the last session of a booked half-day takes work at that
+school or at one a short drive away (two small schools share one person's half-day). A visit split this way takes the doses that
 follow its pupils' doses along (the HPV2 of the pupils whose HPV1 is now planned), so a dose
 chain is never cut. Greedy and quick; it only adds work, never moves what the models placed.
 """
@@ -20,32 +22,44 @@ from clbhealth.scheduler.model import Person, PlanningProblem, Task, Visit
 from clbhealth.scheduler.repair import _State
 
 MIN_FILL_SHARE = 0.25  # a free half-day is used when it can do at least this share of its room
+MAX_DRIVE_MINUTES = 20  # between two schools of one person's half-day
+MIN_GUEST_MINUTES = 30  # room left in a half-day worth a second school
 
 
 def fill_free_half_days(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
                         known: dict[str, HalfDay]) -> list[str]:
-    """Place unplanned single-role work in free half-days; returns the ids of the new visits.
+    """Place unplanned single-role work in free half-days, then in the room left after the last
+    session of a booked half-day (at that school or one a short drive away); returns the ids of
+    the new visits.
 
     `by_id` gains the new visits (placed) and the split follow-up doses (unplanned); the visits
     they came from keep the rest of their pupils (and are dropped when none is left).
     """
-    roles = {next(iter(v.roles)) for v in by_id.values() if len(v.roles) == 1 and v.visit_id not in state.days}
     added: list[str] = []
-    for half, person in _free_slots(problem, state, roles):
-        days = {**known, **state.days}
-        work = _open_work(problem, state, by_id, days, person, half)
-        if not work:
-            continue
-        taken = _take(problem, person, half, work)
-        if not taken:
-            continue
-        new = _split(by_id, state, taken, len(added) + 1)
-        state.place(new.visit_id, half, {person.role: person.staff_id})
-        added.append(new.visit_id)
+    for tails in (False, True):
+        roles = {next(iter(v.roles)) for v in by_id.values()
+                 if len(v.roles) == 1 and v.visit_id not in state.days and v.tasks}
+        slots = _tail_slots(problem, state, by_id, roles) if tails else _free_slots(problem, state, roles)
+        for half, person, offset, before in slots:
+            days = {**known, **state.days}
+            work = _open_work(problem, state, by_id, days, person, half)
+            if not work:
+                continue
+            taken, drive = _take(problem, person, half, work, offset, by_id[before].school_id if before else None)
+            if not taken:
+                continue
+            new = _split(by_id, state, taken, len(added) + 1)
+            state.place(new.visit_id, half, {person.role: person.staff_id})
+            if before is not None:
+                state.after[new.visit_id] = (before, offset + drive)
+            added.append(new.visit_id)
     return added
 
 
-def _free_slots(problem: PlanningProblem, state: _State, roles: set[str]) -> list[tuple[HalfDay, Person]]:
+Slot = tuple[HalfDay, Person, int, "str | None"]  # half-day, person, minutes already used, the visit before
+
+
+def _free_slots(problem: PlanningProblem, state: _State, roles: set[str]) -> list[Slot]:
     """Every (half-day, person) of the given roles that is worked, free, and after the notice day."""
     slots = []
     for person in problem.persons:
@@ -54,7 +68,27 @@ def _free_slots(problem: PlanningProblem, state: _State, roles: set[str]) -> lis
         busy = state.busy.get(person.staff_id, set())
         for half in problem.available.get(person.staff_id, ()):
             if half not in busy and (problem.notice_day is None or half.day >= problem.notice_day):
-                slots.append((half, person))
+                slots.append((half, person, 0, None))
+    return sorted(slots, key=lambda s: (s[0], s[1].staff_id))
+
+
+def _tail_slots(problem: PlanningProblem, state: _State, by_id: dict[str, Visit], roles: set[str]) -> list[Slot]:
+    """The room after the last session of each booked single-person half-day of the given roles."""
+    last: dict[tuple[str, HalfDay], tuple[int, str]] = {}
+    for visit_id, half in state.days.items():
+        visit = by_id.get(visit_id)
+        if visit is None or len(state.staff[visit_id]) != 1:
+            continue
+        [(role, staff_id)] = state.staff[visit_id].items()
+        if role not in roles:
+            continue
+        end = state.after.get(visit_id, (None, 0))[1] + visit.minutes
+        key = (staff_id, half)
+        if key not in last or end > last[key][0]:
+            last[key] = (end, visit_id)
+    slots = [(half, problem.person(staff_id), end, visit_id) for (staff_id, half), (end, visit_id) in last.items()
+             if problem.block_minutes[half.part] - end >= MIN_GUEST_MINUTES
+             and (problem.notice_day is None or half.day >= problem.notice_day)]
     return sorted(slots, key=lambda s: (s[0], s[1].staff_id))
 
 
@@ -80,13 +114,17 @@ def _interval_kept(visit: Visit, days: dict[str, HalfDay], day: dt.date) -> bool
     return all(before in days and add_months(days[before].day, months) <= day for before, months in visit.after)
 
 
-def _take(problem: PlanningProblem, person: Person, half: HalfDay,
-          work: dict[str, list[tuple[Visit, Task]]]) -> list[tuple[Visit, Task]]:
-    """The tasks of the school this half-day serves best: the work whose window closes first among
-    the schools that can fill a fair share of the room, then the fuller half-day, then the nearer."""
-    room = problem.block_minutes[half.part]
-    best, best_key = [], None
+def _take(problem: PlanningProblem, person: Person, half: HalfDay, work: dict[str, list[tuple[Visit, Task]]],
+          offset: int = 0, from_school: str | None = None) -> tuple[list[tuple[Visit, Task]], int]:
+    """The tasks of the school this slot serves best (and the drive there from the school before):
+    the work whose window closes first among the schools that can fill a fair share of the room,
+    then the fuller slot, then the nearer school."""
+    best, best_key, best_drive = [], None, 0
     for school_id, items in work.items():
+        drive = 0 if from_school is None else problem.between(from_school, school_id)[1]
+        if drive > MAX_DRIVE_MINUTES:
+            continue
+        room = problem.block_minutes[half.part] - offset - drive
         setup = max(v.setup for v, _ in items)
         chosen, used = [], setup
         for visit, task in sorted(items, key=lambda vt: (vt[0].latest, _task_order(vt[1]))):
@@ -95,12 +133,12 @@ def _take(problem: PlanningProblem, person: Person, half: HalfDay,
                 used += task.minutes
         if not chosen:
             continue
-        fill = (used - setup) / max(1, room - setup)
-        key = (fill < MIN_FILL_SHARE, min(v.latest for v, _ in chosen), -round(fill, 2),
-               problem.km.get((person.staff_id, school_id), 0.0), school_id)
+        fill = (used - setup) / max(1, problem.block_minutes[half.part] - setup)
+        key = (fill < MIN_FILL_SHARE and from_school is None, min(v.latest for v, _ in chosen), -round(fill, 2),
+               drive if from_school else problem.km.get((person.staff_id, school_id), 0.0), school_id)
         if best_key is None or key < best_key:
-            best, best_key = chosen, key
-    return best
+            best, best_key, best_drive = chosen, key, drive
+    return best, best_drive
 
 
 def _task_order(task: Task) -> tuple:

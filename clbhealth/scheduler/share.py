@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from clbhealth.scheduler.calendar import HalfDay, add_months
+from clbhealth.scheduler.fill import MAX_DRIVE_MINUTES, MIN_GUEST_MINUTES
 from clbhealth.scheduler.model import PlanningProblem, Visit
 from clbhealth.scheduler.repair import _State
-
-MAX_DRIVE_MINUTES = 20  # between the two schools of a shared half-day
-MIN_GUEST_MINUTES = 30  # room left in a half-day worth a second school
 
 
 def share_half_days(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],

@@ -121,14 +121,15 @@ def test_a_morning_closure_leaves_the_afternoon(tmp_path, runner):
 
 
 def test_one_place_per_half_day_leaves_the_other_school_unplanned_for_capacity(tmp_path, runner):
-    world = make_world(tmp_path, runner, "100", "200")
+    # Two schools too far apart for one half-day (sharing a half-day has its own tests).
+    world = make_world(tmp_path, runner, "100", "500")
     world.roster("100", pupils("K1", 3, prefix="A"))
-    world.roster("200", pupils("K1", 3, prefix="B"))
-    world.staff(("N1", "verpleegkundige", "ma-vm", "100 200"))
+    world.roster("500", pupils("K1", 3, prefix="B"))
+    world.staff(("N1", "verpleegkundige", "ma-vm", "100 500"))
     result = world.plan("--from", "2026-09-07", "--to", "2026-09-07")
     [(school, day, part)] = days_of(world)
     assert (day, part) == (D(2026, 9, 7), "am")
-    other = "200" if school == "100" else "100"
+    other = "500" if school == "100" else "100"
     unplanned = world.unplanned()
     assert {u["school_id"] for u in unplanned} == {other} and len(unplanned) == 3
     assert all(u["reason"].startswith("capacity: all") and "nurse N1" in u["reason"] for u in unplanned)
@@ -136,7 +137,7 @@ def test_one_place_per_half_day_leaves_the_other_school_unplanned_for_capacity(t
     explained = world.cli("plan", "explain").output
     assert f"school {other}: 3 x K1 - capacity" in explained
 
-    world.staff(("N1", "verpleegkundige", "ma-vm ma-nm", "100 200"))  # control: a second half-day
+    world.staff(("N1", "verpleegkundige", "ma-vm ma-nm", "100 500"))  # control: a second half-day
     result = world.plan("--from", "2026-09-07", "--to", "2026-09-07")
     assert sorted(p for _, _, p in days_of(world)) == ["am", "pm"] and world.unplanned() == []
     assert "Every due pupil-moment is planned." in result.output
@@ -463,6 +464,7 @@ def _nurse(staff_id="N1", slots=("mon-am",)) -> Person:
 def test_pure_one_place_per_half_day_and_the_capacity_reason():
     halves = [HalfDay(D(2026, 9, 7), "am"), HalfDay(D(2026, 9, 7), "pm")]
     problem = _problem([_visit("a", "100", 3), _visit("b", "200", 3)], [_nurse()], halves)
+    problem.sites["200"] = Site("200", "200", 51.5, 5.5)  # too far from 100 to share a half-day
     result = solve(problem, SolveOptions(seconds=1, seed=1, workers=1))
     assert len(result.placements) == 1 and len(result.unplanned) == 1
     [(_, reason)] = result.unplanned.items()
