@@ -126,11 +126,7 @@ def _take(problem: PlanningProblem, person: Person, half: HalfDay, work: dict[st
             continue
         room = problem.block_minutes[half.part] - offset - drive
         setup = max(v.setup for v, _ in items)
-        chosen, used = [], setup
-        for visit, task in sorted(items, key=lambda vt: (vt[0].latest, _task_order(vt[1]))):
-            if used + task.minutes <= room:
-                chosen.append((visit, task))
-                used += task.minutes
+        chosen, used = _fitting(items, room, setup, whole_visits=from_school is not None)
         if not chosen:
             continue
         fill = (used - setup) / max(1, problem.block_minutes[half.part] - setup)
@@ -139,6 +135,28 @@ def _take(problem: PlanningProblem, person: Person, half: HalfDay, work: dict[st
         if best_key is None or key < best_key:
             best, best_key, best_drive = chosen, key, drive
     return best, best_drive
+
+
+def _fitting(items: list[tuple[Visit, Task]], room: int, setup: int,
+             whole_visits: bool) -> tuple[list[tuple[Visit, Task]], int]:
+    """The tasks that fit the room, the work whose window closes first first; after another
+    school's session only whole visits (a small school's work, not a fragment of a big one)."""
+    chosen, used = [], setup
+    if whole_visits:
+        groups: dict[str, list[tuple[Visit, Task]]] = defaultdict(list)
+        for item in items:
+            groups[item[0].visit_id].append(item)
+        for group in sorted(groups.values(), key=lambda g: (g[0][0].latest, g[0][0].visit_id)):
+            minutes = sum(t.minutes for _, t in group)
+            if len(group) == len(group[0][0].tasks) and used + minutes <= room:
+                chosen.extend(group)
+                used += minutes
+        return chosen, used
+    for visit, task in sorted(items, key=lambda vt: (vt[0].latest, _task_order(vt[1]))):
+        if used + task.minutes <= room:
+            chosen.append((visit, task))
+            used += task.minutes
+    return chosen, used
 
 
 def _task_order(task: Task) -> tuple:

@@ -78,6 +78,7 @@ def plan_metrics(problem: PlanningProblem, result: PlanResult) -> dict:
     weeks = [(pl.half.day - first).days // 7 for pl in result.placements.values()] if first else []
     return {
         "sessions": len(result.placements),
+        "shared_half_days": sum(1 for pl in result.placements.values() if pl.after_visit is not None),
         "terms": terms,
         "weights": weights,
         "units": dict(UNITS),
