@@ -69,7 +69,8 @@ def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict
 
     Relaxation: each role's free half-days per month give (block - set-up) minutes of work; a
     pupil-moment counts only when every part of it (each role's task holding it) is done, inside
-    its window (a later dose from its interval after the earliest first dose). Travel, days, schools
+    its window (a later dose from its interval after the earliest first dose, and only for the
+    pupils whose dose it follows is done too). Travel, days, schools
     and whole pupils are relaxed, so no plan does more. Returns the bound, per role and month the
     minutes needed and free, and which role-months are short (the binding ones).
     """
@@ -83,24 +84,26 @@ def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict
         first = earliest.get(visit.visit_id, visit.earliest)
         span = tuple(m for m in months if dt.date(m[0], m[1], 1) <= visit.latest and _month_end(m) >= first)
         for task in visit.tasks:
-            pupil_tasks[(visit.visit_id if visit.after else visit.school_id, task.pupil_id)].append(
-                (tuple(sorted(task.roles)), task.moments, task.minutes, span))
+            pupil_tasks[(visit.school_id, task.pupil_id)].append(
+                (tuple(sorted(task.roles)), task.moments, task.minutes, span, tuple(c for c, _ in task.follow_ups)))
     profiles: dict[tuple, int] = defaultdict(int)
     for tasks in pupil_tasks.values():
-        profiles[tuple(sorted(tasks))] += 1
+        profiles[_with_predecessors(sorted(tasks))] += 1
     solver = pywraplp.Solver.CreateSolver("GLOP")
     use: dict[tuple[str, tuple[int, int]], list] = defaultdict(list)
     objective = []
-    for p_index, (tasks, count) in enumerate(sorted(profiles.items())):
+    for tasks, count in sorted(profiles.items()):
         done = [solver.NumVar(0, count, "") for _ in tasks]
-        moments = sorted({m for _, ms, _, _ in tasks for m in ms})
+        moments = sorted({m for _, ms, _, _, _ in tasks for m in ms})
         for moment in moments:
             z = solver.NumVar(0, count, "")
-            for t_index, (_, ms, _, _) in enumerate(tasks):
+            for t_index, (_, ms, _, _, _) in enumerate(tasks):
                 if moment in ms:
                     solver.Add(z <= done[t_index])
             objective.append(z)
-        for t_index, (roles, _, minutes, span) in enumerate(tasks):
+        for t_index, (roles, _, minutes, span, before) in enumerate(tasks):
+            if before is not None:
+                solver.Add(done[t_index] <= done[before])  # a later dose only after the one it follows
             if not span:
                 solver.Add(done[t_index] == 0)
                 continue
@@ -112,8 +115,7 @@ def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict
     constraints = {key: solver.Add(sum(vars_) <= supply.get(key, 0.0)) for key, vars_ in use.items()}
     solver.Maximize(sum(objective))
     solver.Solve()
-    total = sum(sum(len(ms) for _, ms, _, _ in tasks) * 0 + len({m for _, ms, _, _ in tasks for m in ms}) * count
-                for tasks, count in profiles.items())
+    total = sum(len({m for _, ms, _, _, _ in tasks for m in ms}) * count for tasks, count in profiles.items())
     short = []
     for (role, month), constraint in sorted(constraints.items()):
         needed = sum(v.solution_value() for v in use[(role, month)])
@@ -121,6 +123,23 @@ def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict
             short.append({"role": role, "month": f"{month[0]}-{month[1]:02d}",
                           "free_minutes": round(supply.get((role, month), 0.0)), "used_minutes": round(needed)})
     return {"pupil_moments": total, "at_most": int(math.floor(solver.Objective().Value() + 1e-6)), "short": short}
+
+
+def _with_predecessors(tasks: list[tuple]) -> tuple:
+    """One pupil's tasks, each with the index of the task holding the dose it follows (or None):
+    HPV2 follows the task whose series goes on with HPV2, HPV3 the HPV2 task."""
+    result = []
+    for roles, moments, minutes, span, _ in tasks:
+        before = None
+        if len(moments) == 1:
+            for index, (_, other_moments, _, _, chain) in enumerate(tasks):
+                if chain and chain[0] == moments[0]:
+                    before = index
+                for code, following in zip(chain, chain[1:]):
+                    if following == moments[0]:
+                        before = next((i for i, t in enumerate(tasks) if t[1] == (code,)), before)
+        result.append((roles, moments, minutes, span, before))
+    return tuple(result)
 
 
 def _free_minutes(problem: PlanningProblem, setup: int, busy: dict) -> dict[tuple[str, tuple[int, int]], float]:
