@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.lp_bounds import km_lower_bound  # noqa: E402
+from benchmarks.lp_bounds import km_lower_bound, km_lower_bound_by_month  # noqa: E402
 from clbhealth.app.plan import build_problem  # noqa: E402
 from clbhealth.scheduler.bounds import coverage_bound, visits_bound  # noqa: E402
 from clbhealth.scheduler.greedy import class_by_class_visits, greedy_plan  # noqa: E402
@@ -106,6 +106,11 @@ def main() -> None:
     g_placed = [v for v in greedy_visits if v.visit_id in greedy.days]
     lb_visits = visits_bound(placed, context.capacity)
     lb_km = km_lower_bound(problem, placed, context.capacity)
+    lb_km_month = km_lower_bound_by_month(problem, placed, context.capacity)
+    # The plan's km in the model both bounds assume (every session one round trip from the base);
+    # a shared half-day drives less than that, so this is the plan's km or more.
+    round_trips = sum(problem.km[(p, result.visits[v].school_id)] for v, pl in result.placements.items()
+                      for p in pl.staff.values())
     plan_cov = covered(problem.visits, set(result.placements))
     greedy_cov = covered(greedy_visits, set(greedy.days))
     use = utilisation(problem, result)["per_role"]
@@ -127,8 +132,11 @@ def main() -> None:
             ">= 90% where work is unplanned")
     row("visits vs lower bound", f"{len(placed):,} / {lb_visits:,} = {len(placed) / max(lb_visits, 1):.3f}",
         f"{len(g_placed):,}", "<= 1.05")
-    row("km vs LP bound (benchmarks/)", f"{metrics['terms']['travel']:,.0f} / {lb_km:,.0f} = "
-        f"{metrics['terms']['travel'] / max(lb_km, 1):.3f}", f"{greedy.travel_km(problem):,.0f}", "<= 1.15")
+    row("km vs LP bound (benchmarks/)", f"{round_trips:,.0f} / {lb_km:,.0f} = {round_trips / max(lb_km, 1):.3f}",
+        f"{greedy.travel_km(problem):,.0f}", "<= 1.15")
+    row("km vs LP bound with the calendar", f"{round_trips:,.0f} / {lb_km_month:,.0f} = "
+        f"{round_trips / max(lb_km_month, 1):.3f}", "", "<= 1.15")
+    row("km driven (shared half-days: one tour)", f"{metrics['terms']['travel']:,.0f}", "", "")
     row("first complete plan", f"{built + result.first_complete_seconds:.1f} s (build {built:.1f} s)",
         f"{greedy_seconds:.1f} s", "<= 30 s")
     row("total time", f"{built + solve_seconds:.1f} s", f"{greedy_seconds:.1f} s", "<= 120 s")

@@ -53,3 +53,99 @@ def coverage_by_minutes(problem, visits, setup: int) -> dict[str, float]:
         for half in problem.available.get(person.staff_id, ()):
             free[person.role] += problem.block_minutes[half.part] - setup
     return {role: min(1.0, free[role] / need[role]) if need[role] else 1.0 for role in need}
+
+
+def _earliest(problem, visits) -> dict:
+    """Each visit's first possible day: its window's start, or a later dose's interval after the
+    first possible day of the dose it follows (months added by calendar)."""
+    by_id = {v.visit_id: v for v in problem.visits}
+    by_id.update({v.visit_id: v for v in visits})
+    days: dict = {}
+
+    def first(visit, depth=0):
+        if visit.visit_id not in days:
+            day = visit.earliest
+            for before, months in visit.after:
+                if before in by_id and depth < 10:
+                    day = max(day, _add_months(first(by_id[before], depth + 1), months))
+            days[visit.visit_id] = day
+        return days[visit.visit_id]
+
+    for visit in visits:
+        first(visit)
+    return days
+
+
+def _add_months(day, months: int):
+    import calendar
+    import datetime as dt
+
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def km_lower_bound_by_month(problem, visits, capacity: int) -> float:
+    """The km LP above with the calendar added: each visit's work falls in the months of its
+    window; a person's sessions in a month and part of day are at most their available half-days
+    then; an afternoon session holds at most an afternoon's room; the work of each window needs
+    whole sessions inside it. Still a relaxation of every plan of the one-round-trip-per-session
+    model, and a tighter one."""
+    month_of = lambda day: (day.year, day.month)  # noqa: E731
+    months = sorted({month_of(h.day) for h in problem.half_days})
+    setup = max(0, max(problem.block_minutes.values()) - capacity)
+    room = {part: max(0, minutes - setup) for part, minutes in problem.block_minutes.items()}
+    work: dict[tuple[str, str, tuple], float] = defaultdict(float)
+    total: dict[tuple[str, str], float] = defaultdict(float)
+    first_day = _earliest(problem, visits)
+    for visit in visits:
+        window = tuple(m for m in months if month_of(first_day[visit.visit_id]) <= m <= month_of(visit.latest))
+        for task in visit.tasks:
+            for role in task.roles:
+                work[(visit.school_id, role, window)] += task.minutes
+                total[(visit.school_id, role)] += task.minutes
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    placed: dict[tuple[str, str, tuple], list] = defaultdict(list)  # (school, role, month) -> minute vars
+    for (school, role, window), minutes in work.items():
+        share = {m: solver.NumVar(0, solver.infinity(), "") for m in window}
+        solver.Add(sum(share.values()) == minutes)
+        for m, var in share.items():
+            placed[(school, role, m)].append(var)
+    people_of = {role: [p for p in problem.persons if p.role == role and problem.available.get(p.staff_id)]
+                 for role in {r for _, r in total}}
+    sessions: dict[tuple[str, str], list] = defaultdict(list)
+    in_month: dict[tuple[str, str, tuple], list] = defaultdict(list)
+    per_slot: dict[tuple[str, tuple, str], list] = defaultdict(list)
+    cost = []
+    for (school, role, m), minute_vars in placed.items():
+        held = []
+        for person in people_of[role]:
+            for part in room:
+                var = solver.NumVar(0, solver.infinity(), "")
+                held.append(room[part] * var)
+                sessions[(school, role)].append(var)
+                in_month[(school, role, m)].append(var)
+                per_slot[(person.staff_id, m, part)].append(var)
+                cost.append(problem.km[(person.staff_id, school)] * var)
+        solver.Add(sum(held) >= sum(minute_vars))
+    for (school, role), variables in sessions.items():
+        solver.Add(sum(variables) >= math.ceil(total[(school, role)] / capacity - 1e-9))
+    # Whole sessions per window: the work whose months lie inside a window needs at least
+    # ceil(its minutes / a block's room) sessions in those months (HPV2 months after HPV1 cannot
+    # share HPV1's sessions).
+    for (school, role, window), _ in work.items():
+        inside = sum(minutes for (s2, r2, w2), minutes in work.items()
+                     if s2 == school and r2 == role and set(w2) <= set(window))
+        needed = math.ceil(inside / capacity - 1e-9)
+        if needed > 1 or window != tuple(months):
+            solver.Add(sum(v for m in window for v in in_month.get((school, role, m), ())) >= needed)
+    available: dict[tuple[str, tuple, str], int] = defaultdict(int)
+    for person in problem.persons:
+        for half in problem.available.get(person.staff_id, ()):
+            available[(person.staff_id, month_of(half.day), half.part)] += 1
+    for key, variables in per_slot.items():
+        solver.Add(sum(variables) <= available.get(key, 0))
+    solver.Minimize(sum(cost))
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return float("nan")
+    return solver.Objective().Value()

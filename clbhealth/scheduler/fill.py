@@ -117,8 +117,8 @@ def _interval_kept(visit: Visit, days: dict[str, HalfDay], day: dt.date) -> bool
 def _take(problem: PlanningProblem, person: Person, half: HalfDay, work: dict[str, list[tuple[Visit, Task]]],
           offset: int = 0, from_school: str | None = None) -> tuple[list[tuple[Visit, Task]], int]:
     """The tasks of the school this slot serves best (and the drive there from the school before):
-    the work whose window closes first among the schools that can fill a fair share of the room,
-    then the fuller slot, then the nearer school."""
+    among the schools that can fill a fair share of the room, the work whose window closes in the
+    earliest month, then the fuller slot (to a tenth), then the nearer school."""
     best, best_key, best_drive = [], None, 0
     for school_id, items in work.items():
         drive = 0 if from_school is None else problem.between(from_school, school_id)[1]
@@ -130,8 +130,9 @@ def _take(problem: PlanningProblem, person: Person, half: HalfDay, work: dict[st
         if not chosen:
             continue
         fill = (used - setup) / max(1, problem.block_minutes[half.part] - setup)
-        key = (fill < MIN_FILL_SHARE and from_school is None, min(v.latest for v, _ in chosen), -round(fill, 2),
-               drive if from_school else problem.km.get((person.staff_id, school_id), 0.0), school_id)
+        closes = min(v.latest for v, _ in chosen)
+        key = (fill < MIN_FILL_SHARE and from_school is None, (closes.year, closes.month), -round(fill, 1),
+               drive if from_school else problem.km.get((person.staff_id, school_id), 0.0), -fill, school_id)
         if best_key is None or key < best_key:
             best, best_key, best_drive = chosen, key, drive
     return best, best_drive
