@@ -2,8 +2,10 @@
 
 - km: an LP (GLOP). For the work a plan does, each (school, role) needs at least ceil(its minutes /
   the room of one block) sessions (a session holds at most one block of work); any person of the
-  role may do them within their half-days; every session is one round trip from the person's base.
-  No plan of this model (a session is one person at one school in one half-day) drives less.
+  role may do them within the minutes of their half-days (two schools may share a half-day);
+  every session is priced as one round trip from the person's base. No plan drives less in that
+  pricing; a shared half-day drives less than two round trips, so the plan's km is compared as
+  round trips (its real km is lower still).
 - coverage: the planner's own LP bound is reported by the plan; here a second, cruder one counts
   each role's minutes against all free minutes of that role over the year, so the two can be compared.
 """
@@ -23,19 +25,23 @@ def km_lower_bound(problem, visits, capacity: int) -> float:
             for role in task.roles:
                 minutes[(visit.school_id, role)] += task.minutes
     solver = pywraplp.Solver.CreateSolver("GLOP")
-    load: dict[str, list] = defaultdict(list)
+    work_of: dict[str, list] = defaultdict(list)
     cost = []
     for (school, role), total in minutes.items():
         people = [p for p in problem.persons if p.role == role and problem.available.get(p.staff_id)]
         if not people:
             continue
-        share = [solver.NumVar(0, solver.infinity(), "") for _ in people]
-        solver.Add(sum(share) == math.ceil(total / capacity - 1e-9))
-        for person, var in zip(people, share):
-            load[person.staff_id].append(var)
+        share = [solver.NumVar(0, solver.infinity(), "") for _ in people]  # sessions
+        done = [solver.NumVar(0, solver.infinity(), "") for _ in people]  # minutes of work
+        solver.Add(sum(share) >= math.ceil(total / capacity - 1e-9))
+        solver.Add(sum(done) >= total)
+        for person, var, work in zip(people, share, done):
+            solver.Add(work <= capacity * var)  # a session holds at most one block of work
+            work_of[person.staff_id].append(work)
             cost.append(problem.km[(person.staff_id, school)] * var)
-    for staff_id, variables in load.items():
-        solver.Add(sum(variables) <= len(problem.available[staff_id]))
+    for staff_id, variables in work_of.items():
+        # Minutes, not sessions: two schools may share one half-day.
+        solver.Add(sum(variables) <= capacity * len(problem.available[staff_id]))
     solver.Minimize(sum(cost))
     solver.Solve()
     return solver.Objective().Value()
@@ -115,17 +121,19 @@ def km_lower_bound_by_month(problem, visits, capacity: int) -> float:
                  for role in {r for _, r in total}}
     sessions: dict[tuple[str, str], list] = defaultdict(list)
     in_month: dict[tuple[str, str, tuple], list] = defaultdict(list)
-    per_slot: dict[tuple[str, tuple, str], list] = defaultdict(list)
+    per_slot: dict[tuple[str, tuple, str], list] = defaultdict(list)  # minutes of work per person, month, part
     cost = []
     for (school, role, m), minute_vars in placed.items():
         held = []
         for person in people_of[role]:
             for part in room:
-                var = solver.NumVar(0, solver.infinity(), "")
-                held.append(room[part] * var)
+                var = solver.NumVar(0, solver.infinity(), "")  # sessions
+                done = solver.NumVar(0, solver.infinity(), "")  # minutes of work in them
+                solver.Add(done <= room[part] * var)
+                held.append(done)
                 sessions[(school, role)].append(var)
                 in_month[(school, role, m)].append(var)
-                per_slot[(person.staff_id, m, part)].append(var)
+                per_slot[(person.staff_id, m, part)].append(done)
                 cost.append(problem.km[(person.staff_id, school)] * var)
         solver.Add(sum(held) >= sum(minute_vars))
     for (school, role), variables in sessions.items():
@@ -143,8 +151,9 @@ def km_lower_bound_by_month(problem, visits, capacity: int) -> float:
     for person in problem.persons:
         for half in problem.available.get(person.staff_id, ()):
             available[(person.staff_id, month_of(half.day), half.part)] += 1
-    for key, variables in per_slot.items():
-        solver.Add(sum(variables) <= available.get(key, 0))
+    for (staff_id, m, part), variables in per_slot.items():
+        # Minutes, not sessions: two schools may share one half-day.
+        solver.Add(sum(variables) <= room[part] * available.get((staff_id, m, part), 0))
     solver.Minimize(sum(cost))
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return float("nan")

@@ -40,20 +40,29 @@ def fill_free_half_days(problem: PlanningProblem, state: _State, by_id: dict[str
         roles = {next(iter(v.roles)) for v in by_id.values()
                  if len(v.roles) == 1 and v.visit_id not in state.days and v.tasks}
         slots = _tail_slots(problem, state, by_id, roles) if tails else _free_slots(problem, state, roles)
-        for half, person, offset, before in slots:
-            days = {**known, **state.days}
-            work = _open_work(problem, state, by_id, days, person, half)
-            if not work:
-                continue
-            taken, drive = _take(problem, person, half, work, offset, by_id[before].school_id if before else None)
-            if not taken:
-                continue
-            new = _split(by_id, state, taken, len(added) + 1)
-            state.place(new.visit_id, half, {person.role: person.staff_id})
-            if before is not None:
-                state.after[new.visit_id] = (before, offset + drive)
-            added.append(new.visit_id)
+        for slot in slots:
+            new = fill_slot(problem, state, by_id, known, slot)
+            if new is not None:
+                added.append(new)
     return added
+
+
+def fill_slot(problem: PlanningProblem, state: _State, by_id: dict[str, Visit], known: dict[str, HalfDay],
+              slot: Slot) -> str | None:
+    """Give one slot (a free half-day, or the room after a session) the unplanned work that suits
+    it best; returns the new visit's id, or None when no work fits."""
+    half, person, offset, before = slot
+    work = _open_work(problem, state, by_id, {**known, **state.days}, person, half)
+    if not work:
+        return None
+    taken, drive = _take(problem, person, half, work, offset, by_id[before].school_id if before else None)
+    if not taken:
+        return None
+    new = _split(by_id, state, taken)
+    state.place(new.visit_id, half, {person.role: person.staff_id})
+    if before is not None:
+        state.after[new.visit_id] = (before, offset + drive)
+    return new.visit_id
 
 
 Slot = tuple[HalfDay, Person, int, "str | None"]  # half-day, person, minutes already used, the visit before
@@ -164,7 +173,7 @@ def _task_order(task: Task) -> tuple:
     return (task.grade or "", task.class_name, task.pupil_id)
 
 
-def _split(by_id: dict[str, Visit], state: _State, taken: list[tuple[Visit, Task]], number: int) -> Visit:
+def _split(by_id: dict[str, Visit], state: _State, taken: list[tuple[Visit, Task]]) -> Visit:
     """One new visit of the taken tasks; their source visits keep the rest; follow-up doses of the
     taken pupils move to new follow-up visits that wait for this one."""
     sources: dict[str, list[Task]] = defaultdict(list)
@@ -172,8 +181,11 @@ def _split(by_id: dict[str, Visit], state: _State, taken: list[tuple[Visit, Task
         sources[visit.visit_id].append(task)
     first = by_id[next(iter(sources))]
     tasks = [t for _, t in taken]
+    number = 1
+    while f"{first.visit_id}/+{number}" in by_id:
+        number += 1
     new = Visit(visit_id=f"{first.visit_id}/+{number}", school_id=first.school_id, tasks=tasks, roles=first.roles,
-                earliest=max(t.earliest for t in tasks), latest=min(t.latest for t in tasks),
+                earliest=max(by_id[s].earliest for s in sources), latest=min(by_id[s].latest for s in sources),
                 setup=max(by_id[s].setup for s in sources), bundle=first.bundle,
                 kind="catch_up" if all(t.catch_up for t in tasks) else "regular",
                 after=tuple(dict.fromkeys(a for s in sources for a in by_id[s].after)))
