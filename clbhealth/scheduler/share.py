@@ -4,8 +4,9 @@ A half-day is the unit the stages plan in, so a visit of forty minutes at a smal
 whole morning. When a role is short (its work is left unplanned), that morning is worth more
 elsewhere: a small visit moves behind another small visit of the same role at a school nearby,
 on that visit's half-day, when both fit the block with the drive between them, its window, its
-school's calendar, its dose intervals and its pupils' objections allow it. The half-day it
-leaves is then free for the fill step. Only new sessions move (an announced one keeps its day).
+school's calendar, its dose intervals and its pupils' objections allow it, and only when the
+half-day it leaves then takes unplanned work (else it stays). Only new sessions move (an
+announced one keeps its day).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from clbhealth.scheduler.calendar import HalfDay, add_months
-from clbhealth.scheduler.fill import MAX_DRIVE_MINUTES, MIN_GUEST_MINUTES
+from clbhealth.scheduler.fill import MAX_DRIVE_MINUTES, MIN_GUEST_MINUTES, fill_slot
 from clbhealth.scheduler.model import PlanningProblem, Visit
 from clbhealth.scheduler.repair import _State
+
+TRIES_PER_HOST = 3  # nearby visits tried behind one small visit
 
 
 def share_half_days(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
@@ -43,26 +46,39 @@ def share_half_days(problem: PlanningProblem, state: _State, by_id: dict[str, Vi
         if host.visit_id in taken or room < MIN_GUEST_MINUTES:
             continue
         person = state.staff[host.visit_id][role]
-        best = None
+        options = []
         for school_id, drive in near.get(host.school_id, ()):
             for guest in by_school[school_id]:
                 if guest.visit_id in taken or guest.minutes + drive > room:
                     continue
-                if not _guest_fits(problem, guest, half, person, days, followers):
-                    continue
-                key = (drive, -guest.minutes, guest.visit_id)
-                if best is None or key < best[0]:
-                    best = (key, guest, drive)
-        if best is None:
-            continue
-        _, guest, drive = best
-        state.busy[state.staff[guest.visit_id][role]].discard(state.days[guest.visit_id])
-        state.place(guest.visit_id, half, {role: person})
-        state.after[guest.visit_id] = (host.visit_id, host.minutes + drive)
-        days[guest.visit_id] = half
-        taken |= {host.visit_id, guest.visit_id}
-        freed += 1
+                if _guest_fits(problem, guest, half, person, days, followers):
+                    options.append((drive, -guest.minutes, guest.visit_id, guest))
+        for drive, _, _, guest in sorted(options)[:TRIES_PER_HOST]:
+            if _move_if_it_frees_work(problem, state, by_id, known, host, guest, drive):
+                days = {**known, **state.days}
+                taken |= {host.visit_id, guest.visit_id}
+                freed += 1
+                break
     return freed
+
+
+def _move_if_it_frees_work(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
+                           known: dict[str, HalfDay], host: Visit, guest: Visit, drive: int) -> bool:
+    """Move the guest behind the host when the half-day it leaves then takes unplanned work;
+    otherwise leave it where it was."""
+    role = next(iter(guest.roles))
+    old_half, old_person = state.days[guest.visit_id], state.staff[guest.visit_id][role]
+    half, person = state.days[host.visit_id], state.staff[host.visit_id][role]
+    if old_half in state.busy[old_person] and sum(
+            1 for v, h in state.days.items() if h == old_half and state.staff[v].get(role) == old_person) > 1:
+        return False  # the guest shares its own half-day: moving it frees nothing
+    state.busy[old_person].discard(old_half)
+    state.place(guest.visit_id, half, {role: person})
+    state.after[guest.visit_id] = (host.visit_id, host.minutes + drive)
+    if fill_slot(problem, state, by_id, known, (old_half, problem.person(old_person), 0, None)) is not None:
+        return True
+    state.place(guest.visit_id, old_half, {role: old_person})
+    return False
 
 
 def _neighbours(problem: PlanningProblem, schools: list[str]) -> dict[str, list[tuple[str, int]]]:

@@ -151,8 +151,7 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     if len(quick.days) > len(state.days):  # never worse than the plan found at once
         state = quick
     fill_free_half_days(problem, state, by_id, pinned_days)
-    if share_half_days(problem, state, by_id, pinned_days):
-        fill_free_half_days(problem, state, by_id, pinned_days)
+    share_half_days(problem, state, by_id, pinned_days)
     problem.visits[:] = list(by_id.values())
     for visit in problem.visits:
         if visit.visit_id not in state.days:
