@@ -111,8 +111,10 @@ def render_plan_summary(summary: dict) -> None:
     visits, travel = metrics["terms"]["visits"], metrics["terms"]["travel"]
     if bounds:
         lb_v, lb_t = bounds["visits_lower_bound"], bounds["travel_lower_bound_km"]
+        trips = metrics.get("round_trip_km", travel)
         out.print(f"Visits {visits} against a lower bound of {lb_v} (gap {_gap(visits, lb_v)}); travel {travel:,.0f} km "
-                  f"against {lb_t:,.0f} km (gap {_gap(travel, lb_t)}). Bounds computed without the solver.")
+                  f"driven, {trips:,.0f} km priced as one round trip per session against a bound of {lb_t:,.0f} km "
+                  f"(gap {_gap(trips, lb_t)}). Bounds computed without the solver.")
     coverage = bounds.get("coverage")
     if coverage:
         done = summary["coverage"]["planned"]

@@ -3,8 +3,9 @@
 - visits: per school, the pupil-minutes of each group of overlapping windows over the room of
   one morning block (no plan can do that work in fewer visits);
 - travel: the cheapest way to send, for every school and role, at least the number of visits
-  that role's work needs there, to people of that role within their available half-days, each
-  visit one round trip (a min-cost flow; it ignores days and teams, so any real plan drives more).
+  that role's work needs there, to people of that role within the minutes of their available
+  half-days, each visit priced one round trip (an LP; it ignores days and teams, so no plan priced
+  that way drives less; a shared half-day drives less than its round trips).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-
-from ortools.graph.python import min_cost_flow
 
 from clbhealth.scheduler.demand import visits_lower_bound
 from clbhealth.scheduler.model import PlanningProblem, Visit
@@ -34,33 +33,44 @@ def role_visits_needed(visits: list[Visit], capacity: int) -> dict[tuple[str, st
 
 
 def travel_bound(problem: PlanningProblem, visits: list[Visit], capacity: int) -> float:
-    """Round-trip km of the cheapest assignment of needed role-visits to people (min-cost flow)."""
+    """Km of the cheapest way to send the needed role-visits to people, priced one round trip each (an LP).
+
+    A person's work is limited by the minutes of their available half-days, not by the number of
+    half-days, because two schools may share one half-day; no plan priced that way drives less.
+    """
+    from ortools.linear_solver import pywraplp
+
     need = role_visits_needed(visits, capacity)
     if not need:
         return 0.0
-    flow = min_cost_flow.SimpleMinCostFlow()
-    keys = sorted(need)
+    minutes: dict[tuple[str, str], int] = defaultdict(int)
+    for visit in visits:
+        for task in visit.tasks:
+            for role in task.roles:
+                minutes[(visit.school_id, role)] += task.minutes
     people = [p for p in problem.persons if len(problem.available.get(p.staff_id, ())) > 0]
-    source, sink = 0, 1
-    demand_node = {key: 2 + i for i, key in enumerate(keys)}
-    person_node = {p.staff_id: 2 + len(keys) + i for i, p in enumerate(people)}
-    for key, node in demand_node.items():
-        flow.add_arc_with_capacity_and_unit_cost(source, node, need[key], 0)
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    work_of: dict[str, list] = defaultdict(list)
+    cost = []
+    for (school, role), sessions in sorted(need.items()):
+        mine = [p for p in people if p.role == role]
+        if not mine:
+            return 0.0
+        count = [solver.NumVar(0, solver.infinity(), "") for _ in mine]
+        done = [solver.NumVar(0, solver.infinity(), "") for _ in mine]
+        solver.Add(sum(count) >= sessions)
+        solver.Add(sum(done) >= minutes[(school, role)])
+        for person, n, work in zip(mine, count, done):
+            solver.Add(work <= capacity * n)
+            work_of[person.staff_id].append(work)
+            cost.append(problem.km[(person.staff_id, school)] * n)
     for person in people:
-        flow.add_arc_with_capacity_and_unit_cost(person_node[person.staff_id], sink,
-                                                 len(problem.available[person.staff_id]), 0)
-    for (school, role), node in demand_node.items():
-        for person in people:
-            if person.role == role:
-                cost = int(round(problem.km[(person.staff_id, school)] * 100))
-                flow.add_arc_with_capacity_and_unit_cost(node, person_node[person.staff_id], need[(school, role)], cost)
-    total = sum(need.values())
-    flow.set_node_supply(source, total)
-    flow.set_node_supply(sink, -total)
-    status = flow.solve_max_flow_with_min_cost()
-    if status != flow.OPTIMAL:
+        if work_of.get(person.staff_id):
+            solver.Add(sum(work_of[person.staff_id]) <= capacity * len(problem.available[person.staff_id]))
+    solver.Minimize(sum(cost))
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return 0.0
-    return flow.optimal_cost() / 100.0
+    return solver.Objective().Value()
 
 
 def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict[str, dt.date], setup: int,

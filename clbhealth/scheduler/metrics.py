@@ -79,6 +79,9 @@ def plan_metrics(problem: PlanningProblem, result: PlanResult) -> dict:
     return {
         "sessions": len(result.placements),
         "shared_half_days": sum(1 for pl in result.placements.values() if pl.after_visit is not None),
+        # Every session priced as one round trip from the base: the pricing of the travel bound.
+        "round_trip_km": round(sum(problem.km[(p, result.visits[v].school_id)] for v, pl in result.placements.items()
+                                   for p in pl.staff.values()), 1),
         "terms": terms,
         "weights": weights,
         "units": dict(UNITS),
