@@ -2,8 +2,8 @@
 
 No fixed teams: every visit goes to one person of its role (a visit done together goes to the
 person of its scarcest role; the others join on that half-day in stage 2). The flow sends one
-unit per visit to a (person, week) node whose capacity is the person's free half-days that
-week, within the visit's window; its cost is the soft goals that depend on the person: travel,
+unit per visit to a (person, two-week period) node whose capacity is the person's free half-days
+then, within the visit's window; its cost is the soft goals that depend on the person: travel,
 continuity, lateness by week and balance (convex, per share of the person's availability).
 A visit that cannot go anywhere takes the unplanned arc. Integral and optimal in well under a
 second for a whole CLB (OR-Tools' network simplex).
@@ -28,7 +28,7 @@ SCALE = 10  # costs are integers: tenths
 
 @dataclass
 class Assignment:
-    """Stage 1's answer: the person of every visit (its lead role) and its week."""
+    """Stage 1's answer: the person of every visit (its lead role)."""
 
     person_of: dict[str, str]  # visit_id -> staff_id
     unassigned: dict[str, str]  # visit_id -> reason
@@ -63,10 +63,10 @@ def assign_people(problem: PlanningProblem, visits: list[Visit], earliest: dict[
                   busy: dict[str, set[HalfDay]], scarcity: dict[str, int]) -> Assignment:
     """Solve the flow; `earliest` is each visit's first possible day (dose intervals included).
 
-    Compact: a visit has an arc to each person of its role for its window class (first week, last
-    week, morning-only); a (person, window class) node feeds the person's (week, part) nodes of that
-    window, whose capacity is the person's free half-days then. Arcs grow with visits x persons
-    plus persons x windows x weeks, not visits x persons x weeks.
+    Compact: a visit has an arc to each person of its role for its window class (first period, last
+    period, morning-only); a (person, window class) node feeds the person's (period, part) nodes of
+    that window, whose capacity is the person's free half-days then. Arcs grow with visits x persons
+    plus persons x windows x periods, not visits x persons x periods.
     """
     free = free_half_days(problem, busy)
     slots: dict[str, dict[tuple, int]] = {}
@@ -159,7 +159,7 @@ class _Graph:
 
 
 def _window_class(problem: PlanningProblem, visit: Visit, earliest: dt.date) -> tuple:
-    """(first week, last week, morning only) of a visit, for the flow."""
+    """(first period, last period, morning only) of a visit, for the flow."""
     start = earliest
     if problem.notice_day is not None and visit.previous is None:
         start = max(start, problem.notice_day)
@@ -168,7 +168,7 @@ def _window_class(problem: PlanningProblem, visit: Visit, earliest: dt.date) -> 
 
 
 def _class_node(graph: _Graph, staff_id: str, window: tuple, slots: dict[tuple, int]) -> int:
-    """The node of a person's window class, with arcs to the person's (week, part) nodes in it; -1 when empty."""
+    """The node of a person's window class, with arcs to the person's (period, part) nodes in it; -1 when empty."""
     first, last, morning_only = window
     inside = [(key, n) for key, n in slots.items()
               if first <= key[0] <= last and (key[1] == "am" or not morning_only) and n > 0]
@@ -181,7 +181,7 @@ def _class_node(graph: _Graph, staff_id: str, window: tuple, slots: dict[tuple, 
 
 
 def _person_arcs(graph: _Graph, staff_id: str, slots: dict[tuple, int], balance_weight: int) -> None:
-    """(week, part) capacity into the person, then the person's load into the sink at a rising cost."""
+    """(period, part) capacity into the person, then the person's load into the sink at a rising cost."""
     p_node = graph.node(("person", staff_id))
     total = 0
     for key, n in slots.items():
@@ -199,6 +199,7 @@ def _person_arcs(graph: _Graph, staff_id: str, slots: dict[tuple, int], balance_
 
 
 def _period(day: dt.date) -> tuple[int, int]:
-    """The capacity period of a day: its ISO week (windows end mid-month, e.g. before Christmas)."""
+    """The capacity period of a day: two ISO weeks (a week is too fine for the flow: the timetables
+    place each visit on a day of its period; two weeks let a busy week borrow from the next)."""
     iso = day.isocalendar()
-    return (iso[0], iso[1])
+    return (iso[0], (iso[1] - 1) // 2 * 2 + 1)  # (ISO year, the period's first ISO week)

@@ -21,7 +21,7 @@ GOALS: tuple[Goal, ...] = (
     Goal("unplanned", "pupil-moments", 1000, "due work left unplanned (only when capacity cannot cover it)"),
     Goal("visits", "sessions", 100, "sessions: a person at a school in a half-day"),
     Goal("travel", "km", 1, "kilometres driven, a round trip from the person's base per session"),
-    Goal("balance", "percentage points", 20, "spread of load relative to availability, per role"),
+    Goal("balance", "percentage points", 10, "spread of load relative to availability, per role"),
     Goal("continuity", "sessions", 200, "sessions not done by the school's fixed contact (or, re-planning, the previous person)"),
     Goal("early", "weeks", 1, "weeks a session lies after the start of the planning period"),
     Goal("apart", "pupil-parts", 5, "a pupil's parts of one moment (nurse and doctor) on different days"),

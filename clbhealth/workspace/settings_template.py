@@ -91,7 +91,7 @@ HPV1 = {{ until = "christmas" }}
 unplanned = 1000   # per pupil-moment left unplanned (only when capacity cannot cover it)
 visits = 100       # per school visit
 travel = 1         # per km driven
-balance = 20       # per percentage point between the busiest and the least busy person
+balance = 10       # per percentage point between the busiest and the least busy person
 continuity = 200   # per session not done by the school's fixed contact (or, re-planning, its previous one)
 early = 1          # per week a session lies after the start of the planning period
 apart = 5          # per pupil whose nurse and doctor parts of one moment fall on different days
