@@ -10,6 +10,7 @@ import pandas as pd
 from clbhealth.core.errors import ClbError, Problem
 from clbhealth.protocols.due import OPEN_STATUSES, STATUSES, DueSettings, compute_due
 from clbhealth.workspace.pupils import load_due_inputs, resolve_school_ids
+from clbhealth.workspace.schools import grade_levels
 from clbhealth.workspace.folder import Workspace
 
 
@@ -54,6 +55,7 @@ def due_list(
     with workspace.snapshot() as conn:  # pupils and events from the same state of the database
         school_ids = resolve_school_ids(conn, schools)
         pupils, events = load_due_inputs(conn, school_ids or None, codes=codes)
+        levels = grade_levels(conn)
     frame = compute_due(pupils, events, protocol, year, as_of, due_settings(workspace),
-                        statuses=chosen, moments=tuple(wanted_moments) or None)
+                        statuses=chosen, moments=tuple(wanted_moments) or None, levels=levels)
     return frame, warnings

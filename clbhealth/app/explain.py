@@ -11,9 +11,14 @@ from clbhealth.app.plan_demand import moment_specs
 from clbhealth.workspace.plan import current_summary, read_explain_rows
 from clbhealth.scheduler.calendar import covers, school_half_days
 from clbhealth.workspace.folder import Workspace
+from clbhealth.workspace.pupils import resolve_school_ids
 
 LATE_SHARE = 0.8  # a session in the last fifth of its window counts as late
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _at_sites(rows: list[dict], sites: set[str]) -> list[dict]:
+    return [r for r in rows if r["school_id"] in sites]
 
 
 def explain(workspace: Workspace, school: str | None = None) -> list[str]:
@@ -25,11 +30,11 @@ def explain(workspace: Workspace, school: str | None = None) -> list[str]:
             return ["No plan yet: run clbhealth plan."]
         plan_id = summary["plan_id"]
         rows = read_explain_rows(conn, plan_id)
-    unplanned, sessions, staff_rows = rows["unplanned"], rows["sessions"], rows["staff"]
-    booked, absences = rows["booked"], rows["absences"]
+        sites = set(resolve_school_ids(conn, [school])) if school else set()
+    unplanned, sessions, staff_rows, booked, absences = (rows[k] for k in ("unplanned", "sessions", "staff", "booked",
+                                                                          "absences"))
     if school:
-        unplanned = [u for u in unplanned if u["school_id"] == school]
-        sessions = [s for s in sessions if s["school_id"] == school]
+        unplanned, sessions = _at_sites(unplanned, sites), _at_sites(sessions, sites)
     lines = [f"Plan {plan_id} ({summary['period'][0]} to {summary['period'][1]})."] + capacity_lines(summary)
     start, end = dt.date.fromisoformat(summary["period"][0]), dt.date.fromisoformat(summary["period"][1])
     half_days = school_half_days(config.school_year, config.planning, start, end)

@@ -136,8 +136,9 @@ def due_work(workspace: Workspace, rows: dict, as_of: dt.date, specs: dict[str, 
     """The due list to plan (pupil-moments already in kept sessions left out), due and kept counts."""
     planning = workspace.config.planning
     statuses = ("due", "needs_consent") if planning.plan_needs_consent else ("due",)
+    levels = {r["school_id"]: r["level"] for r in rows["schools"]}
     due = compute_due(rows["pupils"], rows["events"], workspace.protocol, workspace.config.school_year, as_of,
-                      due_settings(workspace), statuses=statuses)
+                      due_settings(workspace), statuses=statuses, levels=levels)
     due = due[due["moment"].isin(specs)]
     planned_keep = {(pid, m) for sid in pinned_ids for (pid, m), outcome in old[sid].pupils.items()
                     if outcome in (None, "seen")}
@@ -226,6 +227,20 @@ def visits_of(workspace: Workspace, tasks: list[Task], movable: dict[str, OldSes
     return visits
 
 
+def site_warnings(visits: list[Visit], no_position: list[str], schools: list[dict]) -> list[str]:
+    """Sites with work that lack a position, or that vanished from the official list."""
+    planned = {v.school_id for v in visits}
+    warnings = []
+    if planned & set(no_position):
+        warnings.append("these schools have no position, so travel to them is counted from the office: "
+                        + ", ".join(sorted(planned & set(no_position))))
+    vanished = {r["school_id"] for r in schools if not r.get("listed", 1)} & planned
+    if vanished:
+        warnings.append("these sites are no longer in the official school list but still have pupils, who are "
+                        "planned there as before; import the new rosters to move them: " + ", ".join(sorted(vanished)))
+    return warnings
+
+
 def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | None = None,
                   date_to: dt.date | None = None, keep_until: dt.date | None = None) -> tuple[PlanningProblem, PlanContext]:
     """The planning problem of the workspace as it is, and what saving the plan needs besides."""
@@ -250,9 +265,7 @@ def build_problem(workspace: Workspace, *, as_of: dt.date, date_from: dt.date | 
     pinned, placements = pinned_visits(old, pinned_ids, specs, birth, config.setup_minutes, given)
     visits = visits_of(workspace, tasks, movable, pinned, specs, last, capacity,
                        team_can_meet(persons, available, closed))
-    if no_position and any(v.school_id in no_position for v in visits):
-        warnings.append("these schools have no position, so travel to them is counted from the office: "
-                        + ", ".join(sorted({v.school_id for v in visits if v.school_id in no_position})))
+    warnings.extend(site_warnings(visits, no_position, rows["schools"]))
     km, minutes = travel_tables(workspace, persons, sites)
     problem = PlanningProblem(
         year_start=config.school_year.start_year, half_days=half_days, persons=persons, sites=sites, visits=visits,

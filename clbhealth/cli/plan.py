@@ -205,8 +205,14 @@ def plan_show(
     if fmt not in ("table", "csv", "json", "xlsx"):
         raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv, json or xlsx.")
     ws = open_workspace(workspace)
+    from clbhealth.workspace.pupils import resolve_school_ids
+    from clbhealth.workspace.staff import resolve_staff_id
+
     with ws.connect() as conn:
-        frame = load_plan_frame(conn, school=school, staff=staff)
+        sites = resolve_school_ids(conn, [school]) if school else None
+        if staff:
+            resolve_staff_id(conn, staff)
+        frame = load_plan_frame(conn, schools=sites, staff=staff)
     if fmt == "json":
         records = frame.drop(columns=["kind"]).to_dict(orient="records")
         text = json.dumps(records, ensure_ascii=False, indent=1) + "\n"

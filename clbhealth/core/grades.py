@@ -14,6 +14,15 @@ GRADE_INDEX: dict[str, int] = {grade: i for i, grade in enumerate(GRADES)}
 _MAX = {"K": 3, "L": 6, "S": 7}
 
 LEVELS = ("kleuter", "lager", "basis", "secundair", "buitengewoon", "huisonderwijs")
+# The grades (by first letter) a school of each level teaches.
+GRADE_LEVELS = {"kleuter": "K", "lager": "L", "basis": "KL", "secundair": "S"}
+
+
+def grade_fits_level(grade: str | None, level: str | None) -> bool:
+    """False when a grade (K1, L3, S2) cannot be taught at a school of this level."""
+    if not grade or level not in GRADE_LEVELS:
+        return True
+    return grade[0] in GRADE_LEVELS[level]
 
 
 def standard_age(grade: str) -> int:

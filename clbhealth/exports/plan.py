@@ -43,6 +43,8 @@ class Site:
     lat: float | None = None
     lon: float | None = None
     venue: str = ""  # where the sessions take place when not at the school itself (the CLB office)
+    phone: str = ""  # the school's own, as the official list gives it
+    email: str = ""
 
     @property
     def address(self) -> str:
@@ -118,7 +120,8 @@ def load_sites(workspace: Workspace, conn: sqlite3.Connection) -> dict[str, Site
     sites = {}
     for row in school_sites(conn):
         sites[row["school_id"]] = Site(row["school_id"], row["name"], row["street"] or "", row["postcode"] or "",
-                                       row["municipality"] or "", row["lat"], row["lon"])
+                                       row["municipality"] or "", row["lat"], row["lon"],
+                                       phone=row["phone"] or "", email=row["email"] or "")
     office = workspace.config.office
     home = sites.get(HOME_EDUCATION)
     sites[HOME_EDUCATION] = Site(HOME_EDUCATION, home.name if home else "Huisonderwijs", office.street,

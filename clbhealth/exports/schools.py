@@ -97,6 +97,7 @@ def school_workbook(workspace: Workspace, site: Site, sessions: list[Session], w
     heading = [
         f"{site.name}: planning van de CLB-contacten {workspace.config.school_year}",
         f"{clb} · {site.location}",
+        *_contact_lines(workspace, site),
         (f"Export {dutch_short_date(exported)}. Per sessie een blad met de leerlingen."
          if sessions else f"Export {dutch_short_date(exported)}. Er zijn geen sessies gepland."),
     ]
@@ -112,6 +113,19 @@ def school_workbook(workspace: Workspace, site: Site, sessions: list[Session], w
         parents = any(workspace.protocol.parents_invited(m) for m in session.moments)
         session_sheet(workbook, site, session, words, labels[session.session_id], clb, exported, parents)
     return workbook
+
+
+def _contact_lines(workspace: Workspace, site: Site) -> list[str]:
+    """The school's own contact as the official list gives it, and the CLB office's address."""
+    lines = []
+    school = " · ".join(p for p in (f"tel. {site.phone}" if site.phone else "", site.email) if p)
+    if school and site.venue == "":
+        lines.append(f"School: {site.address} · {school}")
+    office = workspace.config.office
+    place = ", ".join(p for p in (office.street, " ".join(x for x in (office.postcode, office.municipality) if x)) if p)
+    if place:
+        lines.append(f"CLB: {office.name or workspace.config.clb_name}, {place}")
+    return lines
 
 
 def school_visible_pupils(session: Session, words: MomentWords) -> list:

@@ -15,7 +15,8 @@ from clbhealth.core.dates import SchoolYear, parse_date
 from clbhealth.core.errors import ClbError, Problem
 from clbhealth.core.grades import parse_grade, standard_age
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
-from clbhealth.imports.schools import SiteLevels, grade_fits_level, roster_sites
+from clbhealth.core.grades import grade_fits_level
+from clbhealth.imports.schools import SiteLevels, roster_sites
 from clbhealth.imports.roster_match import check_duplicates, name_key, store_roster
 from clbhealth.readers.tabular import FieldSpec, Table, read_table
 from clbhealth.readers.values import (

@@ -28,16 +28,6 @@ SCHOOL_FIELDS = (
     FieldSpec("lon", ("longitude", "lengtegraad", "lng", "x_wgs84")),
     FieldSpec("level", ("niveau", "onderwijsniveau", "instellingstype", "type", "soort")),
 )
-GRADE_LEVELS = {"kleuter": "K", "lager": "L", "basis": "KL", "secundair": "S"}
-
-
-def grade_fits_level(grade: str | None, level: str | None) -> bool:
-    """False when a grade (K1, L3, S2) cannot be taught at a school of this level."""
-    if not grade or level not in GRADE_LEVELS:
-        return True
-    return grade[0] in GRADE_LEVELS[level]
-
-
 def import_schools(
     workspace: Workspace, path: Path, *, clb: str | None = None, dry_run: bool = False, skip_invalid: bool = False
 ) -> ImportResult:

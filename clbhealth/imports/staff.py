@@ -14,6 +14,7 @@ from clbhealth.core.riziv import parse_riziv
 from clbhealth.readers.tabular import FieldSpec, Table, read_table
 from clbhealth.readers.values import parse_coordinate, parse_label, parse_name, parse_school_id, text_of
 from clbhealth.workspace import staff as staff_rows
+from clbhealth.workspace import schools as school_store
 from clbhealth.workspace.pupils import known_school_ids
 from clbhealth.workspace.folder import Workspace, now_text
 
@@ -133,7 +134,7 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
     result.warnings.extend(table.notes)
     check = RowChecker(table, result.errors, result.warnings)
     with workspace.connect() as conn:
-        schools = known_school_ids(conn)
+        schools = _with_institutions(known_school_ids(conn), school_store.institution_sites(conn))
     records: dict[str, dict] = {}
     first_row: dict[str, int] = {}
     for row, cells in table.rows:
@@ -161,8 +162,17 @@ def import_staff(workspace: Workspace, path: Path, *, dry_run: bool = False, ski
     return result
 
 
+def _with_institutions(sites: set[str], institutions: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Every id a list may name -> the sites it means: a site id itself; an institution's number
+    (schoolnummer) whose main site is not numbered 1 (`621` for site `621-3`) all its sites."""
+    known = {site: [site] for site in sites}
+    for number, its_sites in institutions.items():
+        known.setdefault(number, its_sites)
+    return known
+
+
 def _parse_person(check: RowChecker, table: Table, row: int, cells: list[object], known_roles: set[str],
-                  schools: set[str]) -> tuple[str | None, dict | None]:
+                  schools: dict[str, list[str]]) -> tuple[str | None, dict | None]:
     """(staff id, the row's values as stored) of one staff row; None for the values when it is invalid."""
     staff_id = check.parse(row, cells, "staff_id", lambda v: parse_label(v, 40), "Give each person a short id.")
     name = check.parse(row, cells, "name", parse_name, "Fill in the person's name.")
@@ -186,7 +196,7 @@ def _parse_person(check: RowChecker, table: Table, row: int, cells: list[object]
         if school_id not in schools:
             check.error(row, "schools", f"names school '{school_id}', which is not in this workspace",
                         "Import the school list first, or correct the id.", value=fixed_text)
-        fixed.append(school_id)
+        fixed.extend(schools.get(school_id, [school_id]))
     if (lat is None) != (lon is None):
         check.error(row, "base_lat", "has only one of lat and lon", "Give both coordinates or neither.")
     if None in (staff_id, name, role, availability):
@@ -282,7 +292,7 @@ def import_closures(workspace: Workspace, path: Path, *, dry_run: bool = False, 
     result.warnings.extend(table.notes)
     check = RowChecker(table, result.errors, result.warnings)
     with workspace.connect() as conn:
-        schools = known_school_ids(conn)
+        schools = _with_institutions(known_school_ids(conn), school_store.institution_sites(conn))
     rows = []
     for row, cells in table.rows:
         before = len(check.errors)
@@ -295,7 +305,7 @@ def import_closures(workspace: Workspace, path: Path, *, dry_run: bool = False, 
         reason = check.parse(row, cells, "reason", parse_label, "Use plain text.") or ""
         if len(check.errors) > before or None in (school_id, start, end):
             continue
-        rows.append((school_id, start.isoformat(), end.isoformat(), part, reason))
+        rows.extend((site, start.isoformat(), end.isoformat(), part, reason) for site in schools[school_id])
     refuse_if_invalid(result, skip_invalid, "closure list")
     result.skipped_rows = len(check.bad_rows)
     return _store_periods(workspace, path, result, "closures",

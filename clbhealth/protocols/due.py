@@ -19,6 +19,7 @@ result are categoricals.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -61,6 +62,7 @@ def compute_due(
     *,
     statuses: tuple[str, ...] | None = OPEN_STATUSES,
     moments: tuple[str, ...] | None = None,
+    levels: Mapping[str, str | None] | None = None,
 ) -> pd.DataFrame:
     """Due list for `year` as of `as_of`.
 
@@ -68,13 +70,15 @@ def compute_due(
     birth_date; `events` needs pupil_id, code, date, status, staff_id (text columns may be
     categoricals, dates may be datetime64). Rows come out in pupil order, then protocol order.
     Extra columns beyond OUTPUT_COLUMNS: kind, series, due_from_date, absent_on, excluded_staff
-    (for the planner). Repeated text columns are categoricals.
+    (for the planner). Repeated text columns are categoricals. `levels` (school id -> kleuter,
+    lager, basis, secundair) limits a graded pupil's moments of this year to the grades its school
+    teaches (a pupil written S3 at a lager school is not due for S3 there; the import warned).
     """
     settings = settings or DueSettings()
     protocol.check_year(year)
     statuses = tuple(statuses or OPEN_STATUSES)
     codes = [c for c in protocol.codes(year) if moments is None or c in moments]
-    people = _pupil_arrays(pupils, year, as_of)
+    people = _pupil_arrays(pupils, year, as_of, levels)
     by_age_for_doses = _vaccination_view(people, protocol)
     history = _history_arrays(pupils, events, protocol, as_of, people.n)
     wanted = np.array(sorted({_STATUS[s] for s in statuses if s in _STATUS}), dtype=np.int8)

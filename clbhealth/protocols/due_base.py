@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -59,6 +59,9 @@ class _Pupils:
     edu_code: np.ndarray  # int: index into edu_labels
     edu_labels: np.ndarray  # object: education ('gewoon' where missing)
     as_of: np.datetime64  # the as-of day (datetime64[D]): ages "on the day" are taken on it
+    # Grade letter (K, L, S) -> bool per pupil: the pupil's school teaches such grades (True when
+    # its level is unknown). A graded pupil is due for a moment only at a school of its level.
+    offers: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from clbhealth.core.dates import SchoolYear
-from clbhealth.core.grades import GRADE_INDEX
+from clbhealth.core.grades import GRADE_INDEX, GRADE_LEVELS
 from clbhealth.protocols.due_base import (
     _EVENT,
     _LATE,
@@ -47,7 +48,20 @@ def _days(column: pd.Series) -> np.ndarray:
     return column.to_numpy().astype("datetime64[D]").view(np.int64)
 
 
-def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear, as_of: dt.date) -> _Pupils:
+def _offers(pupils: pd.DataFrame, levels: Mapping[str, str | None] | None) -> dict[str, np.ndarray]:
+    """Per grade letter, whether each pupil's school teaches such grades (its level; True when unknown)."""
+    if not levels or "school_id" not in pupils:
+        return {}
+    school_code, school_labels = _codes(pupils["school_id"])
+    out = {}
+    for letter in "KLS":
+        taught = [letter in GRADE_LEVELS.get(levels.get(s) or "", "KLS") for s in school_labels.tolist()] + [True]
+        out[letter] = np.array(taught, dtype=bool)[school_code]
+    return out
+
+
+def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear, as_of: dt.date,
+                  levels: Mapping[str, str | None] | None = None) -> _Pupils:
     birth = _days(pupils["birth_date"]).view("datetime64[D]")
     birth_year = birth.astype("datetime64[Y]").astype(int) + 1970
     grade_code, grade_labels = _codes(pupils["grade"])
@@ -72,6 +86,7 @@ def _pupil_arrays(pupils: pd.DataFrame, year: SchoolYear, as_of: dt.date) -> _Pu
         edu_code=edu_code,
         edu_labels=edu_labels,
         as_of=np.datetime64(as_of, "D"),
+        offers=_offers(pupils, levels),
     )
 
 

@@ -46,7 +46,9 @@ def _reach(code: str, protocol: Protocol, people: _Pupils, year: SchoolYear) -> 
             # rel: the position towards this grade; it has no value where the version does not apply.
             rel = age_rel if by_cohort else np.where(people.by_age, age_rel, people.grade_int - target)
             if in_force:
-                hit = applies & (rel == 0)
+                # A graded pupil is due at its school only for a grade the school teaches.
+                taught = people.offers.get(grade[0])
+                hit = applies & (rel == 0) & (True if taught is None else (people.by_age | taught))
                 at_target |= hit
                 label[hit & (label < 0)] = target
                 if not by_cohort:

@@ -67,17 +67,47 @@ def _level(instellingstype: str) -> str:
     return "basis"
 
 
+OFFICIAL_EXCERPT = "onderwijsaanbod_clb114322.csv"  # the sample CLB's rows of the official list, as downloaded
+ENROLMENT_EXCERPT = "school_pupils_clb114322.csv"  # their real enrolment and WGS84 position
+SAMPLE_PRIMARY = 12  # the first regular primary schools of the sample CLB by schoolnummer
+SAMPLE_SECONDARY = ("40642", "40717")  # GO! atheneum Geel, GO! SO De Vesten Herentals (near the office)
+
+
+def official_excerpt() -> tuple[list[str], list[dict]]:
+    """The header and rows of the bundled excerpt of the official list (the sample CLB's institutions)."""
+    text = resources.files("clbhealth.samples").joinpath(OFFICIAL_EXCERPT).read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=";")
+    return list(reader.fieldnames or []), list(reader)
+
+
+def _enrolment() -> dict[str, dict]:
+    text = resources.files("clbhealth.samples").joinpath(ENROLMENT_EXCERPT).read_text(encoding="utf-8")
+    return {r["schoolnummer"]: r for r in csv.DictReader(io.StringIO(text))}
+
+
+def sample_rows() -> tuple[list[str], list[dict]]:
+    """The official-list rows of the sample sites: regular primary and secondary schools of one CLB."""
+    header, rows = official_excerpt()
+    primary = [r for r in rows if r["onderwijsniveau"] == "BaO" and r["instellingstype"] == "Basisschool"]
+    chosen = sorted(primary, key=lambda r: int(r["schoolnummer"]))[:SAMPLE_PRIMARY]
+    chosen += [r for r in rows if r["schoolnummer"] in SAMPLE_SECONDARY]
+    return header, chosen
+
+
 def sample_sites() -> list[Site]:
-    """12 real sites of one CLB, plus one clearly fictional secondary school (the excerpt has none)."""
-    rows = [r for r in flanders_sites() if r["clb_instellingsnummer"] == SAMPLE_CLB]
-    rows = sorted(rows, key=lambda r: int(r["schoolnummer"]))[:12]
-    sites = [
-        Site(r["schoolnummer"], r["naam"], r["straat_huisnr"], r["postcode"], r["gemeente"],
-             float(r["lat"]), float(r["lon"]), _level(r["instellingstype"]), int(r["leerlingen_totaal"]))
-        for r in rows
-    ]
-    sites.append(Site("999001", "Fictief Atheneum De Nete (voorbeeld, geen echte school)", "Voorbeeldstraat 1",
-                      "2500", "Lier", 51.1360, 4.5650, "secundair", 540, fictional=True))
+    """12 real primary and 2 real secondary schools of one CLB, with their real enrolment."""
+    from clbhealth.imports.school_list import institution_level
+
+    sizes = _enrolment()
+    sites = []
+    for r in sample_rows()[1]:
+        level, _ = institution_level(r["onderwijsniveau"], r["instellingstype"])
+        street = " ".join(part for part in (r["straat"], r["huisnummer"]) if part.strip())
+        if r["busnummer"].strip():
+            street += f" bus {r['busnummer'].strip()}"
+        known = sizes[r["schoolnummer"]]
+        sites.append(Site(r["schoolnummer"], r["naam"], street, r["postcode"], r["gemeente"], float(known["lat"]),
+                          float(known["lon"]), level, int(known["pupils"])))
     return sites
 
 
@@ -225,14 +255,9 @@ def build_samples(out: Path, seed: int = SAMPLE_SEED, year: SchoolYear = SAMPLE_
     written: list[Path] = []
 
     schools = out / "schools.csv"
-    with open(schools, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["schoolnummer", "naam", "straat_huisnr", "postcode", "gemeente", "lat", "lon",
-                         "instellingstype"])
-        for s in sites:
-            writer.writerow([s.school_id, s.name, s.street, s.postcode, s.municipality, f"{s.lat:.6f}",
-                             f"{s.lon:.6f}", {"basis": "Basisschool", "kleuter": "Autonome kleuterschool",
-                                              "lager": "Autonome lagere school", "secundair": "Secundaire school"}[s.level]])
+    from clbhealth.samples.real_clb import write_official_list
+
+    write_official_list(*sample_rows(), schools)  # as a CLB downloads the official list
     written.append(schools)
 
     counters: dict[str, int] = {}

@@ -150,6 +150,16 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     repair(problem, rejoin_guests(problem, state, guests, by_id, pinned_days), state, rank, pinned_days)
     if len(quick.days) > len(state.days):  # never worse than the plan found at once
         state = quick
+    placements, unplanned = _fill_and_place(problem, state, by_id, pinned_days)
+    seconds = time.monotonic() - started
+    objective = _objective(problem, by_id, placements, unplanned)
+    return PlanResult(placements, unplanned, by_id, stages, first_complete, seconds,
+                      [(round(first_complete, 2), first_objective), (round(seconds, 2), objective)], substitutes)
+
+
+def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
+                    pinned_days: dict[str, HalfDay]) -> tuple[dict[str, Placement], dict[str, str]]:
+    """The fill and the shared half-days, then the placements and the reasons of what stays unplanned."""
     fill_free_half_days(problem, state, by_id, pinned_days)
     share_half_days(problem, state, by_id, pinned_days)
     problem.visits[:] = list(by_id.values())
@@ -160,11 +170,7 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     for visit_id, (host, offset) in state.after.items():
         if visit_id in placements:
             placements[visit_id].after_visit, placements[visit_id].offset = host, offset
-    unplanned = {v: r for v, r in state.reasons.items() if v not in state.days and v in by_id}
-    seconds = time.monotonic() - started
-    objective = _objective(problem, by_id, placements, unplanned)
-    return PlanResult(placements, unplanned, by_id, stages, first_complete, seconds,
-                      [(round(first_complete, 2), first_objective), (round(seconds, 2), objective)], substitutes)
+    return placements, {v: r for v, r in state.reasons.items() if v not in state.days and v in by_id}
 
 
 def _copy_state(state: _State) -> _State:

@@ -25,7 +25,7 @@ def read_planning_rows(workspace: Workspace) -> dict:
             "staff": [dict(r) for r in conn.execute(
                 "SELECT staff_id, name, role, base_lat, base_lon, availability, schools "
                 "FROM staff WHERE active = 1 ORDER BY staff_id")],
-            "schools": [dict(r) for r in conn.execute("SELECT school_id, name, lat, lon, level FROM schools")],
+            "schools": [dict(r) for r in conn.execute("SELECT school_id, name, lat, lon, level, listed FROM schools")],
             "absences": [dict(r) for r in conn.execute("SELECT staff_id, date_from, date_to, part FROM absences")],
             "closures": [dict(r) for r in conn.execute("SELECT school_id, date_from, date_to, part FROM closures")],
             "pupils": load_pupils(conn),
@@ -126,14 +126,14 @@ def _insert_session(conn: sqlite3.Connection, plan_id: int, sid: str, s: dict) -
 # --- reading the stored plan -------------------------------------------------------------------
 
 
-def load_plan_frame(conn: sqlite3.Connection, school: str | None = None, staff: str | None = None) -> pd.DataFrame:
+def load_plan_frame(conn: sqlite3.Connection, schools: list[str] | None = None, staff: str | None = None) -> pd.DataFrame:
     """One row per session with its staff and pupils (ids), as `plan show` prints it."""
     sql = "SELECT s.* FROM sessions s"
     params: list = []
     clauses = []
-    if school:
-        clauses.append("s.school_id = ?")
-        params.append(school)
+    if schools:
+        clauses.append(f"s.school_id IN ({','.join('?' * len(schools))})")
+        params.extend(schools)
     if staff:
         clauses.append("s.session_id IN (SELECT session_id FROM session_staff WHERE staff_id = ?)")
         params.append(staff)

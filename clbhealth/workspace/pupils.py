@@ -92,27 +92,40 @@ def load_events(conn: sqlite3.Connection, schools: Sequence[str] | None = None) 
 
 
 def school_sites(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    """school_id, name, street, postcode, municipality, lat, lon of every school."""
-    return conn.execute("SELECT school_id, name, street, postcode, municipality, lat, lon FROM schools").fetchall()
+    """school_id, name, street, postcode, municipality, lat, lon, phone, email of every school."""
+    return conn.execute("SELECT school_id, name, street, postcode, municipality, lat, lon, phone, email "
+                        "FROM schools").fetchall()
 
 
 def resolve_school_ids(conn: sqlite3.Connection, schools) -> list[str]:
-    """School ids as given with --school, normalised and checked against the workspace (no repeats)."""
+    """School ids as given with --school, normalised and checked against the workspace (no repeats).
+
+    A site id stands for itself; an institution's number (schoolnummer) for all its sites (`621`
+    for site `621-3`). An unknown id is refused with the closest known ones.
+    """
+    from clbhealth.core.closest import closest
     from clbhealth.core.errors import ClbError
     from clbhealth.readers.values import parse_school_id
+    from clbhealth.workspace.schools import institution_sites
 
     known = known_school_ids(conn) if schools else set()
+    institutions = institution_sites(conn) if schools else {}
     out: list[str] = []
     for text in schools or ():
         try:
             school_id = parse_school_id(text)
         except ValueError as exc:
             raise ClbError(f"--school {text!r} {exc}.") from None
-        if school_id not in known:
-            raise ClbError(f"--school {text}: no such school in this workspace.",
-                           hint="Import the school list first, or check the number.")
-        if school_id not in out:
-            out.append(school_id)
+        if school_id in known:
+            sites = [school_id]
+        elif school_id in institutions:
+            sites = institutions[school_id]
+        else:
+            close = closest(school_id, (known | set(institutions)) - {"HUISONDERWIJS"})
+            raise ClbError(f"--school {text}: no such school in this workspace"
+                           + (f"; the closest known: {', '.join(close)}." if close else "."),
+                           hint="Import the school list first, or check the number (`clbhealth schools` lists them).")
+        out.extend(site for site in sites if site not in out)
     return out
 
 

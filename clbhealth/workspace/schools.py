@@ -122,6 +122,15 @@ def main_sites(conn: sqlite3.Connection) -> dict[str, str]:
     return out
 
 
+def institution_sites(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Institution (schoolnummer) -> the ids of its sites, the main site first."""
+    out: dict[str, list[str]] = {}
+    for r in _dicts(conn.execute("SELECT school_id, school_number FROM schools WHERE school_number IS NOT NULL "
+                                 "ORDER BY main_site DESC, site_number, school_id")):
+        out.setdefault(r["school_number"], []).append(r["school_id"])
+    return out
+
+
 def school_levels(conn: sqlite3.Connection) -> dict[str, tuple[str | None, bool]]:
     """Site id -> (level, special), for checking a pupil's grade against the school."""
     return {r["school_id"]: (r["level"], bool(r["special"]))

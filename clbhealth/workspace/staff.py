@@ -72,3 +72,17 @@ def load_closures(conn: sqlite3.Connection) -> list[Period]:
 
 def _periods(conn: sqlite3.Connection, sql: str) -> list[Period]:
     return [(r[0], dt.date.fromisoformat(r[1]), dt.date.fromisoformat(r[2]), r[3]) for r in conn.execute(sql)]
+
+
+def resolve_staff_id(conn: sqlite3.Connection, staff_id: str) -> str:
+    """A --staff value checked against the staff list; an unknown id is refused with the closest known ones."""
+    from clbhealth.core.closest import closest
+    from clbhealth.core.errors import ClbError
+
+    known = staff_ids(conn)
+    if staff_id in known:
+        return staff_id
+    close = closest(staff_id, known)
+    raise ClbError(f"--staff {staff_id}: no such person on the staff list"
+                   + (f"; the closest known: {', '.join(close)}." if close else "."),
+                   hint="Check the id (clbhealth import staff lists them), or import the staff list.")

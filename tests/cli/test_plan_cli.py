@@ -71,7 +71,10 @@ def test_plan_show_json_has_every_field(demo):
     for s in shown:
         assert list(s) == FIELDS
         assert dt.date.fromisoformat(s["date"]) >= dt.date.fromisoformat(AS_OF)
-        assert s["start"] in ("08:30", "13:15") and s["end"] <= ("12:00" if s["start"] == "08:30" else "15:30")
+        # A block's first session starts with the block; a second school of a shared half-day later.
+        morning = "08:30" <= s["start"] < "12:00"
+        assert morning or "13:15" <= s["start"] < "15:30"
+        assert s["start"] < s["end"] <= ("12:00" if morning else "15:30")
         assert s["staff_ids"] and s["moments"] and s["pupil_ids"] and isinstance(s["minutes"], int)
         assert all(isinstance(p, int) for p in s["pupil_ids"]) and len(set(s["pupil_ids"])) == len(s["pupil_ids"])
         assert [p["pupil_id"] for p in s["pupils"]] == s["pupil_ids"] and all(p["moments"] for p in s["pupils"])
@@ -162,3 +165,18 @@ def test_a_workspace_without_staff(tmp_path, runner):
 def test_plan_outside_a_workspace(tmp_path, runner):
     result = run(runner, "plan", "-w", tmp_path, "--as-of", AS_OF, code=1)
     assert "No clbhealth workspace" in result.output and "Traceback" not in result.output
+
+
+def test_school_workbook_has_the_schools_and_the_clbs_contact(demo, tmp_path):
+    """The bundled samples are official-list rows: the workbook shows the school's own phone and
+    e-mail from the list and the CLB office's address; S3 is planned in a real secondary school."""
+    from openpyxl import load_workbook
+
+    out = tmp_path / "schools"
+    demo.cli("export", "schools", "--out", out, "--school", "621")  # the institution's main site is 621-3
+    [path] = list(out.glob("*.xlsx"))
+    heading = [load_workbook(path)["Planning"].cell(row=r, column=1).value or "" for r in range(1, 6)]
+    assert any(h.startswith("School: ") and "tel. " in h and "@" in h for h in heading), heading
+    assert any(h.startswith("CLB: ") and "Herentals" in h for h in heading), heading
+    shown = json.loads(demo.cli("plan", "show", "--format", "json", "--school", "40642").stdout)
+    assert any("S3" in s["moments"] for s in shown)

@@ -28,16 +28,17 @@ def test_one_workbook_per_school_with_planning_and_session_sheets(world, tmp_pat
     assert workbook.sheetnames == ["Planning", "di 6-10 vm", "di 6-10 nm", "do 8-10 vm"]
     ws = workbook["Planning"]
     assert ws["A1"].value == "Basisschool Een: planning van de CLB-contacten 2026-2027"
-    header = [c.value for c in ws[5]]
+    assert ws["A3"].value == "CLB: CLB-kantoor, Markt 1, 2440 Geel"  # the CLB's contact (the school has no phone here)
+    header = [c.value for c in ws[6]]
     assert header == ["Datum", "Dag", "Uur", "Klas", "Contactmoment / vaccinatie", "CLB-medewerker(s)", "Locatie",
                       "Aantal leerlingen", "Blad"]
-    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=6)]
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=7)]
     assert rows[0] == ["di 6/10/2026", "dinsdag voormiddag", "08:30–09:45", "K1A", "Eerste kleuterklas",
                        "An Peeters (verpleegkundige)", "Basisschool Een, Kerkstraat 1, 2000 Antwerpen", 3, "di 6-10 vm"]
     assert rows[1][4] == "Eerste leerjaar, Vaccinatie difterie-tetanus-kinkhoest-polio"
     assert rows[1][5] == "An Peeters (verpleegkundige), Dr. Bart Claes (arts)"
     assert rows[2][0] == "do 8/10/2026" and rows[2][3] == "4A"
-    assert ws.cell(row=6, column=9).hyperlink.location == "'di 6-10 vm'!A1"
+    assert ws.cell(row=7, column=9).hyperlink.location == "'di 6-10 vm'!A1"
 
     k1 = workbook["di 6-10 vm"]
     assert [c.value for c in k1[6]] == ["Tijdstip", "Naam", "Voornaam", "Klas", "Geboortedatum"]
@@ -54,7 +55,7 @@ def test_one_workbook_per_school_with_planning_and_session_sheets(world, tmp_pat
                     ["1A", "13:30", "Wouters", "Noah", "17/9/2020"]]  # one line per pupil, by class and name
 
     home = load_workbook(paths[2])["Planning"]
-    assert home.cell(row=6, column=7).value == "CLB-kantoor, Markt 1, 2440 Geel"
+    assert home.cell(row=7, column=7).value == "CLB-kantoor, Markt 1, 2440 Geel"
 
 
 def test_workbooks_are_formatted_for_people(world, tmp_path):
@@ -62,7 +63,7 @@ def test_workbooks_are_formatted_for_people(world, tmp_path):
     for path in paths:
         workbook = load_workbook(path)
         for ws in workbook.worksheets:
-            header_row = 5 if ws.title == "Planning" else 6
+            header_row = 6  # the Planning sheet: title, CLB and school, the CLB office, export day, blank
             assert all(c.font.bold for c in ws[header_row] if c.value), ws.title
             assert ws.freeze_panes == f"A{header_row + 1}"
             assert ws.auto_filter.ref.startswith(f"A{header_row}:")
@@ -83,12 +84,12 @@ def test_school_filter_and_a_school_without_sessions(world, tmp_path):
     paths = export_school_workbooks(world.workspace, tmp_path / "out", ["200"], exported=EXPORTED)
     assert [p.name for p in paths] == ["200-atheneum-twee.xlsx"]
     ws = load_workbook(paths[0])["Planning"]
-    assert ws.cell(row=6, column=1).value == "di 13/10/2026"
+    assert ws.cell(row=7, column=1).value == "di 13/10/2026"
     with world.workspace.writing("test") as session:
         session.conn.execute("DELETE FROM sessions WHERE school_id = '200'")
     paths = export_school_workbooks(world.workspace, tmp_path / "empty", ["200"], exported=EXPORTED)
     workbook = load_workbook(paths[0])
-    assert workbook.sheetnames == ["Planning"] and "geen sessies" in workbook["Planning"]["A3"].value
+    assert workbook.sheetnames == ["Planning"] and "geen sessies" in workbook["Planning"]["A4"].value
     with pytest.raises(ClbError, match="no such school"):
         export_school_workbooks(world.workspace, tmp_path / "x", ["999"])
 
@@ -167,4 +168,4 @@ def test_pupils_who_left_or_moved_are_not_listed(world, tmp_path):
     workbook = load_workbook(export_school_workbooks(world.workspace, tmp_path / "out", ["100"], exported=EXPORTED)[0])
     names = {c.value for ws in workbook.worksheets for row in ws.iter_rows() for c in row}
     assert "Peeters" in names and "Maes" not in names and "Claes" not in names
-    assert workbook["Planning"]["H6"].value == 2 and workbook["Planning"]["H7"].value == 2
+    assert workbook["Planning"]["H7"].value == 2 and workbook["Planning"]["H8"].value == 2
