@@ -1,15 +1,13 @@
 """`clbhealth doctor`: check a workspace and say what to do about each finding.
 
-The doctor only reads: it opens the database read-only, never migrates, never takes the write
-lock and never removes a file. Each check gives a Finding; a finding with `problem=True` makes
-the command exit with 1.
+The doctor only reads: it opens the database read-only, never migrates, holds the write lock
+for an instant only (to see whether it is free) and never removes a file. Each check gives a
+Finding; a finding with `problem=True` makes the command exit with 1.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import errno
-import fcntl
 import os
 import sqlite3
 import stat
@@ -19,7 +17,7 @@ from pathlib import Path
 from clbhealth.workspace import audit as audit_log, integrity, schema as db
 from clbhealth.workspace.settings import CONFIG_NAME, Config, load_config
 from clbhealth.core.errors import ClbError
-from clbhealth.workspace.folder import DB_NAME, LOCK_NAME
+from clbhealth.workspace.folder import DB_NAME, LOCK_NAME, lock_holder, lock_is_free
 
 LONG_LOCK = dt.timedelta(hours=2)  # a command holding the lock this long is probably stuck
 
@@ -285,34 +283,21 @@ def _check_permissions(root: Path, findings: list[Finding]) -> None:
 
 def _check_lock(root: Path, findings: list[Finding]) -> None:
     path = root / LOCK_NAME
-    if not path.exists():
-        findings.append(Finding("lock", "no command has held the workspace lock yet."))
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as exc:
-        findings.append(Finding("lock", f"the lock file cannot be opened ({exc.strerror}).", True,
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        findings.append(Finding("lock", "the lock file cannot be opened (permission denied).", True,
                                 f"Make it yours and private: chmod 600 '{path}'."))
         return
-    try:
-        holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-            since = _lock_since(holder)
-            stuck = since is not None and dt.datetime.now().astimezone() - since > LONG_LOCK
-            pid = _lock_pid(holder)
-            findings.append(Finding(
-                "lock", f"a command is changing the workspace now: {holder or 'unknown'}.", stuck,
-                (f"It has held the lock for more than {LONG_LOCK.seconds // 3600} hours; if it hangs, stop it "
-                 f"(kill {pid}); its unfinished changes are rolled back." if stuck else
-                 "Wait until it has finished; other writing commands wait for it or stop with a clear message.")))
-            return
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    if path.exists() and not lock_is_free(path):
+        holder = lock_holder(path)
+        since = _lock_since(holder)
+        stuck = since is not None and dt.datetime.now().astimezone() - since > LONG_LOCK
+        pid = _lock_pid(holder)
+        findings.append(Finding(
+            "lock", f"a command is changing the workspace now: {holder or 'unknown'}.", stuck,
+            (f"It has held the lock for more than {LONG_LOCK.seconds // 3600} hours; if it hangs, stop it "
+             f"(kill {pid}); its unfinished changes are rolled back." if stuck else
+             "Wait until it has finished; other writing commands wait for it or stop with a clear message.")))
+        return
     findings.append(Finding("lock", "the workspace lock is free (a killed command never leaves it locked)."))
 
 

@@ -24,6 +24,7 @@ from clbhealth.scheduler.repair import _State
 MIN_FILL_SHARE = 0.25  # a free half-day is used when it can do at least this share of its room
 MAX_DRIVE_MINUTES = 20  # between two schools of one person's half-day
 MIN_GUEST_MINUTES = 30  # room left in a half-day worth a second school
+MIN_TASK_MINUTES = 5  # room left in a half-day worth more pupils at the same school
 
 
 def fill_free_half_days(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
@@ -50,14 +51,22 @@ def fill_free_half_days(problem: PlanningProblem, state: _State, by_id: dict[str
 def fill_slot(problem: PlanningProblem, state: _State, by_id: dict[str, Visit], known: dict[str, HalfDay],
               slot: Slot) -> str | None:
     """Give one slot (a free half-day, or the room after a session) the unplanned work that suits
-    it best; returns the new visit's id, or None when no work fits."""
+    it best; returns the id of the visit that took it, or None when no work fits.
+
+    Work at the school of the session before (not an announced one) joins that session: the
+    person stays in the room, so no new set-up, and the work may be cut to fit."""
     half, person, offset, before = slot
     work = _open_work(problem, state, by_id, {**known, **state.days}, person, half)
     if not work:
         return None
-    taken, drive = _take(problem, person, half, work, offset, by_id[before].school_id if before else None)
+    host = by_id[before] if before is not None and before not in known else None
+    taken, drive = _take(problem, person, half, work, offset, by_id[before].school_id if before else None,
+                         host_school=host.school_id if host else None)
     if not taken:
         return None
+    if host is not None and taken[0][0].school_id == host.school_id:
+        _join(by_id, state, host, taken)
+        return host.visit_id
     new = _split(by_id, state, taken)
     state.place(new.visit_id, half, {person.role: person.staff_id})
     if before is not None:
@@ -96,7 +105,7 @@ def _tail_slots(problem: PlanningProblem, state: _State, by_id: dict[str, Visit]
         if key not in last or end > last[key][0]:
             last[key] = (end, visit_id)
     slots = [(half, problem.person(staff_id), end, visit_id) for (staff_id, half), (end, visit_id) in last.items()
-             if problem.block_minutes[half.part] - end >= MIN_GUEST_MINUTES
+             if problem.block_minutes[half.part] - end >= MIN_TASK_MINUTES
              and (problem.notice_day is None or half.day >= problem.notice_day)]
     return sorted(slots, key=lambda s: (s[0], s[1].staff_id))
 
@@ -124,21 +133,24 @@ def _interval_kept(visit: Visit, days: dict[str, HalfDay], day: dt.date) -> bool
 
 
 def _take(problem: PlanningProblem, person: Person, half: HalfDay, work: dict[str, list[tuple[Visit, Task]]],
-          offset: int = 0, from_school: str | None = None) -> tuple[list[tuple[Visit, Task]], int]:
+          offset: int = 0, from_school: str | None = None,
+          host_school: str | None = None) -> tuple[list[tuple[Visit, Task]], int]:
     """The tasks of the school this slot serves best (and the drive there from the school before):
     among the schools that can fill a fair share of the room, the work whose window closes in the
-    earliest month, then the fuller slot (to a tenth), then the nearer school."""
+    earliest month, then the fuller slot (to a tenth), then the nearer school. At `host_school`
+    the work joins the session before it (no set-up, cut to fit)."""
     best, best_key, best_drive = [], None, 0
+    block = problem.block_minutes[half.part]
     for school_id, items in work.items():
-        drive = 0 if from_school is None else problem.between(from_school, school_id)[1]
-        if drive > MAX_DRIVE_MINUTES:
+        joins = school_id == host_school
+        drive = 0 if from_school is None or joins else problem.between(from_school, school_id)[1]
+        if drive > MAX_DRIVE_MINUTES or (from_school is not None and not joins and block - offset < MIN_GUEST_MINUTES):
             continue
-        room = problem.block_minutes[half.part] - offset - drive
-        setup = max(v.setup for v, _ in items)
-        chosen, used = _fitting(items, room, setup, whole_visits=from_school is not None)
+        setup = 0 if joins else max(v.setup for v, _ in items)
+        chosen, used = _fitting(items, block - offset - drive, setup, whole_visits=from_school is not None and not joins)
         if not chosen:
             continue
-        fill = (used - setup) / max(1, problem.block_minutes[half.part] - setup)
+        fill = (used - setup) / max(1, block - setup)
         closes = min(v.latest for v, _ in chosen)
         key = (fill < MIN_FILL_SHARE and from_school is None, (closes.year, closes.month), -round(fill, 1),
                drive if from_school else problem.km.get((person.staff_id, school_id), 0.0), -fill, school_id)
@@ -190,10 +202,24 @@ def _split(by_id: dict[str, Visit], state: _State, taken: list[tuple[Visit, Task
                 kind="catch_up" if all(t.catch_up for t in tasks) else "regular",
                 after=tuple(dict.fromkeys(a for s in sources for a in by_id[s].after)))
     by_id[new.visit_id] = new
-    for source_id, moved in sources.items():
-        _move_followers(by_id, state, source_id, new.visit_id, {t.pupil_id for t in moved})
-        _remove_tasks(by_id, state, source_id, moved)
+    _detach(by_id, state, sources, new.visit_id)
     return new
+
+
+def _join(by_id: dict[str, Visit], state: _State, host: Visit, taken: list[tuple[Visit, Task]]) -> None:
+    """The taken tasks join the host's session, after its pupils; their follow-up doses wait for it."""
+    sources: dict[str, list[Task]] = defaultdict(list)
+    for visit, task in taken:
+        sources[visit.visit_id].append(task)
+    host.tasks = host.tasks + [t for _, t in taken]
+    _detach(by_id, state, sources, host.visit_id)
+
+
+def _detach(by_id: dict[str, Visit], state: _State, sources: dict[str, list[Task]], new_id: str) -> None:
+    """The moved tasks leave their source visits; the doses that follow them now follow `new_id`."""
+    for source_id, moved in sources.items():
+        _move_followers(by_id, state, source_id, new_id, {t.pupil_id for t in moved})
+        _remove_tasks(by_id, state, source_id, moved)
 
 
 def _move_followers(by_id: dict[str, Visit], state: _State, source_id: str, new_id: str, pupils: set[int]) -> None:
@@ -202,7 +228,11 @@ def _move_followers(by_id: dict[str, Visit], state: _State, source_id: str, new_
         moved = [t for t in follower.tasks if t.pupil_id in pupils]
         if not moved:
             continue
-        split = replace(follower, visit_id=f"{follower.visit_id}@{new_id}", tasks=moved,
+        split_id, number = f"{follower.visit_id}@{new_id}", 1
+        while split_id in by_id:  # a second group of the same follower joining the same visit
+            number += 1
+            split_id = f"{follower.visit_id}@{new_id}#{number}"
+        split = replace(follower, visit_id=split_id, tasks=moved,
                         after=tuple((new_id if b == source_id else b, m) for b, m in follower.after),
                         session_id=None, previous=None, previous_staff=frozenset())
         by_id[split.visit_id] = split

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import os
 import sqlite3
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator
+
+from filelock import FileLock, Timeout
 
 from clbhealth.workspace import audit as audit_log, schema as db
 from clbhealth.workspace.audit import now_text
@@ -180,26 +179,52 @@ class Workspace:
 
 @contextmanager
 def file_lock(path: Path, wait: float, busy: "Callable[[str], ClbError]") -> Iterator[None]:
-    """An exclusive lock on `path` (created 0600); after `wait` seconds raise busy(holder)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    """An exclusive lock on `path` (filelock: flock on Linux and macOS, msvcrt on Windows); after
+    `wait` seconds raise busy(holder). Who holds it is written next to it (see `lock_holder`)."""
+    lock = FileLock(path, mode=0o600)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another command"
-                    raise busy(holder) from None
-                time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"clbhealth (pid {os.getpid()}, since {now_text()})".encode(), 0)
+        lock.acquire(timeout=wait, poll_interval=0.1)
+    except Timeout:
+        raise busy(lock_holder(path) or "another command") from None
+    holder = holder_path(path)
+    try:
+        try:
+            fd = os.open(holder, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(f"clbhealth (pid {os.getpid()}, since {now_text()})")
+        except OSError:
+            pass  # who holds the lock is a courtesy for `doctor` and the busy message
         yield
     finally:
-        os.close(fd)
+        try:
+            holder.unlink(missing_ok=True)
+        except OSError:
+            pass
+        lock.release()
+
+
+def holder_path(lock: Path) -> Path:
+    """The file that says which command holds the lock `lock`."""
+    return lock.with_name(lock.name + ".holder")
+
+
+def lock_holder(lock: Path) -> str:
+    """Who holds the lock `lock` ("clbhealth (pid 123, since ...)"), or "" when nobody says."""
+    try:
+        return holder_path(lock).read_text(encoding="utf-8", errors="replace").strip()[:200]
+    except OSError:
+        return ""
+
+
+def lock_is_free(lock: Path) -> bool:
+    """True when nobody holds the lock `lock` (tried at once, released again)."""
+    probe = FileLock(lock, mode=0o600)
+    try:
+        probe.acquire(timeout=0)
+    except Timeout:
+        return False
+    probe.release()
+    return True
 
 
 @dataclass

@@ -288,7 +288,7 @@ def kill_when(proc: subprocess.Popen, ready: Callable[[], bool], delay: float, t
 
 
 def holds_lock(root: Path, proc: subprocess.Popen) -> Callable[[], bool]:
-    path = root / ".clbhealth.lock"
+    path = root / ".clbhealth.lock.holder"
 
     def ready() -> bool:
         try:
