@@ -35,7 +35,8 @@ from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.errors import ClbError
 from clbhealth.core.files import atomic_text
 from clbhealth.exports import privacy
-from clbhealth.exports.plan import MomentWords, Session, Site, birth_text, load_sessions, load_sites, safe_id, slug
+from clbhealth.core.filenames import distinct_stems, file_stem
+from clbhealth.exports.plan import MomentWords, Session, Site, birth_text, load_sessions, load_sites
 from clbhealth.exports.weekly import (
     BACKLOG_COLUMNS, NEW_COLUMNS, SCHOOL_COLUMNS, STAFF_COLUMNS, date_or_none, publish, school_rows, staff_rows,
     staging, write_pair,
@@ -214,16 +215,20 @@ def _write_sessions(week: _Week, folder: Path) -> tuple[list[Path], int, int]:
         for member in session.staff:
             by_staff.setdefault(member.staff_id, []).append(session)
     written: list[Path] = []
+    site_names = {sid: (week.sites.get(sid) or Site(sid, sid)).name for sid in by_school}
+    school_stems = distinct_stems((sid, file_stem(sid, site_names[sid])) for sid in sorted(by_school))
+    staff_stems = distinct_stems((staff_id, file_stem(staff_id, week.staff_names.get(staff_id, staff_id)))
+                                 for staff_id in sorted(by_staff))
     for school_id, items in sorted(by_school.items()):
         site = week.sites.get(school_id) or Site(school_id, school_id)
         rows = [row for s in items for row in school_rows(s, site, week.words)]
-        base = folder / "scholen" / f"{safe_id(school_id)}-{slug(site.name)}"
+        base = folder / "scholen" / school_stems[school_id]
         heading = [f"{site.name}: CLB-sessies {week.heading_words}", f"{week.clb} · {site.location}"]
         written += write_pair(base, SCHOOL_COLUMNS, rows, heading, week.clb, week.as_of)
     for staff_id, items in sorted(by_staff.items()):
         name = week.staff_names.get(staff_id, staff_id)
         rows = [row for s in items for row in staff_rows(s, week.sites, week.words)]
-        base = folder / "medewerkers" / f"{safe_id(staff_id)}-{slug(name)}"
+        base = folder / "medewerkers" / staff_stems[staff_id]
         written += write_pair(base, STAFF_COLUMNS, rows, [f"{name}: CLB-sessies {week.heading_words}", week.clb],
                               week.clb, week.as_of)
     return written, len(by_school), len(by_staff)
@@ -231,7 +236,9 @@ def _write_sessions(week: _Week, folder: Path) -> tuple[list[Path], int, int]:
 
 def _backlog(week: _Week, due: pd.DataFrame, plan_needs_consent: bool) -> tuple[list[dict], dict[str, int]]:
     """Overdue and catch-up: due pupil-moments planned in no session from this week on."""
-    monday_text = week.monday.isoformat()
+    # A session before the run's date whose result is not in is "resultaat ontbreekt"; one from the
+    # run's date on (later this week, or in the coming week) has not happened yet.
+    today_text = week.as_of.isoformat()
     backlog: list[dict] = []
     counts = {key: 0 for key in CATEGORIES}
     due_from = due["due_from_date"].to_numpy().astype("datetime64[D]") if len(due) else np.array([], "datetime64[D]")
@@ -239,9 +246,9 @@ def _backlog(week: _Week, due: pd.DataFrame, plan_needs_consent: bool) -> tuple[
     for i, row in enumerate(due.itertuples(index=False)):
         pupil_id, moment = int(row.pupil_id), row.moment
         tries = week.placed.get((pupil_id, moment), [])
-        if any(day >= monday_text and outcome is None for day, outcome in tries):
-            continue  # planned in this week or later
-        waiting = [day for day, outcome in tries if day < monday_text and outcome is None]
+        if any(day >= today_text and outcome is None for day, outcome in tries):
+            continue  # planned on the run's date or later
+        waiting = [day for day, outcome in tries if day < today_text and outcome is None]
         since = ""
         if waiting:
             category, since = "results_missing", waiting[-1]

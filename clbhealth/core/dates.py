@@ -97,6 +97,14 @@ def _from_serial(serial: float) -> dt.date:
 DUTCH_DAYS = ("ma", "di", "wo", "do", "vr", "za", "zo")
 
 
+DUTCH_MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+
+
+def dutch_date(day: dt.date) -> str:
+    """'ma 12 okt 2026': a date as a school's letters write it."""
+    return f"{DUTCH_DAYS[day.weekday()]} {day.day} {DUTCH_MONTHS[day.month - 1]} {day.year}"
+
+
 def dutch_short_date(day: dt.date) -> str:
     """'di 6/10/2026': how Flemish schools write a date."""
     return f"{DUTCH_DAYS[day.weekday()]} {day.day}/{day.month}/{day.year}"

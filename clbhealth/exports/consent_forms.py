@@ -20,7 +20,8 @@ from fpdf import FPDF
 from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.errors import ClbError
 from clbhealth.core.files import write_bytes_atomic
-from clbhealth.exports.plan import Site, load_sessions, load_sites, require_plan, slug
+from clbhealth.core.filenames import distinct_stems, file_stem
+from clbhealth.exports.plan import Site, load_sessions, load_sites, require_plan
 from clbhealth.workspace.folder import Workspace
 
 RETURN_DAYS = 7  # [I] the form comes back a week before the session (or within 3 days when that has passed)
@@ -78,10 +79,12 @@ def export_consent_forms(workspace: Workspace, out_dir: Path, schools: Sequence[
                        hint="Check --school, --moment and --from/--to, or run `clbhealth plan` first.")
     out_dir = Path(out_dir)
     paths: list[Path] = []
-    for school_id in dict.fromkeys(letter.school_id for letter in letters):
+    school_ids = list(dict.fromkeys(letter.school_id for letter in letters))
+    stems = distinct_stems((sid, file_stem(sid, (sites.get(sid) or Site(sid, sid)).name)) for sid in school_ids)
+    for school_id in school_ids:
         mine = [letter for letter in letters if letter.school_id == school_id]
         site = sites.get(school_id) or Site(school_id, school_id)
-        name = f"{school_id}-{slug(site.name)}"
+        name = stems[school_id]
         paths.append(out_dir / f"{name}-toestemming.pdf")
         write_bytes_atomic(paths[-1], _letters_pdf(workspace, site, mine, today))
         paths.append(out_dir / f"{name}-klaslijst.pdf")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import sqlite3
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -232,19 +230,6 @@ def birth_text(day: dt.date | None) -> str:
 def sheet_label(day: dt.date, part: str) -> str:
     """A worksheet name for a session: 'di 6-10 vm' (no '/' allowed in sheet names)."""
     return f"{DUTCH_DAYS[day.weekday()]} {day.day}-{day.month} {'vm' if part == 'am' else 'nm'}"
-
-
-def slug(text: str, limit: int = 50) -> str:
-    """'Basisschool De Linde (Geel)' -> 'basisschool-de-linde-geel'."""
-    plain = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).lower()
-    out = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
-    return out[:limit].rstrip("-") or "x"
-
-
-def safe_id(text: str) -> str:
-    """An id usable in a file name."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text) or "x"
 
 
 def _json_list(text: str | None) -> list[str]:

@@ -28,6 +28,8 @@ ALLOWED: dict[str, Column] = {
         Column("locatie", "Locatie", 30, 60),
         Column("aantal", "Aantal leerlingen", 10),
         Column("blad", "Blad", 12),
+        Column("taak", "Wat de school doet", 60, 62),  # the school's own tasks (Info sheet), no pupil data
+        Column("uiterlijk", "Uiterlijk", 16),
     )
 }
 

@@ -15,8 +15,10 @@ from typing import Sequence
 from openpyxl.styles import Font
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from clbhealth.core.dates import dutch_short_date
+from clbhealth.core.dates import dutch_date, dutch_short_date
+from clbhealth.core.filenames import distinct_stems, file_stem
 from clbhealth.exports import privacy
+from clbhealth.exports.consent_forms import return_by
 from clbhealth.exports.plan import (
     PART_WORDS,
     MomentWords,
@@ -27,9 +29,7 @@ from clbhealth.exports.plan import (
     load_sessions,
     load_sites,
     require_plan,
-    safe_id,
     sheet_label,
-    slug,
 )
 from clbhealth.exports.workbook import new_workbook, save_workbook, table_sheet
 from clbhealth.workspace.pupils import resolve_school_ids
@@ -38,8 +38,10 @@ from clbhealth.workspace.folder import Workspace
 LINK_FONT = Font(color="0563C1", underline="single")
 
 
-def school_file_name(site: Site) -> str:
-    return f"{safe_id(site.school_id)}-{slug(site.name)}.xlsx"
+def school_file_names(sites: list[Site]) -> dict[str, str]:
+    """school_id -> '<school_id>-<name-slug>.xlsx', distinct even where two ids look alike."""
+    stems = distinct_stems((site.school_id, file_stem(site.school_id, site.name)) for site in sites)
+    return {school_id: f"{stem}.xlsx" for school_id, stem in stems.items()}
 
 
 def resolve_schools(workspace: Workspace, conn, schools: Sequence[str] | None) -> list[str] | None:
@@ -67,10 +69,11 @@ def export_school_workbooks(
     for session in sessions:
         by_school.setdefault(session.school_id, []).append(session)
     paths = []
-    for school_id in sorted(by_school):
-        site = sites.get(school_id) or Site(school_id, school_id)
-        workbook = school_workbook(workspace, site, by_school[school_id], words, exported)
-        paths.append(save_workbook(workbook, out_dir / school_file_name(site)))
+    chosen = [sites.get(school_id) or Site(school_id, school_id) for school_id in sorted(by_school)]
+    names = school_file_names(chosen)
+    for site in chosen:
+        workbook = school_workbook(workspace, site, by_school[site.school_id], words, exported)
+        paths.append(save_workbook(workbook, out_dir / names[site.school_id]))
     workspace.audit("export schools", [str(p) for p in paths],
                     {"schools": len(paths), "sessions": sum(len(v) for v in by_school.values())})
     return paths
@@ -78,22 +81,16 @@ def export_school_workbooks(
 
 def school_workbook(workspace: Workspace, site: Site, sessions: list[Session], words: MomentWords,
                     exported: dt.date):
+    """Info (the CLB's contact, what the school does and by when), Planning, and a sheet per session;
+    portrait A4, printed at 9 pt or more."""
     clb = workspace.config.clb_name
     workbook = new_workbook()
+    info_sheet(workbook, workspace, site, sessions, words, exported)
     labels = _sheet_names(sessions)
-    planning_rows = []
-    for session in sessions:
-        planning_rows.append(privacy.row(
-            datum=dutch_short_date(session.date),
-            dag=f"{day_name(session.date)} {PART_WORDS.get(session.part, session.part)}",
-            uur=session.hours,
-            klas=", ".join(session.classes),
-            moment=words.join(session.moments),
-            medewerkers=session.staff_names,
-            locatie=site.location,
-            aantal=_count_for_school(session, words),
-            blad=labels[session.session_id],
-        ))
+    planning_rows = [privacy.row(
+        datum=dutch_date(session.date), dag=PART_WORDS.get(session.part, session.part), uur=session.hours,
+        klas=", ".join(session.classes), moment=words.join(session.moments), medewerkers=session.staff_names,
+        aantal=_count_for_school(session, words), blad=labels[session.session_id]) for session in sessions]
     heading = [
         f"{site.name}: planning van de CLB-contacten {workspace.config.school_year}",
         f"{clb} · {site.location}",
@@ -101,9 +98,11 @@ def school_workbook(workspace: Workspace, site: Site, sessions: list[Session], w
         (f"Export {dutch_short_date(exported)}. Per sessie een blad met de leerlingen."
          if sessions else f"Export {dutch_short_date(exported)}. Er zijn geen sessies gepland."),
     ]
-    columns = privacy.columns("datum", "dag", "uur", "klas", "moment", "medewerkers", "locatie", "aantal", "blad")
+    columns = privacy.columns("datum", "dag", "uur", "klas", "moment", "medewerkers", "aantal", "blad",
+                              headers={"dag": "Dagdeel", "aantal": "Aantal"})
     ws, header_row, last = table_sheet(workbook, "Planning", columns, planning_rows, heading=heading,
-                                       clb_name=clb, exported=exported)
+                                       clb_name=clb, exported=exported, landscape=False,
+                                       wrap=("klas", "moment", "medewerkers"))
     link_col = len(columns)
     for r, session in zip(range(header_row + 1, last + 1), sessions):
         cell = ws.cell(row=r, column=link_col)
@@ -113,6 +112,61 @@ def school_workbook(workspace: Workspace, site: Site, sessions: list[Session], w
         parents = any(workspace.protocol.parents_invited(m) for m in session.moments)
         session_sheet(workbook, site, session, words, labels[session.session_id], clb, exported, parents)
     return workbook
+
+
+def info_sheet(workbook, workspace: Workspace, site: Site, sessions: list[Session], words: MomentWords,
+               exported: dt.date) -> None:
+    """The first sheet: who the CLB is and how to reach it, and what the school does by when."""
+    office = workspace.config.office
+    place = ", ".join(p for p in (office.street, " ".join(x for x in (office.postcode, office.municipality) if x)) if p)
+    reach = " · ".join(p for p in (f"tel. {office.phone}" if office.phone else "", office.email) if p)
+    heading = [
+        f"{workspace.config.clb_name}: CLB-contacten {workspace.config.school_year} in {site.name}",
+        f"CLB: {office.name or workspace.config.clb_name}" + (f", {place}" if place else ""),
+        f"Bereikbaar: {reach}" if reach else "Bereikbaar: zie de website van het CLB",
+        f"School: {site.address or site.name}",
+        f"Export {dutch_short_date(exported)}. De planning staat op het volgende blad, elke sessie op een eigen blad.",
+    ]
+    rows = [privacy.row(taak=task, uiterlijk=dutch_date(by) if by else "") for task, by in
+            school_tasks(workspace, sessions, words, exported)]
+    table_sheet(workbook, "Info", privacy.columns("taak", "uiterlijk"), rows, heading=heading,
+                clb_name=workspace.config.clb_name, exported=exported, landscape=False, wrap=("taak",))
+
+
+def school_tasks(workspace: Workspace, sessions: list[Session], words: MomentWords,
+                 exported: dt.date) -> list[tuple[str, dt.date | None]]:
+    """What the school does for these sessions, each with the day it must be done by."""
+    if not sessions:
+        return [("Er zijn nog geen sessies gepland; het CLB laat weten wanneer het komt.", None)]
+    first = min(s.date for s in sessions)
+    tasks = [
+        ("Controleer de klassen en leerlingen op de bladen per sessie en meld nieuwe of vertrokken "
+         "leerlingen aan het CLB.", max(exported, first - dt.timedelta(days=7))),
+        ("Zorg voor een rustig lokaal met een tafel, stoelen en een stopcontact, een wastafel in de buurt, "
+         "vanaf het beginuur van elke sessie (zie Planning).", first),
+        ("Laat de klassen op het aangegeven uur komen; een leerling die er die dag niet is, haalt het CLB later in.",
+         first),
+    ]
+    vaccinations = [s for s in sessions if any(words.is_vaccination(m) for m in s.moments)]
+    if vaccinations:
+        day = min(s.date for s in vaccinations)
+        # Worded without "toestemming": a school file never speaks of any pupil's consent.
+        tasks.insert(1, ("Geef de brieven van het CLB over de vaccinatie aan de leerlingen mee naar huis en bezorg "
+                         "de ingevulde antwoordstroken terug aan het CLB (zonder ingevulde strook geen vaccin).",
+                         _school_day(return_by(day, exported), exported)))
+    invited = [s for s in sessions if any(workspace.protocol.parents_invited(m) for m in s.moments)]
+    if invited:
+        day = min(s.date for s in invited)
+        tasks.insert(1, ("De ouders van de kleuters zijn uitgenodigd, elk kind op een eigen tijdstip: geef de "
+                         "uitnodiging van het CLB mee en wijs de ouders die dag de weg naar het lokaal.",
+                         max(exported, day - dt.timedelta(days=14))))
+    return tasks
+
+
+def _school_day(day: dt.date, earliest: dt.date) -> dt.date:
+    """A Saturday or Sunday deadline moves to the Friday before (not before `earliest`)."""
+    friday = day - dt.timedelta(days=max(0, day.weekday() - 4))
+    return max(friday, min(earliest, day))
 
 
 def _contact_lines(workspace: Workspace, site: Site) -> list[str]:

@@ -86,8 +86,9 @@ def write_pair(base: Path, columns: list[Column], rows: list[dict], heading: lis
     """The same table as XLSX (for people) and CSV (for other software)."""
     workbook = new_workbook()
     table_sheet(workbook, "Lijst", columns, rows, heading=heading, clb_name=clb, exported=exported)
-    xlsx = save_workbook(workbook, base.with_suffix(".xlsx"))
-    csv_path = write_csv(base.with_suffix(".csv"), columns, rows)
+    # with_name, not with_suffix: a stem like 'A.01-jan' has no suffix to replace
+    xlsx = save_workbook(workbook, base.with_name(base.name + ".xlsx"))
+    csv_path = write_csv(base.with_name(base.name + ".csv"), columns, rows)
     return [xlsx, csv_path]
 
 

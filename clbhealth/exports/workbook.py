@@ -51,8 +51,12 @@ def table_sheet(
     clb_name: str,
     exported: dt.date,
     landscape: bool = True,
+    wrap: Sequence[str] = (),
 ) -> tuple[Worksheet, int, int]:
     """Add a sheet with title lines, a header row and the rows; return (sheet, header row, last row).
+
+    The columns fit the printed page width at body text of 9 pt or more: the `wrap` columns give
+    up width (their text wraps) when the columns would be wider than that.
 
     Each row is a dict keyed by column key; keys not among the columns are refused, so a caller
     cannot slip an extra field into a file.
@@ -86,13 +90,45 @@ def table_sheet(
                 continue
             ws.cell(row=last, column=col, value=text_cell(value))
             widths[col - 1] = max(widths[col - 1], min(len(str(value)) + 2, columns[col - 1].max_width))
+    widths = fit_widths(widths, [c.key in wrap for c in columns], landscape)
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
+        if columns[col - 1].key in wrap:
+            for r in range(header_row + 1, last + 1):
+                ws.cell(row=r, column=col).alignment = WRAP
     last_col = get_column_letter(len(columns))
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     ws.auto_filter.ref = f"A{header_row}:{last_col}{max(last, header_row)}"
     print_setup(ws, header_row, clb_name, exported, landscape=landscape)
     return ws, header_row, last
+
+
+# Printing: A4 is 8.27 x 11.69 inches; Excel shows a column of width w as about 7w + 5 pixels at
+# 96 dpi (Calibri 11, the body font); a page printed fit-to-width is scaled by printable width /
+# columns width, and the body must stay at 9 pt or more, so at least 9/11 of its size.
+A4_INCHES = (8.27, 11.69)
+BODY_POINTS, MIN_PRINTED_POINTS = 11, 9
+MIN_WRAPPED_WIDTH = 12
+SIDE_MARGIN_INCHES = 0.6
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def max_total_width(columns: int, landscape: bool, side_margins: float = 2 * SIDE_MARGIN_INCHES) -> float:
+    """The widest a sheet of `columns` columns may be so that fit-to-width keeps 9 pt body text."""
+    printable_px = ((A4_INCHES[1] if landscape else A4_INCHES[0]) - side_margins) * 96
+    return (printable_px * BODY_POINTS / MIN_PRINTED_POINTS - 5 * columns) / 7
+
+
+def fit_widths(widths: list[float], wrappable: list[bool], landscape: bool) -> list[float]:
+    """Narrow the wrappable columns (never below MIN_WRAPPED_WIDTH) until the sheet fits the page."""
+    budget = max_total_width(len(widths), landscape)
+    excess = sum(widths) - budget
+    room = sum(w - MIN_WRAPPED_WIDTH for w, ok in zip(widths, wrappable) if ok and w > MIN_WRAPPED_WIDTH)
+    if excess <= 0 or room <= 0:
+        return widths
+    share = min(1.0, excess / room)
+    return [w - (w - MIN_WRAPPED_WIDTH) * share if ok and w > MIN_WRAPPED_WIDTH else w
+            for w, ok in zip(widths, wrappable)]
 
 
 def text_cell(value: object) -> object:
@@ -111,6 +147,7 @@ def print_setup(ws: Worksheet, header_row: int, clb_name: str, exported: dt.date
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.page_margins.top = 0.8
+    ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN_INCHES
     ws.page_margins.bottom = 0.7
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.oddHeader.left.text = _header_text(clb_name)

@@ -297,7 +297,8 @@ def build_samples(out: Path, seed: int = SAMPLE_SEED, year: SchoolYear = SAMPLE_
 
 
 SAMPLE_OFFICE = {"name": "CLB-kantoor Herentals (voorbeeld)", "street": "Voorbeeldlaan 10", "postcode": "2200",
-                 "municipality": "Herentals", "lat": 51.1766, "lon": 4.8323}
+                 "municipality": "Herentals", "lat": 51.1766, "lon": 4.8323,
+                 "phone": "014 00 00 00 (voorbeeld)", "email": "onthaal@clb-voorbeeld.invalid"}
 
 
 def write_planning_samples(out: Path, sites: list[Site]) -> list[Path]:

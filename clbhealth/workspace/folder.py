@@ -24,6 +24,8 @@ LOCK_NAME = ".clbhealth.lock"
 PLAN_LOCK_NAME = ".clbhealth-plan.lock"
 HOME_EDUCATION = "HUISONDERWIJS"
 LOCK_WAIT_SECONDS = float(os.environ.get("CLBHEALTH_LOCK_WAIT", "10"))
+# Commands whose writes change nothing a plan is made from: they never wait for a plan being made.
+NOT_PLAN_INPUT = ("plan", "weekly", "demo", "export")  # first words of the command
 
 
 @dataclass
@@ -136,26 +138,48 @@ class Workspace:
                 conn.execute("COMMIT")
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, command: str = "") -> Iterator[None]:
         """Hold the workspace's write lock; wait a little for another command, then give up clearly."""
         with file_lock(self.root / LOCK_NAME, LOCK_WAIT_SECONDS,
                        lambda holder: ClbError(f"The workspace {self.root} is busy: {holder} is changing it.",
-                                               hint="Wait until it has finished and run the command again.")):
+                                               hint="Wait until it has finished and run the command again."),
+                       label=command):
             yield
 
     @contextmanager
     def plan_lock(self) -> Iterator[None]:
-        """Held by `plan` from reading the workspace to saving the plan: a second plan is refused."""
+        """Held by `plan` from reading the workspace to saving the plan: a second plan is refused, and so
+        is a plan while a command that changes what it plans from (an import, a purge) is running."""
         with file_lock(self.root / PLAN_LOCK_NAME, 0.0,
-                       lambda holder: ClbError(f"Another plan is being made in {self.root} ({holder}).",
-                                               hint="Wait until it has finished, then run `clbhealth plan` again "
-                                                    "if you still need to; two plans at once would book people twice.")):
+                       lambda holder: ClbError(
+                           f"Another plan is being made in {self.root} ({holder})." if " plan " in f" {holder} " else
+                           f"The workspace {self.root} is busy: {holder} is changing what a plan is made from.",
+                           hint="Wait until it has finished, then run `clbhealth plan` again if you still need to; "
+                                "two plans at once would book people twice."),
+                       label="plan"):
+            yield
+
+    @contextmanager
+    def _no_plan_running(self, command: str) -> Iterator[None]:
+        """While a command that changes what a plan reads writes, no plan may be made (and it waits a
+        little for one being made, then gives up clearly): a plan never saves what it read before."""
+        path = self.root / PLAN_LOCK_NAME
+        if command.split(" ")[0] in NOT_PLAN_INPUT:  # a plan's own save, among others
+            yield
+            return
+        with file_lock(path, LOCK_WAIT_SECONDS,
+                       lambda holder: ClbError(
+                           f"A plan is being made in {self.root} ({holder}); `{command}` would change what it is "
+                           "made from, so nothing was changed.",
+                           hint="Wait until the plan is saved, then run the command again (and `clbhealth plan` "
+                                "after it if the change matters for the plan)."),
+                       label=command):
             yield
 
     @contextmanager
     def writing(self, command: str) -> Iterator["WriteSession"]:
         """One locked transaction: everything inside is stored together, or nothing is."""
-        with self.locked(), self.connect() as conn:
+        with self._no_plan_running(command), self.locked(command), self.connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             session = WriteSession(conn, command)
             try:
@@ -178,7 +202,7 @@ class Workspace:
 
 
 @contextmanager
-def file_lock(path: Path, wait: float, busy: "Callable[[str], ClbError]") -> Iterator[None]:
+def file_lock(path: Path, wait: float, busy: "Callable[[str], ClbError]", label: str = "") -> Iterator[None]:
     """An exclusive lock on `path` (filelock: flock on Linux and macOS, msvcrt on Windows); after
     `wait` seconds raise busy(holder). Who holds it is written next to it (see `lock_holder`)."""
     lock = FileLock(path, mode=0o600)
@@ -191,7 +215,7 @@ def file_lock(path: Path, wait: float, busy: "Callable[[str], ClbError]") -> Ite
         try:
             fd = os.open(holder, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(f"clbhealth (pid {os.getpid()}, since {now_text()})")
+                handle.write(f"clbhealth{' ' + label if label else ''} (pid {os.getpid()}, since {now_text()})")
         except OSError:
             pass  # who holds the lock is a courtesy for `doctor` and the busy message
         yield

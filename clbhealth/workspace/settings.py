@@ -25,6 +25,8 @@ class Office:
     municipality: str = ""
     lat: float | None = None
     lon: float | None = None
+    phone: str = ""  # printed on the school workbooks, with the e-mail
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ def _office(office_data: dict, fail) -> Office:
         street=str(office_data.get("street", "")),
         postcode=str(office_data.get("postcode", "")),
         municipality=str(office_data.get("municipality", "")),
+        phone=str(office_data.get("phone", "")),
+        email=str(office_data.get("email", "")),
         lat=_number(office_data, "lat", fail, "[office] lat", -90, 90),
         lon=_number(office_data, "lon", fail, "[office] lon", -180, 180),
     )

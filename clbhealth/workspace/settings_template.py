@@ -39,6 +39,9 @@ name = {office_name}
 street = {office_street}
 postcode = {office_postcode}
 municipality = {office_municipality}
+# How schools reach the CLB (printed on the school workbooks).
+phone = {office_phone}
+email = {office_email}
 {position}
 
 [due]
@@ -120,4 +123,5 @@ def default_config_text(clb_name: str, school_year: SchoolYear, minutes: dict[st
     return CONFIG_TEMPLATE.format(
         name=name, school_year=school_year, office_name=_quote(office.name), office_street=_quote(office.street),
         office_postcode=_quote(office.postcode), office_municipality=_quote(office.municipality),
+        office_phone=_quote(office.phone), office_email=_quote(office.email),
         position=position, minute_lines=minute_lines)

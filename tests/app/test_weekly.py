@@ -154,6 +154,18 @@ def test_backlog_results_missing_and_catch_up(world, tmp_path):
     assert result.counts["sessions"] == 2 and result.exit_code == 3
 
 
+def test_a_session_later_this_week_is_not_a_missing_result(world, tmp_path):
+    """Run on Wednesday 7 October: Tuesday's session is past (its results are missing), Thursday's has
+    not happened yet and is neither missing nor unplanned."""
+    result = run_weekly(world.workspace, tmp_path / "w", dt.date(2026, 10, 7))
+    backlog = read_csv(result.folder / "achterstand.csv")
+    missing = [r for r in backlog if r["Toestand"] == "resultaat ontbreekt"]
+    assert missing and {r["Sessie of laatste poging"] for r in missing} == {"di 6/10/2026"}
+    assert not any(r["Sessie of laatste poging"] == "do 8/10/2026" for r in backlog)
+    earlier = run_weekly(world.workspace, tmp_path / "w2", dt.date(2026, 10, 5))  # Monday: nothing past yet
+    assert earlier.counts["backlog"]["results_missing"] == 0
+
+
 def test_new_pupils_since_the_run_of_an_earlier_week(world, tmp_path):
     run_weekly(world.workspace, tmp_path / "w", dt.date(2026, 10, 2))
     with world.workspace.writing("test") as session:

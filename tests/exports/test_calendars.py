@@ -65,10 +65,44 @@ def test_reexport_is_identical_and_a_replan_updates_by_uid(world, tmp_path):
         add_session(conn, "S000006", "2026-10-15", "am", "08:30", "09:45", "100", ["L4", "MMR2"], ["4A"],
                     [("N01", "nurse", 24.8, 18)], [(p["Jacobs"], "L4", 10, "08:45")], created="2026-10-01T12:00:00+02:00")
     after = events(export_calendars(world.workspace, tmp_path / "a")[1])
-    assert set(after) == set(before) - {"S000003-N01@clbhealth"} | {"S000006-N01@clbhealth"}
-    for uid in set(before) & set(after):
+    assert set(after) == set(before) | {"S000006-N01@clbhealth"}
+    for uid in set(before) - {"S000003-N01@clbhealth"}:
         assert after[uid].to_ical() == before[uid].to_ical()
     assert after["S000006-N01@clbhealth"].decoded("dtstart").date() == dt.date(2026, 10, 15)
+    gone = after["S000003-N01@clbhealth"]  # the replaced session is cancelled, not left behind
+    assert str(gone["status"]) == "CANCELLED" and gone["sequence"] == 1
+    assert gone.decoded("dtstart") == before["S000003-N01@clbhealth"].decoded("dtstart")
+
+
+def test_a_changed_session_keeps_its_uid_with_a_higher_sequence_and_a_cancel_is_sent_once(world, tmp_path):
+    """Outlook and Google update an event by UID when SEQUENCE grows; STATUS:CANCELLED removes it."""
+    now = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.timezone.utc)
+    first = events(export_calendars(world.workspace, tmp_path / "a", now=now)[1])
+    assert {e["sequence"] for e in first.values()} == {0}
+    with world.workspace.writing("test replan") as session:  # S000001 moves an hour, S000005 goes
+        session.conn.execute("UPDATE sessions SET start = '09:30', end = '10:45' WHERE session_id = 'S000001'")
+        session.conn.execute("DELETE FROM sessions WHERE session_id = 'S000005'")
+    later = now + dt.timedelta(days=1)
+    second = events(export_calendars(world.workspace, tmp_path / "b", now=later)[1])
+    moved = second["S000001-N01@clbhealth"]
+    assert moved["sequence"] == 1 and str(moved["status"]) == "CONFIRMED"
+    assert moved.decoded("dtstart").strftime("%H:%M") == "09:30" and moved.decoded("dtstamp") == later
+    cancelled = second["S000005-N01@clbhealth"]
+    assert str(cancelled["status"]) == "CANCELLED" and cancelled["sequence"] == 1
+    assert str(cancelled["summary"]).startswith("Geannuleerd: ")
+    assert second["S000002-N01@clbhealth"].to_ical() == first["S000002-N01@clbhealth"].to_ical()
+    third = export_calendars(world.workspace, tmp_path / "c", now=later + dt.timedelta(days=1))
+    assert third[1].read_bytes() == (tmp_path / "b" / third[1].name).read_bytes()  # nothing new: the same file
+
+
+def test_the_timezone_comes_from_zoneinfo_and_times_read_back_in_brussels(world, tmp_path):
+    calendar = Calendar.from_ical(export_calendars(world.workspace, tmp_path / "a")[1].read_bytes())
+    [zone] = calendar.walk("VTIMEZONE")
+    assert str(zone["tzid"]) == "Europe/Brussels"
+    changes = {(str(c.name), c.decoded("dtstart").date()) for c in zone.subcomponents}
+    assert ("STANDARD", dt.date(2026, 10, 25)) in changes and ("DAYLIGHT", dt.date(2027, 3, 28)) in changes
+    for event in calendar.walk("VEVENT"):
+        assert str(event.decoded("dtstart").tzinfo) == "Europe/Brussels"
 
 
 def test_cli_calendars_for_one_person_and_unknown_person(world, tmp_path, runner):

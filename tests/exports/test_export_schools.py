@@ -25,20 +25,21 @@ def test_one_workbook_per_school_with_planning_and_session_sheets(world, tmp_pat
     assert [p.name for p in paths] == ["100-basisschool-een.xlsx", "200-atheneum-twee.xlsx",
                                        "HUISONDERWIJS-huisonderwijs-clb-kantoor.xlsx"]
     workbook = load_workbook(paths[0])
-    assert workbook.sheetnames == ["Planning", "di 6-10 vm", "di 6-10 nm", "do 8-10 vm"]
+    assert workbook.sheetnames == ["Info", "Planning", "di 6-10 vm", "di 6-10 nm", "do 8-10 vm"]
     ws = workbook["Planning"]
     assert ws["A1"].value == "Basisschool Een: planning van de CLB-contacten 2026-2027"
     assert ws["A3"].value == "CLB: CLB-kantoor, Markt 1, 2440 Geel"  # the CLB's contact (the school has no phone here)
     header = [c.value for c in ws[6]]
-    assert header == ["Datum", "Dag", "Uur", "Klas", "Contactmoment / vaccinatie", "CLB-medewerker(s)", "Locatie",
-                      "Aantal leerlingen", "Blad"]
+    assert header == ["Datum", "Dagdeel", "Uur", "Klas", "Contactmoment / vaccinatie", "CLB-medewerker(s)",
+                      "Aantal", "Blad"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=7)]
-    assert rows[0] == ["di 6/10/2026", "dinsdag voormiddag", "08:30–09:45", "K1A", "Eerste kleuterklas",
-                       "An Peeters (verpleegkundige)", "Basisschool Een, Kerkstraat 1, 2000 Antwerpen", 3, "di 6-10 vm"]
+    assert rows[0] == ["di 6 okt 2026", "voormiddag", "08:30–09:45", "K1A", "Eerste kleuterklas",
+                       "An Peeters (verpleegkundige)", 3, "di 6-10 vm"]
+    assert ws["A2"].value.endswith("Basisschool Een, Kerkstraat 1, 2000 Antwerpen")  # where: once, above the table
     assert rows[1][4] == "Eerste leerjaar, Vaccinatie difterie-tetanus-kinkhoest-polio"
     assert rows[1][5] == "An Peeters (verpleegkundige), Dr. Bart Claes (arts)"
-    assert rows[2][0] == "do 8/10/2026" and rows[2][3] == "4A"
-    assert ws.cell(row=7, column=9).hyperlink.location == "'di 6-10 vm'!A1"
+    assert rows[2][0] == "do 8 okt 2026" and rows[2][3] == "4A"
+    assert ws.cell(row=7, column=8).hyperlink.location == "'di 6-10 vm'!A1"
 
     k1 = workbook["di 6-10 vm"]
     assert [c.value for c in k1[6]] == ["Tijdstip", "Naam", "Voornaam", "Klas", "Geboortedatum"]
@@ -55,7 +56,7 @@ def test_one_workbook_per_school_with_planning_and_session_sheets(world, tmp_pat
                     ["1A", "13:30", "Wouters", "Noah", "17/9/2020"]]  # one line per pupil, by class and name
 
     home = load_workbook(paths[2])["Planning"]
-    assert home.cell(row=7, column=7).value == "CLB-kantoor, Markt 1, 2440 Geel"
+    assert home["A2"].value.endswith("CLB-kantoor, Markt 1, 2440 Geel")
 
 
 def test_workbooks_are_formatted_for_people(world, tmp_path):
@@ -63,7 +64,7 @@ def test_workbooks_are_formatted_for_people(world, tmp_path):
     for path in paths:
         workbook = load_workbook(path)
         for ws in workbook.worksheets:
-            header_row = 6  # the Planning sheet: title, CLB and school, the CLB office, export day, blank
+            header_row = 7 if ws.title == "Info" else 6  # title lines, a blank line, the header
             assert all(c.font.bold for c in ws[header_row] if c.value), ws.title
             assert ws.freeze_panes == f"A{header_row + 1}"
             assert ws.auto_filter.ref.startswith(f"A{header_row}:")
@@ -76,20 +77,19 @@ def test_workbooks_are_formatted_for_people(world, tmp_path):
             for letter in "ABCDE":
                 assert 8 <= ws.column_dimensions[letter].width <= 62
     planning = load_workbook(paths[0])["Planning"]
-    assert planning.column_dimensions["G"].width >= len("Basisschool Een, Kerkstraat 1, 2000 Antwerpen")
-    assert planning.page_setup.orientation == "landscape"
+    assert planning.page_setup.orientation == "portrait"
 
 
 def test_school_filter_and_a_school_without_sessions(world, tmp_path):
     paths = export_school_workbooks(world.workspace, tmp_path / "out", ["200"], exported=EXPORTED)
     assert [p.name for p in paths] == ["200-atheneum-twee.xlsx"]
     ws = load_workbook(paths[0])["Planning"]
-    assert ws.cell(row=7, column=1).value == "di 13/10/2026"
+    assert ws.cell(row=7, column=1).value == "di 13 okt 2026"
     with world.workspace.writing("test") as session:
         session.conn.execute("DELETE FROM sessions WHERE school_id = '200'")
     paths = export_school_workbooks(world.workspace, tmp_path / "empty", ["200"], exported=EXPORTED)
     workbook = load_workbook(paths[0])
-    assert workbook.sheetnames == ["Planning"] and "geen sessies" in workbook["Planning"]["A4"].value
+    assert workbook.sheetnames == ["Info", "Planning"] and "geen sessies" in workbook["Planning"]["A4"].value
     with pytest.raises(ClbError, match="no such school"):
         export_school_workbooks(world.workspace, tmp_path / "x", ["999"])
 
@@ -119,7 +119,8 @@ def test_allow_list_refuses_other_fields():
     with pytest.raises(ValueError):
         privacy.row(naam="X", reason="consent refused")
     assert set(privacy.ALLOWED) == {"datum", "dag", "uur", "tijdstip", "school", "klas", "naam", "voornaam",
-                                    "geboortedatum", "moment", "medewerkers", "locatie", "aantal", "blad"}
+                                    "geboortedatum", "moment", "medewerkers", "locatie", "aantal", "blad", "taak",
+                                    "uiterlijk"}  # taak, uiterlijk: the school's own tasks
 
 
 def test_canaries_never_reach_a_school_or_weekly_file(world, tmp_path):
@@ -168,4 +169,53 @@ def test_pupils_who_left_or_moved_are_not_listed(world, tmp_path):
     workbook = load_workbook(export_school_workbooks(world.workspace, tmp_path / "out", ["100"], exported=EXPORTED)[0])
     names = {c.value for ws in workbook.worksheets for row in ws.iter_rows() for c in row}
     assert "Peeters" in names and "Maes" not in names and "Claes" not in names
-    assert workbook["Planning"]["H7"].value == 2 and workbook["Planning"]["H8"].value == 2
+    assert workbook["Planning"]["G7"].value == 2 and workbook["Planning"]["G8"].value == 2
+
+
+def _printed_points(ws) -> float:
+    """The body text's size on paper: fit-to-width scales 11 pt by printable width / sheet width
+    (A4, the sheet's own side margins; Excel shows a column of width w as about 7w + 5 pixels)."""
+    from openpyxl.utils import get_column_letter
+
+    paper = 11.69 if ws.page_setup.orientation == "landscape" else 8.27
+    printable = (paper - ws.page_margins.left - ws.page_margins.right) * 96
+    used = max(c.column for row in ws.iter_rows() for c in row if c.value is not None)
+    pixels = sum(7 * (ws.column_dimensions[get_column_letter(i)].width or 8.43) + 5 for i in range(1, used + 1))
+    return 11 * min(1.0, printable / pixels)
+
+
+def test_workbooks_print_on_portrait_a4_at_9_points_or_more(world, tmp_path):
+    paths = export_school_workbooks(world.workspace, tmp_path / "out", exported=EXPORTED)
+    for path in paths:
+        for ws in load_workbook(path).worksheets:
+            assert ws.page_setup.orientation == "portrait" and int(ws.page_setup.paperSize) == 9, ws.title
+            assert _printed_points(ws) >= 9, (path.name, ws.title, _printed_points(ws))
+            assert ws.print_title_rows  # the header row repeats on every printed page
+    planning = load_workbook(paths[0])["Planning"]
+    assert planning["E8"].alignment.wrap_text  # a long moment wraps instead of widening the page
+
+
+def test_the_first_sheet_says_how_to_reach_the_clb_and_what_the_school_does_by_when(world, tmp_path):
+    config = world.workspace.root / "clbhealth.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace('phone = ""', 'phone = "014 12 34 56"').replace('email = ""', 'email = "info@clb.be"'),
+                      encoding="utf-8")
+    from clbhealth.workspace.folder import Workspace
+
+    paths = export_school_workbooks(Workspace.open(world.workspace.root), tmp_path / "out", exported=EXPORTED)
+    info = load_workbook(paths[0])["Info"]
+    lines = [info.cell(row=r, column=1).value for r in range(1, 6)]
+    assert lines[1] == "CLB: CLB-kantoor, Markt 1, 2440 Geel"
+    assert lines[2] == "Bereikbaar: tel. 014 12 34 56 · info@clb.be"
+    assert [c.value for c in info[7]] == ["Wat de school doet", "Uiterlijk"]
+    tasks = {r[0].value: r[1].value for r in info.iter_rows(min_row=8) if r[0].value}
+    by_topic = {key: next(v for t, v in tasks.items() if key in t) for key in ("ouders", "antwoordstroken",
+                                                                               "rustig lokaal", "meld nieuwe")}
+    # K1 and DTPa-IPV on di 6 okt, exported do 1 okt: the parents' invitation and the class check as soon as
+    # possible (two weeks and one week before have passed), the consent forms back within 3 days but on a
+    # school day (Sunday 4 okt becomes Friday 2 okt), the room on the day itself.
+    assert by_topic == {"ouders": "do 1 okt 2026", "antwoordstroken": "vr 2 okt 2026",
+                        "rustig lokaal": "di 6 okt 2026", "meld nieuwe": "do 1 okt 2026"}
+    names = {str(c.value) for ws in load_workbook(paths[0]).worksheets if ws.title == "Info" for row in ws.iter_rows()
+             for c in row}
+    assert not any("Janssens" in n or "Peeters" in n for n in names)  # no pupils on the Info sheet

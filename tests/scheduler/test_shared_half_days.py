@@ -84,3 +84,39 @@ def test_plan_check_lets_one_person_do_two_schools_a_half_day_one_after_the_othe
     assert isinstance(violation, Violation) and violation.session_id == "S2"
     sessions[1]["start"] = "09:30"  # overlapping
     assert len(one_place_per_half_day(data, staff, {})) == 1
+
+
+def test_work_at_the_same_school_joins_the_session_before_it_without_a_second_set_up():
+    """A morning session leaves 55 minutes; 2 more pupils of another visit at the same school (20
+    minutes each) join it: no new session, no second set-up; a third would not fit."""
+    from clbhealth.scheduler.calendar import HalfDay
+    from clbhealth.scheduler.fill import fill_slot
+    from clbhealth.scheduler.repair import _State
+    from tests.scheduler.test_planner_rules import _nurse, _problem, _visit
+
+    morning = HalfDay(D(2026, 9, 7), "am")
+    host, rest = _visit("host", "100", 7), _visit("rest", "100", 3)  # 15 + 7 x 20 = 155 of 210 minutes
+    problem = _problem([host, rest], [_nurse()], [morning])
+    state = _State()
+    state.place("host", morning, {"nurse": "N1"})
+    by_id = {"host": host, "rest": rest}
+    assert fill_slot(problem, state, by_id, {}, (morning, problem.persons[0], host.minutes, "host")) == "host"
+    assert len(host.tasks) == 9 and host.minutes == 15 + 9 * 20 <= 210
+    assert len(rest.tasks) == 1 and "rest" not in state.days  # the third pupil waits for another half-day
+    assert set(by_id) == {"host", "rest"}
+
+
+def test_an_announced_session_is_not_changed_by_the_fill():
+    from clbhealth.scheduler.calendar import HalfDay
+    from clbhealth.scheduler.fill import fill_slot
+    from clbhealth.scheduler.repair import _State
+    from tests.scheduler.test_planner_rules import _nurse, _problem, _visit
+
+    morning = HalfDay(D(2026, 9, 7), "am")
+    host, rest = _visit("host", "100", 7), _visit("rest", "100", 1)
+    problem = _problem([host, rest], [_nurse()], [morning])
+    state = _State()
+    state.place("host", morning, {"nurse": "N1"})
+    by_id = {"host": host, "rest": rest}
+    new = fill_slot(problem, state, by_id, {"host": morning}, (morning, problem.persons[0], host.minutes, "host"))
+    assert len(host.tasks) == 7 and new not in (None, "host") and state.after[new] == ("host", host.minutes)
