@@ -75,12 +75,16 @@ def import_roster_command(
                                                 "that column; default the school's main site.")] = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
+    same_pupils: Annotated[bool, typer.Option(
+        "--same-pupils", help="Rows whose pupil number or INSZ changed are the known pupils of the same name and "
+                              "birth date (a school that renumbered its pupils); check with --dry-run first.")] = False,
 ) -> None:
     """Import pupils; a school's roster replaces what is known of that school (pupils not listed have left)."""
     from clbhealth.imports.roster import import_roster
 
     ws = open_workspace(workspace)
-    render_import(import_roster(ws, files, school=school, site=site, dry_run=dry_run, skip_invalid=skip_invalid), "roster")
+    render_import(import_roster(ws, files, school=school, site=site, dry_run=dry_run, skip_invalid=skip_invalid,
+                                same_pupils=same_pupils), "roster")
 
 
 @import_app.command("history")

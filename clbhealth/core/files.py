@@ -43,12 +43,25 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
         try:
             os.replace(temp, target)
         except OSError as exc:
-            raise ClbError(f"Cannot write {target}: {exc.strerror}.",
+            raise ClbError(f"Cannot write {target}: {os_problem(exc)}.",
                            hint="Close the file if it is open in another program, then run the command again.") from None
         _fsync_folder(folder)
-    except BaseException:
+    except BaseException as exc:
         temp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # disk full, read-only, ... while writing: one line, not a traceback
+            raise ClbError(f"Cannot write {target}: {os_problem(exc)}; the file was left as it was.",
+                           hint="Free some disk space or choose another folder, then run the command again.") from None
         raise
+
+
+def os_problem(exc: OSError) -> str:
+    """What an OSError means for someone saving a file: 'the disk is full', 'the folder is read-only'."""
+    import errno
+
+    words = {errno.ENOSPC: "the disk is full", errno.EROFS: "the disk or folder is read-only",
+             errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+             getattr(errno, "EDQUOT", -1): "the disk quota is used up"}
+    return words.get(exc.errno, exc.strerror or str(exc))
 
 
 def remove_stale_temporaries(target: Path) -> list[Path]:

@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.errors import ClbError
-from clbhealth.workspace.results import staff_exists
+from clbhealth.workspace.staff import resolve_staff_id
 from clbhealth.exports.plan import (
     OUTCOME_WORDS, MomentWords, Site, birth_text, load_sessions, load_sites, require_plan,
 )
@@ -78,8 +78,8 @@ def export_attendance(
     out = Path(out)
     with workspace.connect() as conn:
         require_plan(conn)
-        if staff_id is not None and not staff_exists(conn, staff_id):
-            raise ClbError(f"--staff {staff_id}: no such person in the staff list.")
+        if staff_id is not None:
+            resolve_staff_id(conn, staff_id)  # an unknown id is refused with the closest known ones
         if session_id is not None:
             sessions = load_sessions(conn, session_ids=[session_id.strip().upper()])
             if not sessions:

@@ -19,12 +19,14 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vGeo
 
+from clbhealth.core.closest import closest
 from clbhealth.core.errors import ClbError
 from clbhealth.core.filenames import distinct_stems, file_stem, safe_id
 from clbhealth.exports.plan import (
     ROLE_WORDS, MomentWords, Session, Site, load_sessions, load_sites, require_plan,
 )
 from clbhealth.core.files import write_bytes_atomic
+from clbhealth.core.staging import staged_files
 from clbhealth.workspace import staff as staff_rows
 from clbhealth.workspace.calendars import SentEvent, record_sent, sent_events
 from clbhealth.workspace.folder import Workspace
@@ -59,14 +61,15 @@ def export_calendars(workspace: Workspace, out_dir: Path, staff: Sequence[str] |
         words = MomentWords(workspace.protocol, workspace.config.school_year)
         names = calendar_file_names([(sid, people.get(sid, (sid, "", 1))[0]) for sid in wanted])
         paths, records = [], []
-        for staff_id in wanted:
-            name = people.get(staff_id, (staff_id, "", 1))[0]
-            mine = [s for s in sessions if any(m.staff_id == staff_id for m in s.staff)]
-            calendar, events = staff_calendar(workspace, staff_id, name, mine, sites, words, sent, stamp_now)
-            paths.append(out_dir / names[staff_id])
-            write_bytes_atomic(paths[-1], calendar.to_ical())
-            records += events
-        record_sent(conn, records)
+        with staged_files(out_dir) as stage:  # all calendars or none, and what they say is remembered only then
+            for staff_id in wanted:
+                name = people.get(staff_id, (staff_id, "", 1))[0]
+                mine = [s for s in sessions if any(m.staff_id == staff_id for m in s.staff)]
+                calendar, events = staff_calendar(workspace, staff_id, name, mine, sites, words, sent, stamp_now)
+                paths.append(out_dir / names[staff_id])
+                write_bytes_atomic(stage(paths[-1]), calendar.to_ical())
+                records += events
+            record_sent(conn, records)
         write.files.extend(str(p) for p in paths)
         write.counts.update({"people": len(paths), "events": sum(not e.cancelled for e in records),
                              "cancelled": sum(e.cancelled for e in records)})
@@ -78,7 +81,9 @@ def _wanted_people(people: dict, sessions: list[Session], staff: Sequence[str] |
     if staff:
         unknown = [s for s in staff if s not in people]
         if unknown:
-            raise ClbError(f"--staff {unknown[0]}: no such person in the staff list.",
+            close = closest(unknown[0], people)
+            raise ClbError(f"--staff {unknown[0]}: no such person in the staff list"
+                           + (f"; the closest known: {', '.join(close)}." if close else "."),
                            hint="Use a staff id of `clbhealth import staff`.")
         return list(dict.fromkeys(staff))
     busy = {m.staff_id for s in sessions for m in s.staff}

@@ -20,6 +20,7 @@ from fpdf import FPDF
 from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.errors import ClbError
 from clbhealth.core.files import write_bytes_atomic
+from clbhealth.core.staging import staged_files
 from clbhealth.core.filenames import distinct_stems, file_stem
 from clbhealth.exports.plan import Site, load_sessions, load_sites, require_plan
 from clbhealth.workspace.folder import Workspace
@@ -81,14 +82,15 @@ def export_consent_forms(workspace: Workspace, out_dir: Path, schools: Sequence[
     paths: list[Path] = []
     school_ids = list(dict.fromkeys(letter.school_id for letter in letters))
     stems = distinct_stems((sid, file_stem(sid, (sites.get(sid) or Site(sid, sid)).name)) for sid in school_ids)
-    for school_id in school_ids:
-        mine = [letter for letter in letters if letter.school_id == school_id]
-        site = sites.get(school_id) or Site(school_id, school_id)
-        name = stems[school_id]
-        paths.append(out_dir / f"{name}-toestemming.pdf")
-        write_bytes_atomic(paths[-1], _letters_pdf(workspace, site, mine, today))
-        paths.append(out_dir / f"{name}-klaslijst.pdf")
-        write_bytes_atomic(paths[-1], _class_list_pdf(workspace, site, mine, today))
+    with staged_files(out_dir) as stage:  # all letters or none
+        for school_id in school_ids:
+            mine = [letter for letter in letters if letter.school_id == school_id]
+            site = sites.get(school_id) or Site(school_id, school_id)
+            name = stems[school_id]
+            paths.append(out_dir / f"{name}-toestemming.pdf")
+            write_bytes_atomic(stage(paths[-1]), _letters_pdf(workspace, site, mine, today))
+            paths.append(out_dir / f"{name}-klaslijst.pdf")
+            write_bytes_atomic(stage(paths[-1]), _class_list_pdf(workspace, site, mine, today))
     workspace.audit("export consent-forms", [str(p) for p in paths],
                     {"letters": len(letters), "schools": len(paths) // 2})
     return paths

@@ -31,7 +31,11 @@ svg text { font-family: inherit; font-size: 12px; fill: #333; }
 .legend span { display: inline-block; margin-right: 1.2em; font-size: .85em; }
 .legend i { display: inline-block; width: .9em; height: .9em; margin-right: .3em; vertical-align: -1px; }
 .note { color: #666; font-size: .85em; }
-@media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } }
+.caption { font-size: .9em; font-weight: bold; margin: .8em 0 .2em; }
+svg { max-width: 100%; height: auto; }
+@page { size: A4 portrait; margin: 14mm; }
+@media print { body { margin: 0; max-width: none; font-size: 10pt; } h2 { page-break-after: avoid; }
+  table, svg { page-break-inside: avoid; } }
 """
 
 
@@ -64,7 +68,7 @@ def report_html(report: dict) -> str:
                   f"{p['minutes'] / 60:.1f}", f"{p['km']:.0f}", f"{p['travel_minutes'] / 60:.1f}",
                   pct(p["share_of_role"])] for p in report["load"]]
     cards = "".join(f'<div class="card"><div class="v">{e(str(v))}</div><div class="l">{e(label)}</div></div>' for v, label in (
-        (pct(t["coverage"]), "dekking dit schooljaar"), (t["done"], "gedaan"), (t["due"], "nog te doen"),
+        (pct(t["coverage"]), "dekking: gedaan / verwacht dit schooljaar"), (t["done"], "gedaan"), (t["due"], "nog te doen"),
         (t["planned"], "waarvan gepland"), (t["missed"], "gemist (vorige jaren)"),
         (report["sessions_in_plan"], "sessies in de planning")))
     warnings = "".join(f"<li>{e(w)}</li>" for w in report["warnings"])
@@ -78,7 +82,7 @@ def report_html(report: dict) -> str:
 </head>
 <body>
 <h1>{e(report['clb'])}: voortgang schooljaar {e(report['school_year'])}</h1>
-<p class="sub">Stand op {e(dutch_short_date(as_of))}. Dekking = gedaan / (gedaan + nog te doen + verzet of geweigerd).</p>
+<p class="sub">Stand op {e(dutch_short_date(as_of))}. Dekking = gedaan / verwacht dit schooljaar, waarbij verwacht = gedaan + nog te doen + verzet of geweigerd (leerling-momenten).</p>
 <div class="cards">{cards}</div>
 <h2>Dekking per school</h2>
 {_legend([("done", "gedaan"), ("planned", "gepland"), ("open", "nog niet gepland"), ("refused", "verzet / geweigerd")])}
@@ -88,13 +92,16 @@ def report_html(report: dict) -> str:
           ("today", "vandaag")])}
 {_progress_chart(report['progress'], report['target'], as_of)}
 <h2>Per school en contactmoment</h2>
-{table(["School", "Contactmoment / vaccinatie", "Te doen", "Gepland", "Gedaan", "Gemist", "Verzet/geweigerd", "Dekking"],
+{table(["School", "Contactmoment / vaccinatie", "Te doen", "Gepland", "Gedaan", "Gemist", "Verzet/geweigerd",
+        "Dekking (gedaan / verwacht)"],
        school_rows, numeric_from=2)}
 <h2>Vaccinatiegraad per dosis</h2>
 <p class="note">Alle leerlingen voor wie de dosis dit schooljaar telt, ook wie ze eerder of elders kreeg.</p>
-{table(["Dosis", "Leerlingen", "Gegeven", "Te doen", "Wacht op toestemming", "Geweigerd", "Dekking"], vacc_rows)}
+{table(["Dosis", "Leerlingen", "Gegeven", "Te doen", "Wacht op toestemming", "Geweigerd",
+        "Dekking (gegeven / leerlingen)"], vacc_rows)}
 <h2>Belasting per medewerker</h2>
-{table(["Medewerker", "Rol", "Sessies", "Halve dagen", "Leerling-momenten", "Uren", "km", "Reisuren", "Aandeel in rol"],
+{table(["Medewerker", "Rol", "Sessies", "Halve dagen", "Leerling-momenten", "Uren", "km", "Reisuren",
+        "Aandeel in rol (eigen sessies / alle van de rol)"],
        load_rows, numeric_from=2)}
 {f'<h2>Opmerkingen</h2><ul>{warnings}</ul>' if warnings else ''}
 <p class="note">Gemaakt met clbhealth. Dit rapport bevat geen namen van leerlingen.</p>
@@ -112,10 +119,12 @@ def _coverage_chart(schools: list[dict]) -> str:
     """Horizontal stacked bars per school: done, planned, open, refused; the coverage at the end."""
     if not schools:
         return '<p class="note">Geen gegevens.</p>'
-    label_w, bar_w, row_h, pad = 260, 560, 24, 6
-    height = len(schools) * row_h + 2 * pad
-    parts = [f'<svg role="img" aria-label="Dekking per school" width="{label_w + bar_w + 60}" height="{height}" '
-             f'viewBox="0 0 {label_w + bar_w + 60} {height}">']
+    label_w, bar_w, row_h, pad, axis = 260, 560, 24, 6, 34
+    height = len(schools) * row_h + 2 * pad + axis
+    title = "Dekking per school: leerling-momenten van dit schooljaar per toestand"
+    parts = [f'<p class="caption">{html.escape(title)}</p>',
+             f'<svg role="img" aria-label="{html.escape(title)}" width="{label_w + bar_w + 60}" height="{height}" '
+             f'viewBox="0 0 {label_w + bar_w + 60} {height}"><title>{html.escape(title)}</title>']
     for i, s in enumerate(schools):
         y = pad + i * row_h
         whole = s["done"] + s["due"] + s["refused"]
@@ -132,6 +141,13 @@ def _coverage_chart(schools: list[dict]) -> str:
                 x += w
         cov = "–" if s["coverage"] is None else f"{s['coverage']:.0f}%"
         parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + 15}">{cov}</text>')
+    base = pad + len(schools) * row_h + 4
+    for share in (0, 25, 50, 75, 100):
+        x = label_w + bar_w * share / 100
+        parts.append(f'<line x1="{x:.1f}" y1="{base}" x2="{x:.1f}" y2="{base + 4}" stroke="#999"/>'
+                     f'<text x="{x:.1f}" y="{base + 15}" text-anchor="middle">{share}%</text>')
+    parts.append(f'<text x="{label_w + bar_w / 2:.0f}" y="{base + 29}" text-anchor="middle">aandeel van de verwachte '
+                 'leerling-momenten (gedaan + nog te doen + verzet of geweigerd)</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -140,7 +156,7 @@ def _progress_chart(weeks: list[dict], target: int, as_of: dt.date) -> str:
     """Cumulative planned and done pupil-moments over the school year, with the target and today."""
     if not weeks:
         return '<p class="note">Geen gegevens.</p>'
-    width, height, left, right, top, bottom = 820, 300, 56, 16, 14, 34
+    width, height, left, right, top, bottom = 820, 320, 70, 16, 14, 50
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = max([target, 1] + [w["planned"] for w in weeks] + [w["done"] or 0 for w in weeks])
     step = _nice_step(top_value / 4)
@@ -153,7 +169,14 @@ def _progress_chart(weeks: list[dict], target: int, as_of: dt.date) -> str:
     def py(v: float) -> float:
         return top + plot_h * (1 - v / y_max)
 
-    parts = [f'<svg role="img" aria-label="Voortgang" width="{width}" height="{height}" viewBox="0 0 {width} {height}">']
+    title = "Voortgang: leerling-momenten gepland en gedaan, cumulatief per week"
+    parts = [f'<p class="caption">{html.escape(title)}</p>',
+             f'<svg role="img" aria-label="{html.escape(title)}" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}"><title>{html.escape(title)}</title>',
+             f'<text x="14" y="{top + plot_h / 2:.0f}" text-anchor="middle" transform="rotate(-90 14 '
+             f'{top + plot_h / 2:.0f})">leerling-momenten (cumulatief)</text>',
+             f'<text x="{left + plot_w / 2:.0f}" y="{height - 4}" text-anchor="middle">week van het schooljaar '
+             '(maand)</text>']
     value = 0
     while value <= y_max:
         y = py(value)
@@ -167,7 +190,7 @@ def _progress_chart(weeks: list[dict], target: int, as_of: dt.date) -> str:
         if month != last_month and px(i) + 28 <= width - right:
             last_month = month
             parts.append(f'<line x1="{px(i):.1f}" y1="{top + plot_h}" x2="{px(i):.1f}" y2="{top + plot_h + 5}" stroke="#999"/>')
-            parts.append(f'<text x="{px(i) + 3:.1f}" y="{height - 12}">{MONTHS[month - 1]}</text>')
+            parts.append(f'<text x="{px(i) + 3:.1f}" y="{top + plot_h + 18}">{MONTHS[month - 1]}</text>')
     parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#999"/>')
     parts.append(f'<line x1="{left}" y1="{py(target):.1f}" x2="{width - right}" y2="{py(target):.1f}" '
                  f'stroke="{COLOURS["target"]}" stroke-dasharray="6 4"/>')

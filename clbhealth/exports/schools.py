@@ -17,6 +17,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from clbhealth.core.dates import dutch_date, dutch_short_date
 from clbhealth.core.filenames import distinct_stems, file_stem
+from clbhealth.core.staging import staged_files
 from clbhealth.exports import privacy
 from clbhealth.exports.consent_forms import return_by
 from clbhealth.exports.plan import (
@@ -25,7 +26,6 @@ from clbhealth.exports.plan import (
     Session,
     Site,
     birth_text,
-    day_name,
     load_sessions,
     load_sites,
     require_plan,
@@ -71,9 +71,11 @@ def export_school_workbooks(
     paths = []
     chosen = [sites.get(school_id) or Site(school_id, school_id) for school_id in sorted(by_school)]
     names = school_file_names(chosen)
-    for site in chosen:
-        workbook = school_workbook(workspace, site, by_school[site.school_id], words, exported)
-        paths.append(save_workbook(workbook, out_dir / names[site.school_id]))
+    with staged_files(out_dir) as stage:  # all workbooks or none (disk full, read-only)
+        for site in chosen:
+            workbook = school_workbook(workspace, site, by_school[site.school_id], words, exported)
+            save_workbook(workbook, stage(out_dir / names[site.school_id]))
+            paths.append(out_dir / names[site.school_id])
     workspace.audit("export schools", [str(p) for p in paths],
                     {"schools": len(paths), "sessions": sum(len(v) for v in by_school.values())})
     return paths

@@ -92,8 +92,11 @@ def import_roster(
     skip_invalid: bool = False,
     today: dt.date | None = None,
     site: str | None = None,
+    same_pupils: bool = False,
 ) -> ImportResult:
-    """Import roster files: each replaces what the workspace knows of the schools it covers."""
+    """Import roster files: each replaces what the workspace knows of the schools it covers.
+    `same_pupils`: take rows whose pupil number or INSZ changed as the known pupils of the same
+    name and birth date (without it a real import refuses them and a dry run lists them)."""
     today = today or dt.date.today()
     year = workspace.config.school_year
     result = ImportResult(kind="roster", files=[str(p) for p in paths], dry_run=dry_run)
@@ -118,7 +121,8 @@ def import_roster(
     with workspace.writing("import roster") as session:
         session.rollback = dry_run
         session.files.extend(str(p) for p in paths)
-        summary = store_roster(session.conn, rows, _STORED, covered, schools_with_bad_rows, result, today)
+        summary = store_roster(session.conn, rows, _STORED, covered, schools_with_bad_rows, result, today,
+                               same_pupils=same_pupils, dry_run=dry_run)
         totals = {k: sum(s[k] for s in summary) for k in ("new", "updated", "unchanged", "moved", "left")}
         session.counts.update(totals | {"skipped": result.skipped_rows, "schools": len(summary)})
     result.summary = summary

@@ -59,6 +59,7 @@ class _Known:
     by_insz: dict[str, dict] = field(default_factory=dict)
     by_number: dict[tuple, dict] = field(default_factory=dict)
     by_name: dict[tuple, dict] = field(default_factory=dict)
+    listed: set[tuple] = field(default_factory=set)  # (school, pupil number) of the rows being imported
 
     def __post_init__(self) -> None:
         people = self.existing.values()
@@ -67,35 +68,61 @@ class _Known:
         self.by_name = {(p["school_id"], name_key(p["last_name"], p["first_name"], p["birth_date"])): p
                         for p in people}
 
-    def find(self, record: "PupilRow") -> tuple[dict | None, bool]:
-        """The known pupil this row is about, or None; True when found by name and birth date."""
+    def find(self, record: "PupilRow") -> tuple[dict | None, str]:
+        """The known pupil this row is about (or None) and how it was found: 'insz', 'number', 'name',
+        or an identity change to confirm: 'renumbered' (the school gave a known pupil, same name and
+        birth date, a new number) or 'insz corrected' (same number, name and birth date, new INSZ)."""
         if record.insz:
             pupil = self.by_insz.get(record.insz)
             if pupil is not None:
-                return pupil, False
+                return pupil, "insz"
+        same_person = self.by_name.get(record.name_key())
         if record.pupil_number:
             candidate = self.by_number.get((record.school_id, record.pupil_number))
             if candidate is not None and (not record.insz or not candidate["insz"]):
-                return candidate, False
-            return None, False
-        candidate = self.by_name.get(record.name_key())
-        if candidate is not None and (not record.insz or not candidate["insz"]):
-            return candidate, True
-        return None, False
+                return candidate, "number"
+            if candidate is not None and candidate is same_person:
+                return candidate, "insz corrected"
+            if candidate is None and same_person is not None and not (record.insz and same_person["insz"]) \
+                    and same_person["pupil_number"] and (record.school_id, same_person["pupil_number"]) not in self.listed:
+                return same_person, "renumbered"
+            return None, ""
+        if same_person is not None and (not record.insz or not same_person["insz"]):
+            return same_person, "name"
+        return None, ""
+
+
+@dataclass(frozen=True)
+class IdentityChange:
+    """A row taken for a known pupil although its number or INSZ changed: to confirm (--same-pupils)."""
+
+    record: "PupilRow"
+    pupil: dict
+    how: str
+
+    def describe(self) -> str:
+        r, p = self.record, self.pupil
+        change = (f"pupil number {p['pupil_number']} is now {r.pupil_number}" if self.how == "renumbered" else
+                  "the INSZ changed")
+        return f"{r.file} row {r.row}: {r.last_name} {r.first_name} ({r.birth_date}): {change}"
 
 
 def store_roster(conn: sqlite3.Connection, rows: list["PupilRow"], columns: Sequence[str], covered: set[str],
-                 schools_with_bad_rows: set[str], result: ImportResult, today: dt.date) -> list[dict]:
+                 schools_with_bad_rows: set[str], result: ImportResult, today: dt.date, *,
+                 same_pupils: bool = False, dry_run: bool = False) -> list[dict]:
     """Match, insert, update and mark as left; returns the summary per school."""
     existing = pupil_rows.pupils_at_schools(conn, sorted(covered), columns)
     known_insz = {p["insz"] for p in existing.values() if p["insz"]}
     existing.update(pupil_rows.pupils_with_insz(conn, [r.insz for r in rows if r.insz and r.insz not in known_insz],
                                                 columns))
-    known = _Known(existing)
+    known = _Known(existing, listed={(r.school_id, r.pupil_number) for r in rows if r.pupil_number})
     stamp = now_text()
     summary = {s: {"school_id": s, "new": 0, "updated": 0, "unchanged": 0, "moved": 0, "left": 0}
                for s in sorted(covered)}
-    matched, inserts, updates, name_matches = _match(rows, known, summary, stamp)
+    changes = [IdentityChange(r, p, how) for r in rows for p, how in [known.find(r)]
+               if how in ("renumbered", "insz corrected")]
+    confirm_identity_changes(changes, same_pupils, dry_run, result)
+    matched, inserts, updates, name_matches = _match(rows, known, summary, stamp, same_pupils)
     unnamed = sum(1 for r in rows if not r.insz and not r.pupil_number)
     if unnamed:
         result.warnings.append(Problem(
@@ -111,14 +138,38 @@ def store_roster(conn: sqlite3.Connection, rows: list["PupilRow"], columns: Sequ
     return list(summary.values())
 
 
-def _match(rows: list["PupilRow"], known: _Known, summary: dict[str, dict], stamp: str):
+def confirm_identity_changes(changes: list[IdentityChange], same_pupils: bool, dry_run: bool,
+                             result: ImportResult) -> None:
+    """Renumbered pupils and corrected INSZs are never silently split from (or merged into) a history:
+    a dry run lists them, a real import needs --same-pupils to take them as the same pupils."""
+    if not changes or same_pupils:
+        if changes:
+            result.warnings.append(Problem(changes[0].record.file, f"{len(changes)} pupil(s) taken as the same "
+                                           "pupils as before (--same-pupils): " + "; ".join(
+                                               c.describe() for c in changes[:5]) + (" ..." if len(changes) > 5 else ""),
+                                           severity="warning"))
+        return
+    shown = "\n  ".join(c.describe() for c in changes[:10]) + ("\n  ..." if len(changes) > 10 else "")
+    hint = ("If these are the same pupils (the school renumbered them, or an INSZ was corrected), import again "
+            "with --same-pupils: their history stays theirs. Otherwise fix the roster.")
+    if dry_run:
+        result.warnings.append(Problem(changes[0].record.file, f"{len(changes)} row(s) look like known pupils "
+                                       f"whose number or INSZ changed:\n  {shown}", hint=hint, severity="warning"))
+        return
+    raise ClbError(f"{len(changes)} row(s) look like known pupils whose number or INSZ changed; nothing was "
+                   f"imported:\n  {shown}", hint=hint)
+
+
+def _match(rows: list["PupilRow"], known: _Known, summary: dict[str, dict], stamp: str, same_pupils: bool = False):
     """Returns (pupil id -> its row, rows to insert, rows to update, how many were matched by name)."""
     matched: dict[int, "PupilRow"] = {}
     inserts, updates = [], []
     name_matches = 0
     for record in rows:
-        pupil, by_name = known.find(record)
-        name_matches += by_name
+        pupil, how = known.find(record)
+        if how in ("renumbered", "insz corrected") and not same_pupils:
+            pupil = None  # a dry run without --same-pupils shows them as new (and the old ones as left)
+        name_matches += how == "name"
         if pupil is not None and pupil["pupil_id"] in matched:
             other = matched[pupil["pupil_id"]]
             raise ClbError(

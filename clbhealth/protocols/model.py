@@ -154,9 +154,7 @@ def load_protocol(name_or_path: str, base: Path | None = None) -> Protocol:
     if base is not None and not path.is_absolute():
         path = base / path
     if name_or_path.endswith(".toml"):
-        if not path.exists():
-            raise ClbError(f"Protocol file {path} does not exist.", hint="Fix 'protocol' in clbhealth.toml.")
-        text = path.read_text(encoding="utf-8")
+        text = _protocol_text(path)
         label = str(path)
     else:
         resource = resources.files("clbhealth.protocols").joinpath(f"{name_or_path}.toml")
@@ -174,14 +172,55 @@ def load_protocol(name_or_path: str, base: Path | None = None) -> Protocol:
     return _build(label, data)
 
 
+MAX_PROTOCOL_BYTES = 2_000_000
+
+
+def _protocol_text(path: Path) -> str:
+    """A CLB's own protocol file as text, or a clear error: missing, not a file, too big, binary, not UTF-8."""
+    hint = ("Fix 'protocol' in clbhealth.toml, or start from a copy of the bundled flanders.toml "
+            "(the clbhealth/protocols folder of the installation).")
+    if not path.exists():
+        raise ClbError(f"Protocol file {path} does not exist.", hint=hint)
+    if not path.is_file():
+        raise ClbError(f"Protocol file {path} is not a file.", hint=hint)
+    try:
+        size = path.stat().st_size
+        raw = path.read_bytes() if size <= MAX_PROTOCOL_BYTES else b""
+    except OSError as exc:
+        raise ClbError(f"Protocol file {path} cannot be read ({exc.strerror}).", hint=hint) from None
+    if size > MAX_PROTOCOL_BYTES:
+        raise ClbError(f"Protocol file {path} is {size:,} bytes: a protocol is a small text file.", hint=hint)
+    if b"\0" in raw:
+        raise ClbError(f"Protocol file {path} is not a text file.", hint=hint)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ClbError(f"Protocol file {path} is not UTF-8 text (line {line}; saved as Windows-1252?).",
+                       hint="Save it as UTF-8 (in Notepad: Save as, Encoding UTF-8).") from None
+
+
 def _build(label: str, data: dict) -> Protocol:
     def fail(message: str) -> ClbError:
         return ClbError(f"{label}: {message}")
 
     head = data.get("protocol", {})
+    if not isinstance(head, dict):
+        raise fail("[protocol] must be a table (name, source, first_year)")
+    unknown_tables = set(data) - {"protocol", "contact", "vaccination", "product"}
+    if unknown_tables:
+        raise fail(f"has unknown table(s) {', '.join(sorted(unknown_tables))}: a protocol has [protocol], "
+                   "[[contact]], [[vaccination]] and [[product]]")
+    for kind in ("contact", "vaccination", "product"):
+        if not isinstance(data.get(kind, []), list) or not all(isinstance(r, dict) for r in data.get(kind, [])):
+            raise fail(f"'{kind}' must be a list of [[{kind}]] tables")
     unknown = set(head) - _PROTOCOL_KEYS
     if unknown:
         raise fail(f"[protocol] has unknown field(s) {', '.join(sorted(unknown))}")
+    if not data.get("contact") and not data.get("vaccination"):
+        raise fail("has no [[contact]] or [[vaccination]] rules: a protocol lists the rules it applies")
+    if not str(head.get("name", "")).strip():
+        raise fail("[protocol] lacks 'name'")
     try:
         first_year = SchoolYear.parse(head.get("first_year", "2019-2020"))
     except ValueError as exc:

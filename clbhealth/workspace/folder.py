@@ -148,38 +148,34 @@ class Workspace:
 
     @contextmanager
     def plan_lock(self) -> Iterator[None]:
-        """Held by `plan` from reading the workspace to saving the plan: a second plan is refused, and so
-        is a plan while a command that changes what it plans from (an import, a purge) is running."""
+        """Held by `plan` from reading the workspace to saving the plan: a second plan is refused, and a
+        command that changes what a plan is made from (an import, a purge) is refused while it is held.
+        Taking it waits for such a command that is writing now, so the plan reads what it wrote."""
         with file_lock(self.root / PLAN_LOCK_NAME, 0.0,
-                       lambda holder: ClbError(
-                           f"Another plan is being made in {self.root} ({holder})." if " plan " in f" {holder} " else
-                           f"The workspace {self.root} is busy: {holder} is changing what a plan is made from.",
-                           hint="Wait until it has finished, then run `clbhealth plan` again if you still need to; "
-                                "two plans at once would book people twice."),
+                       lambda holder: ClbError(f"Another plan is being made in {self.root} ({holder}).",
+                                               hint="Wait until it has finished, then run `clbhealth plan` again "
+                                                    "if you still need to; two plans at once would book people twice."),
                        label="plan"):
+            with self.locked("plan"):
+                pass  # an import or purge that is writing has finished
             yield
 
-    @contextmanager
-    def _no_plan_running(self, command: str) -> Iterator[None]:
-        """While a command that changes what a plan reads writes, no plan may be made (and it waits a
-        little for one being made, then gives up clearly): a plan never saves what it read before."""
-        path = self.root / PLAN_LOCK_NAME
+    def _refuse_while_planning(self, command: str) -> None:
+        """Inside the write lock: a command that changes what a plan reads is refused while one is made."""
         if command.split(" ")[0] in NOT_PLAN_INPUT:  # a plan's own save, among others
-            yield
             return
-        with file_lock(path, LOCK_WAIT_SECONDS,
-                       lambda holder: ClbError(
-                           f"A plan is being made in {self.root} ({holder}); `{command}` would change what it is "
-                           "made from, so nothing was changed.",
+        path = self.root / PLAN_LOCK_NAME
+        if path.exists() and not lock_is_free(path):
+            raise ClbError(f"A plan is being made in {self.root} ({lock_holder(path) or 'clbhealth plan'}); "
+                           f"`{command}` would change what it is made from, so nothing was changed.",
                            hint="Wait until the plan is saved, then run the command again (and `clbhealth plan` "
-                                "after it if the change matters for the plan)."),
-                       label=command):
-            yield
+                                "after it if the change matters for the plan).")
 
     @contextmanager
     def writing(self, command: str) -> Iterator["WriteSession"]:
         """One locked transaction: everything inside is stored together, or nothing is."""
-        with self._no_plan_running(command), self.locked(command), self.connect() as conn:
+        with self.locked(command), self.connect() as conn:
+            self._refuse_while_planning(command)
             conn.execute("BEGIN IMMEDIATE")
             session = WriteSession(conn, command)
             try:

@@ -21,10 +21,6 @@ def read_planned(conn: sqlite3.Connection) -> tuple[dict, dict, dict, set[str]]:
     return sessions, planned, staff_of, staff
 
 
-def staff_exists(conn: sqlite3.Connection, staff_id: str) -> bool:
-    return conn.execute("SELECT 1 FROM staff WHERE staff_id = ?", (staff_id,)).fetchone() is not None
-
-
 def other_parts_seen(conn: sqlite3.Connection, session_id: str, pupil_id: int, moment: str) -> bool:
     """Whether every other session's part of this pupil's moment (the nurse's, the doctor's) is seen."""
     rows = conn.execute("SELECT outcome FROM session_pupils WHERE pupil_id = ? AND moment = ? AND session_id != ?",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.errors import ClbError
+from clbhealth.workspace.settings_keys import unknown_setting
 from clbhealth.scheduler.goals import DEFAULT_WEIGHTS  # the goals are declared once, there
 
 CONFIG_NAME = "clbhealth.toml"
@@ -118,7 +119,8 @@ def load_config(root: Path) -> Config:
     """Read and check `root/clbhealth.toml`; raise ClbError naming the setting that is wrong."""
     path = root / CONFIG_NAME
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8-sig")  # Notepad may save UTF-8 with a BOM
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ClbError(f"{path} is missing.", hint="Run `clbhealth init` to create a workspace.") from None
     except tomllib.TOMLDecodeError as exc:
@@ -128,6 +130,10 @@ def load_config(root: Path) -> Config:
 
     def fail(setting: str, message: str) -> ClbError:
         return ClbError(f"{path}: setting {setting} {message}")
+
+    unknown = unknown_setting(data, text)
+    if unknown:
+        raise ClbError(f"{path}: {unknown}" + ("" if unknown.endswith("?") else "."), hint="Fix the name, or compare with the file a new `clbhealth init` writes.")
 
     clb = _table(data, "clb", fail)
     try:

@@ -30,13 +30,22 @@ def test_an_import_while_a_plan_is_being_made_is_refused_and_changes_nothing(tmp
     world.staff(("N1", "verpleegkundige", "ma-vm", "100"), ("N2", "verpleegkundige", "di-vm", ""))  # free again
 
 
-def test_a_plan_while_an_import_is_writing_is_refused(tmp_path, runner):
+def test_a_plan_waits_for_an_import_that_is_writing_then_says_busy(tmp_path, runner, monkeypatch):
     world = _world(tmp_path, runner)
+    monkeypatch.setattr(folder, "LOCK_WAIT_SECONDS", 0.3)
     workspace = Workspace.open(world.root)
-    with workspace._no_plan_running("import roster"):  # as if an import were writing its rows
+    with workspace.locked("import roster"):  # as if an import were writing its rows
         result = world.cli("plan", "--as-of", "2026-09-01", "--time-limit", "1", code=1)
-    assert "is busy: clbhealth import roster (pid" in result.output
-    assert "is changing what a plan is made from" in result.output and "Traceback" not in result.output
+    assert "is busy: clbhealth import roster (pid" in result.output and "Traceback" not in result.output
     assert world.sessions() == []
     world.plan()
     assert len(world.sessions()) == 1
+
+
+def test_two_imports_do_not_exclude_each_other_through_the_plan_lock(tmp_path, runner):
+    world = _world(tmp_path, runner)
+    workspace = Workspace.open(world.root)
+    with workspace.writing("import staff"):
+        pass
+    with workspace.writing("import roster"):  # the plan lock is never held by an import
+        assert folder.lock_is_free(world.root / folder.PLAN_LOCK_NAME)

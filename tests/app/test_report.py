@@ -120,3 +120,16 @@ def test_html_charts_are_inline_svg_within_their_boxes(world):
     bars = ET.fromstring(charts[0])
     titles = [t.text for t in bars.iter("title")]
     assert "done: 5" in titles and "planned: 4" in titles
+
+
+def test_html_says_what_each_figure_divides_by_prints_on_a4_and_labels_its_charts(world):
+    page = report_html(build_report(world.workspace, AS_OF))
+    assert "dekking: gedaan / verwacht dit schooljaar" in page and "Dekking (gedaan / verwacht)" in page
+    assert "Dekking (gegeven / leerlingen)" in page
+    assert "@page { size: A4 portrait" in page
+    charts = [ET.fromstring(c) for c in re.findall(r"<svg.*?</svg>", page, re.S)]
+    for chart in charts:
+        assert chart.find("title") is not None and chart.get("aria-label") == chart.find("title").text
+    texts = [" ".join(t.text or "" for t in chart.iter("text")) for chart in charts]
+    assert "aandeel van de verwachte leerling-momenten" in texts[0] and "100%" in texts[0]
+    assert "leerling-momenten (cumulatief)" in texts[1] and "week van het schooljaar" in texts[1]

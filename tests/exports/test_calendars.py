@@ -111,3 +111,8 @@ def test_cli_calendars_for_one_person_and_unknown_person(world, tmp_path, runner
     assert [p.name for p in (tmp_path / "cal").iterdir()] == ["D01-dr-bart-claes.ics"]
     with pytest.raises(ClbError, match="no such person"):
         export_calendars(world.workspace, tmp_path / "x", ["X99"])
+    with pytest.raises(ClbError, match="the closest known: D01"):
+        export_calendars(world.workspace, tmp_path / "x", ["D1"])
+    attendance = run(runner, "export", "attendance", "-w", world.root, "--date", "2026-10-06", "--staff", "N1",
+                     "--out", tmp_path / "a.xlsx", code=1)
+    assert "no such person on the staff list; the closest known: N01" in attendance.output
