@@ -34,6 +34,7 @@ import pandas as pd
 from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.errors import ClbError
 from clbhealth.core.files import atomic_text
+from clbhealth.core.privacy import mask_insz_like
 from clbhealth.exports import privacy
 from clbhealth.core.filenames import distinct_stems, file_stem
 from clbhealth.exports.plan import MomentWords, Session, Site, birth_text, load_sessions, load_sites
@@ -77,14 +78,14 @@ def coming_week(as_of: dt.date) -> tuple[dt.date, str]:
 
 
 def log(workspace: Workspace, level: str, message: str) -> None:
-    """One line in logs/weekly.log (never personal data: counts, file and school names only)."""
+    """One line in logs/weekly.log (never personal data: counts, file and school names only, INSZ-like runs masked)."""
     folder = workspace.root / "logs"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         fd = os.open(folder / LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a", encoding="utf-8") as handle:
             for line in message.splitlines() or [""]:
-                handle.write(f"{now_text()} {level:<7} {line}\n")
+                handle.write(f"{now_text()} {level:<7} {mask_insz_like(line)}\n")
     except OSError:
         pass  # logging must never turn a good run into a failed one
 

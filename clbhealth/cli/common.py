@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
+import re
 import sqlite3
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import Annotated, Any, Callable, Collection, NoReturn, Optional, Sequence
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.table import Table as RichTable
+from rich.text import Text
 
 from clbhealth.core.errors import ClbError, Problem
+from clbhealth.core.privacy import mask_insz_like, shown_path
 
 app = typer.Typer(
     name="clbhealth",
@@ -34,8 +38,10 @@ export_app = typer.Typer(help="Files for schools and staff: school workbooks, ca
 app.add_typer(export_app, name="export")
 OutDir = Annotated[Path, typer.Option("--out", help="Folder to write the files to.", file_okay=False)]
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Markup off, emoji codes off: whatever a user typed (a school "[bold]An", a path "x[/]y", ":smile:")
+# is printed as typed. Style comes only from `styled` (Text pieces), never from parsing a string.
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 WorkspaceOption = Annotated[
     Optional[Path],
@@ -57,39 +63,163 @@ def handle_errors(func: Callable) -> Callable:
         except ClbError as exc:
             if exc.problems:
                 show_problems(exc.problems)
-            err.print(f"[bold red]Error:[/] {escape(exc.message)}")
-            if exc.hint:
-                err.print(exc.hint, markup=False)
-            raise typer.Exit(exc.exit_code) from None
+            fail(exc.message, exc.hint, exc.exit_code)
         except KeyboardInterrupt:
             err.print("Interrupted; nothing was changed by the unfinished step.")
             raise typer.Exit(130) from None
         except sqlite3.DatabaseError as exc:
             # A damaged, locked or read-only database: every write is one transaction, so nothing half-done.
-            err.print(f"[bold red]Error:[/] the workspace database cannot be used ({escape(str(exc))}); "
-                      "nothing was changed by the unfinished step.")
-            err.print("Run `clbhealth doctor` on the workspace and follow its advice.", markup=False)
-            raise typer.Exit(1) from None
+            fail(f"the workspace database cannot be used ({exc}); nothing was changed by the unfinished step.",
+                 "Run `clbhealth doctor` on the workspace and follow its advice.")
         except OSError as exc:
-            where = f" ({exc.filename})" if exc.filename else ""
-            err.print(f"[bold red]Error:[/] {escape(exc.strerror or str(exc))}{escape(where)}; "
-                      "nothing was changed by the unfinished step.")
-            err.print("Check the path, the free disk space and the permissions, then run the command again.",
-                      markup=False)
-            raise typer.Exit(1) from None
+            where = f" ({shown_path(exc.filename)})" if exc.filename else ""
+            fail(f"{exc.strerror or exc}{where}; nothing was changed by the unfinished step.",
+                 "Check the path, the free disk space and the permissions, then run the command again.")
 
     return wrapper
 
 
-def parse_day(value: str | None, option: str) -> dt.date | None:
+def fail(message: str, hint: str | None = None, exit_code: int = 1) -> NoReturn:
+    """Print 'Error: message' and the hint on stderr (as typed, INSZ-like digits masked), then exit."""
+    err.print(styled(("Error:", "bold red"), " ", mask_insz_like(message)))
+    if hint:
+        err.print(mask_insz_like(hint))
+    raise typer.Exit(exit_code) from None
+
+
+def styled(*pieces: str | tuple[str, str]) -> Text:
+    """One line of plain text with styled pieces: styled(("Plan 3", "bold"), ": 12 sessions").
+
+    Nothing in it is read as markup, so a value in square brackets is shown as typed.
+    """
+    return Text.assemble(*pieces)
+
+
+def new_table(title: str, columns: Sequence[str], right: Collection[str] = (), overflow: str = "ellipsis") -> RichTable:
+    """A rich table whose title and cells are shown as typed (the consoles read no markup)."""
+    table = RichTable(title=Text(title), title_justify="left")
+    for column in columns:
+        table.add_column(Text(column), justify="right" if column in right else "left", overflow=overflow)  # type: ignore[arg-type]
+    return table
+
+
+def add_cells(table: RichTable, *values: object, style: str | None = None) -> None:
+    """One table row; every value as plain text (None as empty), never as markup."""
+    table.add_row(*(Text("" if v is None else str(v)) for v in values), style=style)
+
+
+# --- option values: every range in one place -------------------------------------------------------
+# A value outside its range is a usage error (exit 2, as typer gives for any bad option value) that
+# names the option, the value and what is allowed; it is refused before the command touches anything.
+
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+SEED_MAX = 2**63 - 1  # what OR-Tools (and SQLite) keep as a 64-bit signed integer
+COUNT_MAX = 10**6
+WORKERS_MAX = 1024
+TIME_LIMIT_MAX = 86400.0  # one day of solver time
+_DAY_TEXT = re.compile(r"\s*(\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})\s*")
+
+
+def day_value(value: object) -> dt.date:
+    """A date typed on the command line: yyyy-mm-dd or dd/mm/yyyy, from FIRST_DAY to LAST_DAY."""
+    from clbhealth.core.dates import parse_date
+
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        text = str(value)
+        allowed = f"write a date from {FIRST_DAY} to {LAST_DAY} as yyyy-mm-dd or dd/mm/yyyy"
+        if not _DAY_TEXT.fullmatch(text):
+            raise typer.BadParameter(f"{text!r} is not a date; {allowed}.")
+        try:
+            day = parse_date(text)
+        except ValueError as exc:
+            raise typer.BadParameter(f"{text!r} {exc}; {allowed}.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise typer.BadParameter(f"{str(value)!r} is outside {FIRST_DAY} .. {LAST_DAY}; give a date in that range.")
+    return day
+
+
+def whole_number(low: int, high: int) -> Callable[[object], int]:
+    """A parser for an integer option from `low` to `high` (inclusive)."""
+
+    def parse(value: object) -> int:
+        try:
+            number = value if isinstance(value, int) else int(str(value).strip())
+        except ValueError:
+            raise typer.BadParameter(f"{str(value)!r} is not a whole number; give one from {low} to {high}.") from None
+        if not low <= number <= high:
+            raise typer.BadParameter(f"{number} is outside {low} .. {high}; give a whole number in that range.")
+        return number
+
+    return parse
+
+
+def seconds_value(value: object) -> float:
+    """A time limit in seconds: a finite number in (0, TIME_LIMIT_MAX]."""
+    allowed = f"give a number of seconds above 0 and at most {TIME_LIMIT_MAX:g}"
+    try:
+        seconds = float(value) if isinstance(value, (int, float)) else float(str(value).strip())
+    except ValueError:
+        raise typer.BadParameter(f"{str(value)!r} is not a number; {allowed}.") from None
+    if not math.isfinite(seconds) or not 0 < seconds <= TIME_LIMIT_MAX:
+        raise typer.BadParameter(f"{str(value)!r} is outside (0, {TIME_LIMIT_MAX:g}]; {allowed}.")
+    return seconds
+
+
+def school_year_value(value: object):
+    """A school year typed on the command line (2026-2027), starting from 2000 to 2099."""
+    from clbhealth.core.dates import SchoolYear
+
+    try:
+        year = SchoolYear.parse(str(value))
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc}.") from None
+    if not FIRST_DAY.year <= year.start_year < LAST_DAY.year:
+        raise typer.BadParameter(f"{str(value)!r} is outside {FIRST_DAY.year}-{FIRST_DAY.year + 1} .. "
+                                 f"{LAST_DAY.year - 1}-{LAST_DAY.year}; give a school year in that range.")
+    return year
+
+
+def name_value(value: object) -> str:
+    """A name typed on the command line (the CLB's): plain text with letters, at most 100 characters."""
+    from clbhealth.readers.values import parse_name
+
+    try:
+        return parse_name(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{str(value)!r} {exc}; give a name of 1 to 100 characters in plain text.") from None
+
+
+def day_option(flag: str, help: str) -> Any:
+    """A date option (None when not given), parsed and range-checked by `day_value`."""
+    return typer.Option(flag, help=help, parser=day_value, metavar="DATE")
+
+
+def seed_option(help: str) -> Any:
+    return typer.Option("--seed", help=help, parser=whole_number(0, SEED_MAX), metavar="N")
+
+
+def count_option(flag: str, help: str, high: int = COUNT_MAX) -> Any:
+    return typer.Option(flag, help=help, parser=whole_number(1, high), metavar="N")
+
+
+def seconds_option(help: str) -> Any:
+    return typer.Option("--time-limit", help=help, parser=seconds_value, metavar="SECONDS")
+
+
+def school_year_option(help: str) -> Any:
+    return typer.Option("--school-year", help=help, parser=school_year_value, metavar="YYYY-YYYY")
+
+
+def parse_day(value: str | dt.date | None, option: str) -> dt.date | None:
+    """A date option's value read in the command itself (already a date when its option used `day_option`)."""
     if value is None:
         return None
     try:
-        from clbhealth.core.dates import parse_date
-
-        return parse_date(value)
-    except ValueError as exc:
-        raise ClbError(f"{option} {value!r} {exc}.", hint="Write a date as yyyy-mm-dd or dd/mm/yyyy.") from None
+        return day_value(value)
+    except typer.BadParameter as exc:
+        raise typer.BadParameter(exc.message, param_hint=f"'{option}'") from None
 
 
 def open_workspace(path: Path | None):
@@ -105,7 +235,7 @@ def show_problems(problems: list[Problem]) -> None:
     for group, style, mark in ((errors, "red", "✗"), (warnings, "yellow", "!")):
         if len(group) <= MAX_LISTED_PROBLEMS:
             for problem in group:
-                err.print(f"[{style}]{mark}[/] {escape(str(problem))}", markup=True, highlight=False)
+                err.print(styled((mark, style), " ", mask_insz_like(str(problem))))
             continue
         buckets: dict[tuple, list[Problem]] = {}
         for problem in group:
@@ -116,4 +246,5 @@ def show_problems(problems: list[Problem]) -> None:
             if column:
                 where += f", column '{column}'"
             sep = "" if message.endswith((".", ":")) else "."
-            err.print(f"[{style}]{mark}[/] " + escape(f"{where}: {message}" + (f"{sep} {hint}" if hint else "")))
+            text = f"{where}: {message}" + (f"{sep} {hint}" if hint else "")
+            err.print(styled((mark, style), " ", mask_insz_like(text)))

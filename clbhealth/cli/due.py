@@ -8,22 +8,24 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
-from rich.table import Table as RichTable
-
 from clbhealth.cli.common import (
     WorkspaceOption,
+    add_cells,
     app,
+    day_option,
     err,
     handle_errors,
+    new_table,
     open_workspace,
     out,
-    parse_day,
     protocols_app,
+    school_year_option,
     show_problems,
+    styled,
 )
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.errors import ClbError
+from clbhealth.core.privacy import shown_path
 
 # --- due -----------------------------------------------------------------------------------------
 
@@ -32,7 +34,7 @@ from clbhealth.core.errors import ClbError
 @handle_errors
 def due(
     workspace: WorkspaceOption = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date the list is for (default: today).")] = None,
+    as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date the list is for (default: today).")] = None,
     school: Annotated[Optional[list[str]], typer.Option("--school", help="Only this school (repeatable).")] = None,
     moment: Annotated[Optional[list[str]], typer.Option("--moment", help="Only this moment or dose code (repeatable).")] = None,
     status: Annotated[Optional[list[str]], typer.Option("--status", help="Only this status (repeatable).")] = None,
@@ -48,7 +50,7 @@ def due(
     if fmt not in ("table", "csv", "json", "xlsx"):
         raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv, json or xlsx.")
     ws = open_workspace(workspace)
-    day = parse_day(as_of, "--as-of") or dt.date.today()
+    day = as_of or dt.date.today()
     frame, warnings = due_list(ws, day, schools=school or (), moments=moment or (), statuses=status or (),
                                include_all=all_statuses)
     show_problems(warnings)
@@ -58,7 +60,7 @@ def due(
         return
     write_frame(public, fmt, output, sheet="Due", title=f"{ws.config.clb_name}: due list as of {day}")
     if output is not None:
-        err.print(f"Wrote {len(public)} row(s) to {output}.")
+        err.print(f"Wrote {len(public)} row(s) to {shown_path(output)}.")
 
 
 def render_due_table(frame, day: dt.date, order: list[str]) -> None:
@@ -67,27 +69,21 @@ def render_due_table(frame, day: dt.date, order: list[str]) -> None:
     if len(frame) > PLAIN_TABLE_ROWS or not out.is_terminal:
         sys.stdout.write(plain_table(frame))
     elif len(frame):
-        table = RichTable(title=f"Due list as of {day}", title_justify="left")
-        for column in frame.columns:
-            table.add_column(column, overflow="fold")
+        table = new_table(f"Due list as of {day}", list(frame.columns), overflow="fold")
         for row in frame.itertuples(index=False, name=None):
-            table.add_row(*("" if v is None or v != v else escape(str(v)) for v in row))
+            add_cells(table, *("" if v is None or v != v else v for v in row))
         out.print(table)
     else:
         out.print(f"Nobody matches (as of {day}).")
-    totals = RichTable(title="Totals per moment", title_justify="left")
-    totals.add_column("moment")
     statuses = [s for s in ("due", "needs_consent", "missed", "done", "objected", "refused") if s in set(frame["status"])]
-    for s in statuses:
-        totals.add_column(s, justify="right")
-    totals.add_column("total", justify="right")
+    totals = new_table("Totals per moment", ["moment", *statuses, "total"], right=[*statuses, "total"])
     counts = frame.groupby(["moment", "status"], sort=False).size()
     present = set(frame["moment"])
     for moment in [m for m in order if m in present]:
         values = [int(counts.get((moment, s), 0)) for s in statuses]
-        totals.add_row(moment, *(str(v) for v in values), str(sum(values)))
+        add_cells(totals, moment, *values, sum(values))
     if len(frame):
-        totals.add_row("all", *(str(int((frame["status"] == s).sum())) for s in statuses), str(len(frame)), style="bold")
+        add_cells(totals, "all", *(int((frame["status"] == s).sum()) for s in statuses), len(frame), style="bold")
         out.print(totals)
 
 
@@ -98,18 +94,15 @@ def render_due_table(frame, day: dt.date, order: list[str]) -> None:
 @handle_errors
 def protocols_show(
     workspace: WorkspaceOption = None,
-    school_year: Annotated[Optional[str], typer.Option("--school-year", help="Another school year than the workspace's.")] = None,
+    school_year: Annotated[Optional[SchoolYear], school_year_option("Another school year than the workspace's.")] = None,
 ) -> None:
     """The rules in force for the workspace's school year, with their sources."""
     ws = open_workspace(workspace)
-    try:
-        year = SchoolYear.parse(school_year) if school_year else ws.config.school_year
-    except ValueError as exc:
-        raise ClbError(f"--school-year: {exc}.") from None
+    year = school_year or ws.config.school_year
     protocol = ws.protocol
     protocol.check_year(year)
-    out.print(f"[bold]{protocol.name}[/] ({protocol.id}), school year {year}")
-    out.print(f"Legal basis: {escape(protocol.source)}")
+    out.print(styled((protocol.name, "bold"), f" ({protocol.id}), school year {year}"))
+    out.print(f"Legal basis: {protocol.source}")
     for rule in protocol.in_force(year):
         if rule.follows:
             who = f"{rule.interval_months} months after {rule.follows}"
@@ -128,8 +121,8 @@ def protocols_show(
             who += f" and for pupils up to age {rule.catch_up_max_age}"
         minutes = ws.config.minutes_for(rule.code, rule.minutes)
         kind = "contact moment" if rule.kind == "contact" else "vaccination, needs consent"
-        out.print(f"\n[bold]{rule.code}[/]  {rule.name} ({kind})")
+        out.print(styled("\n", (rule.code, "bold"), f"  {rule.name} ({kind})"))
         out.print(f"  who:    {who}")
         out.print(f"  staff:  {' + '.join(rule.staff)}, {minutes} min per pupil")
         out.print(f"  valid:  {rule.validity()}")
-        out.print(f"  source: {escape(rule.source)}")
+        out.print(f"  source: {rule.source}")

@@ -7,20 +7,20 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
-
 from clbhealth.cli.common import (
     OutDir,
     WorkspaceOption,
     app,
+    day_option,
     err,
     export_app,
     handle_errors,
     open_workspace,
     out,
     parse_day,
+    styled,
 )
-from clbhealth.core.errors import ClbError
+from clbhealth.core.privacy import shown_path
 
 
 @export_app.command("schools")
@@ -35,7 +35,7 @@ def export_schools_command(
 
     ws = open_workspace(workspace)
     paths = export_school_workbooks(ws, out_dir, school or None)
-    out.print(f"Wrote {len(paths)} school workbook(s) to {out_dir}.", markup=False)
+    out.print(f"Wrote {len(paths)} school workbook(s) to {shown_path(out_dir)}.")
 
 
 @export_app.command("calendars")
@@ -50,7 +50,7 @@ def export_calendars_command(
 
     ws = open_workspace(workspace)
     paths = export_calendars(ws, out_dir, staff or None)
-    out.print(f"Wrote {len(paths)} calendar(s) to {out_dir}.", markup=False)
+    out.print(f"Wrote {len(paths)} calendar(s) to {shown_path(out_dir)}.")
 
 
 @export_app.command("attendance")
@@ -59,15 +59,15 @@ def export_attendance_command(
     out_file: Annotated[Path, typer.Option("--out", help="The workbook to write (.xlsx).", dir_okay=False)],
     workspace: WorkspaceOption = None,
     session: Annotated[Optional[str], typer.Option("--session", help="The session id, e.g. S000123.")] = None,
-    date: Annotated[Optional[str], typer.Option("--date", help="Every session on this day (or use --session).")] = None,
+    date: Annotated[Optional[dt.date], day_option("--date", "Every session on this day (or use --session).")] = None,
     staff: Annotated[Optional[str], typer.Option("--staff", help="With --date: only this person's sessions.")] = None,
 ) -> None:
     """The attendance sheet for the nurse: one row per planned pupil and moment, a status drop-down."""
     from clbhealth.exports import export_attendance
 
     ws = open_workspace(workspace)
-    path = export_attendance(ws, out_file, session_id=session, day=parse_day(date, "--date"), staff_id=staff)
-    out.print(f"Wrote {path}. Fill in the status column, then: clbhealth import results {path}", markup=False)
+    path = export_attendance(ws, out_file, session_id=session, day=date, staff_id=staff)
+    out.print(f"Wrote {shown_path(path)}. Fill in the status column, then: clbhealth import results {shown_path(path)}")
 
 
 @app.command()
@@ -75,7 +75,8 @@ def export_attendance_command(
 def weekly(
     out_dir: OutDir,
     workspace: WorkspaceOption = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Run as on this date (default: today).")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Run as on this date (default: today).",
+                                                 metavar="DATE")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say what was written (silent otherwise).")] = False,
 ) -> None:
     """For cron: the coming week's sessions per school and person, backlog, new pupils (DIR/<yyyy-Www>/).
@@ -85,10 +86,10 @@ def weekly(
     from clbhealth.app.weekly import log, run_weekly
 
     ws = open_workspace(workspace)
-    try:
+    try:  # read here, not by the option, so that cron's log has the refusal too
         day = parse_day(as_of, "--as-of") or dt.date.today()
-    except ClbError as exc:
-        log(ws, "ERROR", f"weekly: {exc.message}")
+    except typer.BadParameter as exc:
+        log(ws, "ERROR", f"weekly: --as-of: {exc.message}")
         raise
     result = run_weekly(ws, out_dir, day)
     if verbose:
@@ -96,10 +97,10 @@ def weekly(
         backlog = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c["backlog"].items())
         out.print(f"Week {result.week}: {c['sessions']} session(s) at {c['schools']} school(s) for {c['staff']} "
                   f"person(s), {c['planned_pupil_moments']} pupil-moment(s); backlog: {backlog}; "
-                  f"{c['new_pupils']} new pupil(s).", markup=False)
-        out.print(f"{len(result.files)} file(s) in {result.folder}", markup=False)
+                  f"{c['new_pupils']} new pupil(s).")
+        out.print(f"{len(result.files)} file(s) in {shown_path(result.folder)}")
     for warning in result.warnings:
-        err.print(f"[yellow]Warning:[/] {escape(warning)}")
+        err.print(styled(("Warning:", "yellow"), " ", warning))
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 
@@ -110,14 +111,14 @@ def report(
     workspace: WorkspaceOption = None,
     fmt: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.", dir_okay=False)] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the report (default: today).")] = None,
+    as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date of the report (default: today).")] = None,
 ) -> None:
     """Progress: per school and moment due/planned/done/missed/coverage, doses, load per person, over time."""
     from clbhealth.app.report import write_report
     from clbhealth.cli.report_view import print_report
 
     ws = open_workspace(workspace)
-    day = parse_day(as_of, "--as-of") or dt.date.today()
+    day = as_of or dt.date.today()
     write_report(ws, day, fmt, output, lambda shown: print_report(shown, out))
     if output is not None:
-        err.print(f"Wrote the {fmt} report to {output}.", markup=False)
+        err.print(f"Wrote the {fmt} report to {shown_path(output)}.")

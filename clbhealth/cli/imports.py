@@ -6,18 +6,19 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table as RichTable
-
 from clbhealth.cli.common import (
     DryRun,
     SkipInvalid,
     WorkspaceOption,
+    add_cells,
     err,
     handle_errors,
     import_app,
+    new_table,
     open_workspace,
     out,
     show_problems,
+    styled,
 )
 
 # --- imports -------------------------------------------------------------------------------------
@@ -26,11 +27,11 @@ from clbhealth.cli.common import (
 def render_import(result, what: str) -> None:
     show_problems(result.warnings + result.errors)
     if result.summary:
-        table = RichTable(title=f"{what} import" + (" (dry run)" if result.dry_run else ""), title_justify="left")
-        for key in result.summary[0]:
-            table.add_column(key.replace("_", " "), justify="left" if key in ("school_id", "status", "schools") else "right")
+        keys = list(result.summary[0])
+        table = new_table(f"{what} import" + (" (dry run)" if result.dry_run else ""), [k.replace("_", " ") for k in keys],
+                          right=[k.replace("_", " ") for k in keys if k not in ("school_id", "status", "schools")])
         for row in result.summary:
-            table.add_row(*(str(v) for v in row.values()))
+            add_cells(table, *row.values())
         out.print(table)
     totals = ", ".join(f"{v} {k}" for k, v in result.totals.items())
     if result.dry_run:
@@ -38,7 +39,7 @@ def render_import(result, what: str) -> None:
     else:
         out.print(f"Imported {what}: {totals}.")
     if result.skipped_rows:
-        err.print(f"[yellow]{result.skipped_rows} invalid row(s) were skipped (listed above).[/]")
+        err.print(styled((f"{result.skipped_rows} invalid row(s) were skipped (listed above).", "yellow")))
         raise typer.Exit(3)
 
 

@@ -10,19 +10,24 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
-from rich.table import Table as RichTable
-
 from clbhealth.cli.common import (
+    WORKERS_MAX,
     WorkspaceOption,
+    add_cells,
+    count_option,
+    day_option,
     err,
     handle_errors,
+    new_table,
     open_workspace,
     out,
-    parse_day,
     plan_app,
+    seconds_option,
+    seed_option,
+    styled,
 )
 from clbhealth.core.errors import ClbError
+from clbhealth.core.privacy import shown_path
 
 
 @plan_app.callback(invoke_without_command=True)
@@ -30,13 +35,14 @@ from clbhealth.core.errors import ClbError
 def plan(
     ctx: typer.Context,
     workspace: WorkspaceOption = None,
-    date_from: Annotated[Optional[str], typer.Option("--from", help="First day to plan (default: the school year's start).")] = None,
-    date_to: Annotated[Optional[str], typer.Option("--to", help="Last day to plan (default: 30 June).")] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Solver work budget in seconds.")] = 60.0,
-    workers: Annotated[Optional[int], typer.Option("--workers", help="Solver threads (default: the machine's cores).")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same inputs and seed give the same plan.")] = 1,
-    keep_until: Annotated[Optional[str], typer.Option("--keep-until", help="Keep published sessions up to this date as they are.")] = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Date of the due list and of 'today' (default: today).")] = None,
+    date_from: Annotated[Optional[dt.date], day_option("--from", "First day to plan (default: the school year's start).")] = None,
+    date_to: Annotated[Optional[dt.date], day_option("--to", "Last day to plan (default: 30 June).")] = None,
+    time_limit: Annotated[float, seconds_option("Solver work budget in seconds.")] = 60.0,
+    workers: Annotated[Optional[int], count_option("--workers", "Solver threads (default: the machine's cores).",
+                                                   WORKERS_MAX)] = None,
+    seed: Annotated[int, seed_option("Random seed: the same inputs and seed give the same plan.")] = 1,
+    keep_until: Annotated[Optional[dt.date], day_option("--keep-until", "Keep published sessions up to this date as they are.")] = None,
+    as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date of the due list and of 'today' (default: today).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table (default) or json (the whole summary).")] = "table",
 ) -> None:
     """Solve and store the plan, then print its summary (or use a subcommand: show, check, explain)."""
@@ -47,12 +53,11 @@ def plan(
     if fmt not in ("table", "json"):
         raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table or json.")
     ws = open_workspace(workspace)
-    day = parse_day(as_of, "--as-of") or dt.date.today()
+    day = as_of or dt.date.today()
     threads = workers if workers is not None else max(1, os.cpu_count() or 1)
     summary = _with_progress(lambda progress: run_plan(
-        ws, as_of=day, seconds=time_limit, seed=seed, workers=threads,
-        date_from=parse_day(date_from, "--from"), date_to=parse_day(date_to, "--to"),
-        keep_until=parse_day(keep_until, "--keep-until"), progress=progress), time_limit)
+        ws, as_of=day, seconds=time_limit, seed=seed, workers=threads, date_from=date_from, date_to=date_to,
+        keep_until=keep_until, progress=progress), time_limit)
     if fmt == "json":
         sys.stdout.write(json.dumps(summary, indent=2, default=str) + "\n")
         return
@@ -87,12 +92,12 @@ def _with_progress(job, seconds: float = 60.0):
                 err.print(words(stage, objective, bound), markup=False)
 
         return job(plain)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err,
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn(), console=err,
                   transient=True) as bar:
         task = bar.add_task("planning: reading the workspace", total=max(seconds, 1e-9))
 
         def progress(stage: str, objective, bound) -> None:
-            bar.update(task, description=escape(words(stage, objective, bound)),
+            bar.update(task, description=words(stage, objective, bound),
                        completed=min(seconds, time.monotonic() - started))
 
         return job(progress)
@@ -100,11 +105,12 @@ def _with_progress(job, seconds: float = 60.0):
 
 def render_plan_summary(summary: dict) -> None:
     metrics = summary["metrics"]
-    out.print(f"[bold]Plan {summary['plan_id']}[/]: {metrics['sessions']} sessions from {summary['period'][0]} "
-              f"to {summary['period'][1]} ({summary['kept_sessions']} kept as they were); solved in "
-              f"{metrics['seconds']} s, the first complete plan after {metrics['first_complete_seconds']} s.")
+    out.print(styled((f"Plan {summary['plan_id']}", "bold"),
+                     f": {metrics['sessions']} sessions from {summary['period'][0]} to {summary['period'][1]} "
+                     f"({summary['kept_sessions']} kept as they were); solved in {metrics['seconds']} s, "
+                     f"the first complete plan after {metrics['first_complete_seconds']} s."))
     for warning in summary.get("warnings", []):
-        err.print(f"[yellow]![/] {escape(warning)}")
+        err.print(styled(("!", "yellow"), " ", warning))
     out.print(_moments_table(summary))
     out.print(_goals_table(metrics))
     bounds = summary.get("bounds", {})
@@ -134,16 +140,15 @@ def render_plan_summary(summary: dict) -> None:
         if stage["objective"] is not None and stage["bound"] is not None:
             out.print(f"  {stage['stage']}: {stage['status']}, objective {stage['objective']:,.0f}, proven bound "
                       f"{stage['bound']:,.0f} (gap {_gap(stage['objective'], stage['bound'])}), {stage['seconds']} s")
-    load = RichTable(title="Load per person", title_justify="left")
-    for column in ("staff", "sessions", "available half-days", "load %"):
-        load.add_column(column, justify="left" if column == "staff" else "right")
+    load = new_table("Load per person", ("staff", "sessions", "available half-days", "load %"),
+                     right=("sessions", "available half-days", "load %"))
     for staff_id, row in metrics["load"].items():
-        load.add_row(staff_id, str(row["sessions"]), str(row["available_half_days"]), f"{row['load_pct']}")
+        add_cells(load, staff_id, row["sessions"], row["available_half_days"], row["load_pct"])
     out.print(load)
     if summary["unplanned_pupil_moments"]:
-        out.print(f"[yellow]{summary['unplanned_pupil_moments']} pupil-moment(s) are not planned:[/]")
+        out.print(styled((f"{summary['unplanned_pupil_moments']} pupil-moment(s) are not planned:", "yellow")))
         for reason, count in summary["unplanned_reasons"].items():
-            out.print(f"  {count}: {escape(reason)}")
+            out.print(f"  {count}: {reason}")
         out.print("See why in detail: clbhealth plan explain")
     else:
         out.print("Every due pupil-moment is planned.")
@@ -152,34 +157,31 @@ def render_plan_summary(summary: dict) -> None:
                   f"{len(summary['moved'])} of them moved; {len(summary['dropped'])} dropped, "
                   f"{summary['new_sessions']} new.")
         for move in summary["moved"][:50]:
-            out.print(f"  {move['session_id']} ({escape(move['school_id'])}): {move['from']} -> {move['to']}"
+            out.print(f"  {move['session_id']} ({move['school_id']}): {move['from']} -> {move['to']}"
                       + (f", staff {' '.join(move['staff_from'])} -> {' '.join(move['staff_to'])}"
                          if move["staff_from"] != move["staff_to"] else "")
-                      + (f": {escape(move['why'])}" if move.get("why") else ""))
+                      + (f": {move['why']}" if move.get("why") else ""))
         if len(summary["moved"]) > 50:
             out.print(f"  ... and {len(summary['moved']) - 50} more (clbhealth plan show)")
 
 
-def _moments_table(summary: dict) -> RichTable:
-    table = RichTable(title="Pupil-moments planned", title_justify="left")
-    for column in ("moment", "due", "planned", "%"):
-        table.add_column(column, justify="left" if column == "moment" else "right")
+def _moments_table(summary: dict):
+    table = new_table("Pupil-moments planned", ("moment", "due", "planned", "%"), right=("due", "planned", "%"))
     for moment, row in summary["per_moment"].items():
         pct = 100 * row["planned"] / row["due"] if row["due"] else 100.0
-        table.add_row(moment, str(row["due"]), str(row["planned"]), f"{pct:.0f}")
+        add_cells(table, moment, row["due"], row["planned"], f"{pct:.0f}")
     return table
 
 
-def _goals_table(metrics: dict) -> RichTable:
+def _goals_table(metrics: dict):
     """Every soft goal with its unit (declared in scheduler/goals.py), value and weight."""
-    terms = RichTable(title="Soft goals (objective terms)", title_justify="left")
-    for column in ("goal", "value", "weight", "weighted"):
-        terms.add_column(column, justify="left" if column == "goal" else "right")
+    terms = new_table("Soft goals (objective terms)", ("goal", "value", "weight", "weighted"),
+                      right=("value", "weight", "weighted"))
     units = metrics.get("units", {})
     for name, value in metrics["terms"].items():
         weight = metrics["weights"][name]
-        terms.add_row(f"{name} ({units.get(name, '')})", f"{value:,}", str(weight), f"{weight * value:,.0f}")
-    terms.add_row("total", "", "", f"{metrics['objective']:,.0f}", style="bold")
+        add_cells(terms, f"{name} ({units.get(name, '')})", f"{value:,}", weight, f"{weight * value:,.0f}")
+    add_cells(terms, "total", "", "", f"{metrics['objective']:,.0f}", style="bold")
     return terms
 
 
@@ -239,7 +241,7 @@ def plan_show(
         return
     write_frame(flat, fmt, output, sheet="Plan", title=f"{ws.config.clb_name}: plan")
     if output is not None:
-        err.print(f"Wrote {len(flat)} session(s) to {output}.")
+        err.print(f"Wrote {len(flat)} session(s) to {shown_path(output)}.")
 
 
 @plan_app.command("check")
@@ -256,7 +258,7 @@ def plan_check(workspace: WorkspaceOption = None) -> None:
         out.print(f"The plan ({len(data.sessions)} sessions) keeps every hard rule.")
         return
     for violation in violations:
-        err.print(f"[red]✗[/] {escape(str(violation))}")
+        err.print(styled(("✗", "red"), " ", str(violation)))
     err.print(f"{len(violations)} violation(s) in {len({v.session_id for v in violations})} session(s).")
     err.print("Re-plan (clbhealth plan) after new objections, refusals, absences or closures.")
     raise typer.Exit(1)

@@ -8,9 +8,7 @@ import json
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table as RichTable
-
-from clbhealth.cli.common import WorkspaceOption, app, handle_errors, open_workspace, out
+from clbhealth.cli.common import WorkspaceOption, add_cells, app, handle_errors, new_table, open_workspace, out
 
 LEVELS = ("kleuter", "lager", "basis", "secundair")
 
@@ -43,10 +41,7 @@ def schools_command(
         writer.writerows(rows)
         typer.echo(buffer.getvalue(), nl=False)
     else:
-        table = RichTable(title=f"{len(rows)} school site(s)", title_justify="left")
-        for column in LIST_COLUMNS:
-            table.add_column(column, justify="right" if column in ("site", "lat", "lon", "pupils") else "left")
+        table = new_table(f"{len(rows)} school site(s)", LIST_COLUMNS, right=("site", "lat", "lon", "pupils"))
         for r in rows:
-            table.add_row(*("" if r[c] is None else ("ja" if r[c] is True else "nee" if r[c] is False else str(r[c]))
-                            for c in LIST_COLUMNS))
+            add_cells(table, *("ja" if r[c] is True else "nee" if r[c] is False else r[c] for c in LIST_COLUMNS))
         out.print(table)

@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table as RichTable
-
 from clbhealth.cli.common import (
-    DryRun, WorkspaceOption, app, err, export_app, handle_errors, import_app, open_workspace, out, parse_day,
+    DryRun, WorkspaceOption, add_cells, app, day_option, err, export_app, handle_errors, import_app, new_table,
+    open_workspace, out,
 )
 from clbhealth.cli.imports import render_import
+from clbhealth.core.privacy import shown_path
 
-AsOf = Annotated[Optional[str], typer.Option("--as-of", help="The date of today (default: the real today).")]
-FromDay = Annotated[Optional[str], typer.Option("--from", help="First date (yyyy-mm-dd).")]
-ToDay = Annotated[Optional[str], typer.Option("--to", help="Last date (yyyy-mm-dd).")]
+AsOf = Annotated[Optional[dt.date], day_option("--as-of", "The date of today (default: the real today).")]
+FromDay = Annotated[Optional[dt.date], day_option("--from", "First date (yyyy-mm-dd).")]
+ToDay = Annotated[Optional[dt.date], day_option("--to", "Last date (yyyy-mm-dd).")]
 
 
 @import_app.command("consent")
@@ -31,7 +31,7 @@ def import_consent_command(
     from clbhealth.imports.consent import import_consent
 
     ws = open_workspace(workspace)
-    render_import(import_consent(ws, file, dry_run=dry_run, today=parse_day(as_of, "--as-of")), "consent forms")
+    render_import(import_consent(ws, file, dry_run=dry_run, today=as_of), "consent forms")
 
 
 @import_app.command("lots")
@@ -46,7 +46,7 @@ def import_lots_command(
     from clbhealth.imports.lots import import_lots
 
     ws = open_workspace(workspace)
-    render_import(import_lots(ws, file, dry_run=dry_run, today=parse_day(as_of, "--as-of")), "lots")
+    render_import(import_lots(ws, file, dry_run=dry_run, today=as_of), "lots")
 
 
 @app.command("lots")
@@ -56,15 +56,13 @@ def lots_command(workspace: WorkspaceOption = None, as_of: AsOf = None) -> None:
     from clbhealth.app.vaccination import lot_rows
 
     ws = open_workspace(workspace)
-    rows = lot_rows(ws, parse_day(as_of, "--as-of") or dt.date.today())
+    rows = lot_rows(ws, as_of or dt.date.today())
     if not rows:
-        out.print("No lots on record. Import them with `clbhealth import lots FILE`.", markup=False)
+        out.print("No lots on record. Import them with `clbhealth import lots FILE`.")
         return
-    table = RichTable(title="Vaccine lots", title_justify="left")
-    for name in rows[0]:
-        table.add_column(name)
+    table = new_table("Vaccine lots", list(rows[0]))
     for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
+        add_cells(table, *(str(v) for v in row.values()))
     out.print(table)
 
 
@@ -85,14 +83,13 @@ def export_vaccinnet_command(
     from clbhealth.exports.vaccinnet import export_vaccinnet
 
     ws = open_workspace(workspace)
-    result = export_vaccinnet(ws, out_file, parse_day(date_from, "--from"), parse_day(date_to, "--to"),
-                              skip_invalid=skip_invalid, again=again)
+    result = export_vaccinnet(ws, out_file, date_from, date_to, skip_invalid=skip_invalid, again=again)
     show_problems(result.problems)
     if result.rows == 0:
         out.print("No doses to register: nothing was written." + ("" if again else
-                  " (Use --again with --from/--to to repeat exported doses.)"), markup=False)
+                  " (Use --again with --from/--to to repeat exported doses.)"))
     else:
-        out.print(f"Wrote {result.rows} dose(s) to {out_file}; they are marked as exported.", markup=False)
+        out.print(f"Wrote {result.rows} dose(s) to {shown_path(out_file)}; they are marked as exported.")
     if result.skipped:
         err.print(f"{result.skipped} dose(s) could not be registered and were left out (listed above).")
         raise typer.Exit(3)
@@ -113,9 +110,8 @@ def export_consent_forms_command(
     from clbhealth.exports.consent_forms import export_consent_forms
 
     ws = open_workspace(workspace)
-    paths = export_consent_forms(ws, out_dir, school or None, moment, parse_day(date_from, "--from"),
-                                 parse_day(date_to, "--to"), today=parse_day(as_of, "--as-of"))
-    out.print(f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {out_dir}.", markup=False)
+    paths = export_consent_forms(ws, out_dir, school or None, moment, date_from, date_to, today=as_of)
+    out.print(f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {shown_path(out_dir)}.")
 
 
 @export_app.command("vaccine-order")
@@ -130,5 +126,5 @@ def export_vaccine_order_command(
     from clbhealth.exports.vaccine_order import export_vaccine_order
 
     ws = open_workspace(workspace)
-    path, rows = export_vaccine_order(ws, out_file, parse_day(date_from, "--from"), parse_day(date_to, "--to"))
-    out.print(f"Wrote {rows} week-product row(s) to {path}.", markup=False)
+    path, rows = export_vaccine_order(ws, out_file, date_from, date_to)
+    out.print(f"Wrote {rows} week-product row(s) to {shown_path(path)}.")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from clbhealth.core.errors import ClbError
+from clbhealth.core.privacy import shown_path
 
 
 @contextmanager
@@ -24,14 +25,14 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
         for new_folder in reversed(missing):  # new folders for exports are private too
             new_folder.mkdir(mode=0o700, exist_ok=True)
     except OSError as exc:
-        raise ClbError(f"Cannot create the folder {folder}: {exc.strerror}.") from None
+        raise ClbError(f"Cannot create the folder {shown_path(folder)}: {exc.strerror}.") from None
     if target.is_dir():
-        raise ClbError(f"{target} is a folder; give a file name.")
+        raise ClbError(f"{shown_path(target)} is a folder; give a file name.")
     remove_stale_temporaries(target)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise ClbError(f"Cannot write {target}: {exc.strerror}.",
+        raise ClbError(f"Cannot write {shown_path(target)}: {os_problem(exc)}.",
                        hint="Choose a folder you may write to, or check the free disk space.") from None
     os.close(fd)
     temp = Path(name)
@@ -43,13 +44,13 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
         try:
             os.replace(temp, target)
         except OSError as exc:
-            raise ClbError(f"Cannot write {target}: {os_problem(exc)}.",
+            raise ClbError(f"Cannot write {shown_path(target)}: {os_problem(exc)}.",
                            hint="Close the file if it is open in another program, then run the command again.") from None
         _fsync_folder(folder)
     except BaseException as exc:
         temp.unlink(missing_ok=True)
         if isinstance(exc, OSError):  # disk full, read-only, ... while writing: one line, not a traceback
-            raise ClbError(f"Cannot write {target}: {os_problem(exc)}; the file was left as it was.",
+            raise ClbError(f"Cannot write {shown_path(target)}: {os_problem(exc)}; the file was left as it was.",
                            hint="Free some disk space or choose another folder, then run the command again.") from None
         raise
 

@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 
 from clbhealth.core.errors import ClbError
 from clbhealth.core.files import os_problem, process_alive
+from clbhealth.core.privacy import shown_path
 
 STAGING_PREFIX = ".clbhealth-staging."
 
@@ -26,7 +27,7 @@ def staged_files(out_dir: Path) -> Iterator[Callable[[Path], Path]]:
         _remove_leftovers(out_dir)
         folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}.", suffix=".tmp", dir=out_dir))
     except OSError as exc:
-        raise ClbError(f"Cannot write into {out_dir}: {os_problem(exc)}; nothing was written.") from None
+        raise ClbError(f"Cannot write into {shown_path(out_dir)}: {os_problem(exc)}; nothing was written.") from None
     staged: dict[Path, Path] = {}
 
     def stage(target: Path) -> Path:
@@ -74,5 +75,5 @@ def _publish(staged: dict[Path, Path], folder: Path) -> None:
                     target.unlink(missing_ok=True)
             except OSError:
                 pass
-        raise ClbError(f"Cannot publish {failing}: {os_problem(exc)}; the files are as they were.",
+        raise ClbError(f"Cannot publish {shown_path(failing)}: {os_problem(exc)}; the files are as they were.",
                        hint="Free some disk space or choose another folder, then run the command again.") from None

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from clbhealth.core.dates import dutch_short_date
+from clbhealth.core.privacy import shown_path
 from clbhealth.core.errors import ClbError
 from clbhealth.exports import privacy
 from clbhealth.exports.schools import school_visible_pupils
@@ -97,7 +98,7 @@ def staging(out_dir: Path, label: str) -> Path:
     try:
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise ClbError(f"Cannot create the folder {out_dir}: {exc.strerror}.") from None
+        raise ClbError(f"Cannot create the folder {shown_path(out_dir)}: {exc.strerror}.") from None
     for leftover in out_dir.glob(f".{label}.*"):
         shutil.rmtree(leftover, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f".{label}.", suffix=".tmp", dir=out_dir))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clbhealth.core.dates import parse_date
+from clbhealth.core.privacy import shown_path
 from clbhealth.core.errors import ClbError, Problem
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
 from clbhealth.protocols.due import EVENT_STATUSES
@@ -159,7 +160,7 @@ def _store(workspace: Workspace, path: Path, file: str, events: list[tuple], dry
                 hint="Run the import again.",
             )
         stamp = now_text()
-        added = event_rows.add_events(session.conn, [(*e, Path(path).name, stamp) for e in events])
+        added = event_rows.add_events(session.conn, [(*e, shown_path(path, name_only=True), stamp) for e in events])
         counts = {"new": added, "unchanged": len(events) - added}
         session.counts.update(counts | {"skipped": result.skipped_rows})
     per_status: dict[str, int] = {}

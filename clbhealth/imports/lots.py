@@ -32,7 +32,7 @@ def _product_key(text: object) -> str:
 
 
 def parse_lot(value: object) -> str:
-    text = parse_label(value, 30)
+    text = parse_label(value, 30, insz_ok=True)
     if text is None:
         raise ValueError("is empty")
     if not _LOT.match(text):

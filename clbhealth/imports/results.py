@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from clbhealth.core.privacy import shown_path
 from clbhealth.core.errors import ClbError, Problem
 from clbhealth.imports.common import ImportResult, RowChecker
 from clbhealth.imports.result_doses import (  # noqa: F401
@@ -92,7 +93,8 @@ def read_result_tables(path: Path) -> list[Table]:
     tables, first_error = [], None
     for sheet_name, rows in sheets:
         rows = [[tabular._clean_cell(c) for c in row] for row in rows]
-        label = f"{path.name} [{sheet_name}]" if len(sheets) > 1 else path.name
+        name = shown_path(path, name_only=True)
+        label = f"{name} [{sheet_name}]" if len(sheets) > 1 else name
         try:
             table = tabular._table_from_rows(label, rows, RESULT_FIELDS, "attendance sheet")
         except ClbError as exc:
@@ -101,7 +103,7 @@ def read_result_tables(path: Path) -> list[Table]:
         table.sheet = sheet_name
         tables.append(table)
     if not tables:
-        raise first_error or ClbError(f"{path.name}: no attendance sheet found.")
+        raise first_error or ClbError(f"{shown_path(path, name_only=True)}: no attendance sheet found.")
     return tables
 
 
@@ -165,7 +167,7 @@ def import_results(workspace: Workspace, path: Path, *, dry_run: bool = False,
         )
     counts, per_session = _write(workspace, path, plan, rows, dry_run)
     if counts["blank"]:
-        result.warnings.append(Problem(path.name, f"{counts['blank']} row(s) have no status: nothing was recorded "
+        result.warnings.append(Problem(shown_path(path, name_only=True), f"{counts['blank']} row(s) have no status: nothing was recorded "
                                        "for them (an earlier result stays).", severity="warning"))
     result.totals = counts
     result.summary = [{"session": s, **t} for s, t in sorted(per_session.items())]
@@ -249,13 +251,13 @@ def _check_complete(path: Path, plan: _Plan, rows: list[dict], in_file: set, pre
         if missing:
             listed = ", ".join(f"{pid} {moment}" for pid, moment in missing[:10])
             result.errors.append(Problem(
-                path.name, f"session {session_id}: {len(missing)} planned pupil-moment(s) have no row in the file "
+                shown_path(path, name_only=True), f"session {session_id}: {len(missing)} planned pupil-moment(s) have no row in the file "
                 f"(leerling-id {listed}{', ...' if len(missing) > 10 else ''})",
                 hint="Use the whole sheet as exported; leave the status empty for a pupil without a result."))
     for session_id in sorted(in_file):
         day = dt.date.fromisoformat(plan.sessions[session_id]["date"])
         if day > today and any(r["outcome"] for r in rows if r["key"][0] == session_id):
-            result.warnings.append(Problem(path.name, f"session {session_id} is on {day}, after today: "
+            result.warnings.append(Problem(shown_path(path, name_only=True), f"session {session_id} is on {day}, after today: "
                                            "check that these results belong to it.", severity="warning"))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from clbhealth.core.privacy import shown_path
 from clbhealth.core.errors import ClbError
 from clbhealth.core.grades import parse_level
 from clbhealth.imports.common import ImportResult, RowChecker, refuse_if_invalid
@@ -42,7 +43,7 @@ def import_schools(
         parsed, skipped, scope = parse_official(table, result, clb)
     else:
         if clb is not None:
-            raise ClbError(f"{path.name}: --clb works with the official list (Onderwijsaanbod in Vlaanderen) only; "
+            raise ClbError(f"{shown_path(path, name_only=True)}: --clb works with the official list (Onderwijsaanbod in Vlaanderen) only; "
                            "this file has no 'clb' or 'onderwijsniveau' column.",
                            hint="Leave out --clb, or download the official list from the government's site.")
         table = read_table(path, SCHOOL_FIELDS, what="school list")
@@ -72,7 +73,7 @@ def import_schools(
 def _vanished_problem(path: Path, site: dict):
     from clbhealth.core.errors import Problem
 
-    return Problem(file=path.name, row=None, column=None, value=site["school_id"],
+    return Problem(file=shown_path(path, name_only=True), row=None, column=None, value=site["school_id"],
                    message=f"site {site['school_id']} ({site['name']}) is no longer in the list but has "
                            f"{site['pupils']} pupil(s); it was kept",
                    hint="Import the school's new roster (with the site it moved to), then the old site empties.",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from clbhealth.core.errors import ClbError, Problem
+from clbhealth.core.privacy import shown_path
 from clbhealth.readers.values import mask_insz_like
 from clbhealth.readers.workbooks import (  # noqa: F401 (the private names: imports/results.py reads sheets itself)
     HEADER_SEARCH_ROWS,
@@ -79,15 +80,15 @@ def read_table(path: Path, specs: Sequence[FieldSpec], *, what: str) -> Table:
     `what` names the kind of file in messages ("roster", "school list"). Raises ClbError for a
     file that cannot be read or has no recognisable header.
     """
-    name = path.name
+    name = shown_path(path, name_only=True)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ClbError(f"{path}: no such file.", hint="Check the path and the file name.") from None
+        raise ClbError(f"{shown_path(path)}: no such file.", hint="Check the path and the file name.") from None
     except IsADirectoryError:
-        raise ClbError(f"{path} is a folder, not a file.") from None
+        raise ClbError(f"{shown_path(path)} is a folder, not a file.") from None
     except OSError as exc:
-        raise ClbError(f"{path}: cannot be read ({exc.strerror}).") from None
+        raise ClbError(f"{shown_path(path)}: cannot be read ({exc.strerror}).") from None
     if not data.strip():
         raise ClbError(f"{name}: the file is empty.", hint=f"Export the {what} again from the school software.")
 

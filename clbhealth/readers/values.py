@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from stdnum.be import bis, nn
 from stdnum.exceptions import ValidationError
 
+from clbhealth.core.privacy import holds_insz_like, mask_insz, mask_insz_like  # noqa: F401 (re-exported)
+
 MAX_NAME_CHARS = 100
 MAX_TEXT_CHARS = 200
 _FORMULA_START = ("=", "+", "@")
@@ -41,24 +43,41 @@ def parse_name(value: object, max_chars: int = MAX_NAME_CHARS) -> str:
     check_not_formula(text)
     if len(text) > max_chars:
         raise ValueError(f"is {len(text)} characters long (at most {max_chars})")
+    check_no_insz(text)
     if not any(ch.isalpha() for ch in text):
         raise ValueError("holds no letters")
     return text
 
 
-def parse_label(value: object, max_chars: int = MAX_TEXT_CHARS) -> str | None:
-    """A free label (class name, street): trimmed, no formula, bounded length; None when blank."""
+def parse_label(value: object, max_chars: int = MAX_TEXT_CHARS, *, insz_ok: bool = False) -> str | None:
+    """A free label (class name, street): trimmed, no formula, bounded length; None when blank.
+
+    A valid INSZ in it is refused unless `insz_ok` (a lot number may look like one).
+    """
     text = text_of(value)
     if text is None:
         return None
     check_not_formula(text)
     if len(text) > max_chars:
         raise ValueError(f"is {len(text)} characters long (at most {max_chars})")
+    if not insz_ok:
+        check_no_insz(text)
     return text
 
 
+def check_no_insz(text: str) -> None:
+    """Refuse a name or label holding a valid INSZ: it would reach the schools' files and the logs."""
+    for digits in holds_insz_like(text):
+        if len(digits) == 11 and (nn.is_valid(digits) or bis.is_valid(digits)):
+            raise ValueError("holds a national register number (INSZ); it belongs in the INSZ column only, "
+                             "never in a name or label")
+
+
 def check_not_formula(text: str) -> None:
-    """Refuse text that a spreadsheet would run as a formula (=, +, @ at the start), or an error value."""
+    """Refuse text that a spreadsheet would run as a formula (=, +, @ at the start), an error value, or
+    a control character (an escape sequence would reach the terminal and the files)."""
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise ValueError("holds a control character; only plain text is accepted")
     if text.startswith(_FORMULA_START) or (
         text.startswith("-") and len(text) > 1 and not text[1:].replace(" ", "").isalnum()
     ):  # '-1' is a number and '-A' text to Excel, but '-1+A1' is a formula
@@ -107,20 +126,6 @@ class Insz:
 
     def masked(self) -> str:
         return mask_insz(self.number)
-
-
-def mask_insz(number: str) -> str:
-    """'•••••••••28': enough to find the row, too little to identify a child."""
-    digits = re.sub(r"\D", "", number)
-    return "•" * max(len(digits) - 2, 0) + digits[-2:]
-
-
-_INSZ_LIKE = re.compile(r"(?<!\d)(?:\d{2}[.\- /]?\d{2}[.\- /]?\d{2}[.\- /]?\d{3}[.\- /]?\d{2}|\d{10})(?!\d)")
-
-
-def mask_insz_like(text: str) -> str:
-    """Mask every run of 10 or 11 digits (in the usual INSZ notations) in a message, as mask_insz does."""
-    return _INSZ_LIKE.sub(lambda m: mask_insz(m.group(0)), text)
 
 
 def parse_insz(value: object) -> Insz | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clbhealth.core.errors import ClbError, Problem
+from clbhealth.core.privacy import shown_path
 
 if TYPE_CHECKING:
     from clbhealth.readers.tabular import Table
@@ -23,7 +24,7 @@ def read_zip_workbook(path: Path, data: bytes) -> list[tuple[str, list[list[obje
         # A ZIP that is not an Office/ODF document (e.g. a zipped folder).
         if b"xl/" not in data and b"content.xml" not in data:
             raise ClbError(
-                f"{path.name}: this is a ZIP archive, not a spreadsheet.",
+                f"{shown_path(path, name_only=True)}: this is a ZIP archive, not a spreadsheet.",
                 hint="Unpack it and import the .xlsx or .csv file inside.",
             )
     _check_xlsx_dimensions(path)
@@ -50,7 +51,7 @@ def _check_xlsx_dimensions(path: Path) -> None:
                     head = handle.read(4096)
                 match = re.search(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+(?::[A-Z]+(\d+))?"', head)
                 if match and match.group(1) and int(match.group(1)) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                    raise _too_many_rows(path.name)
+                    raise _too_many_rows(shown_path(path, name_only=True))
     except ClbError:
         raise
     except Exception:  # a damaged archive: calamine says so below
@@ -74,24 +75,24 @@ def _read_with_calamine(path: Path, ole: bool = False) -> list[tuple[str, list[l
                 continue
             sheet = workbook.get_sheet_by_name(meta.name)
             if max(sheet.height, sheet.total_height) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                raise _too_many_rows(path.name)
+                raise _too_many_rows(shown_path(path, name_only=True))
             sheets.append((meta.name, sheet.to_python(skip_empty_area=False)))
         return sheets
     except ClbError:
         raise
     except calamine.PasswordError:
         raise ClbError(
-            f"{path.name}: the workbook is protected with a password.",
+            f"{shown_path(path, name_only=True)}: the workbook is protected with a password.",
             hint="Open it in Excel, remove the password (File > Info > Protect workbook) and save it again.",
         ) from None
     except Exception as exc:  # calamine raises several types for damaged files
         if (ole and "encrypt" in str(exc).lower()) or "password" in str(exc).lower():
             raise ClbError(
-                f"{path.name}: the workbook is protected with a password.",
+                f"{shown_path(path, name_only=True)}: the workbook is protected with a password.",
                 hint="Open it in Excel, remove the password and save it again as .xlsx.",
             ) from None
         raise ClbError(
-            f"{path.name}: the workbook is damaged or not a spreadsheet ({type(exc).__name__}).",
+            f"{shown_path(path, name_only=True)}: the workbook is damaged or not a spreadsheet ({type(exc).__name__}).",
             hint="Open it in Excel and save it again as .xlsx, or export it as CSV.",
         ) from None
 

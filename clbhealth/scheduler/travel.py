@@ -7,6 +7,7 @@ import csv
 import math
 from pathlib import Path
 
+from clbhealth.core.privacy import shown_path
 from clbhealth.core.errors import ClbError
 
 EARTH_KM = 6371.0088
@@ -42,7 +43,7 @@ def read_matrix(path: Path) -> dict[tuple[str, str], tuple[float, float]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise ClbError(f"The travel matrix {path} cannot be read ({exc.strerror}).",
+        raise ClbError(f"The travel matrix {shown_path(path)} cannot be read ({exc.strerror}).",
                        hint="Fix [travel] matrix in clbhealth.toml.") from None
     delimiter = ";" if text.count(";") > text.count(",") else ","
     matrix = {}
@@ -52,5 +53,5 @@ def read_matrix(path: Path) -> dict[tuple[str, str], tuple[float, float]]:
             key = (row["from_id"].strip(), row["to_id"].strip())
             matrix[key] = (float(row["minutes"].replace(",", ".")), float((row.get("km") or "0").replace(",", ".")))
         except (KeyError, ValueError, AttributeError):
-            raise ClbError(f"{path.name}, row {row_number}: needs from_id, to_id, minutes (and km) as numbers.") from None
+            raise ClbError(f"{shown_path(path, name_only=True)}, row {row_number}: needs from_id, to_id, minutes (and km) as numbers.") from None
     return matrix

@@ -7,7 +7,8 @@ import getpass
 import json
 import os
 import sqlite3
-from pathlib import Path
+
+from clbhealth.core.privacy import shown_path
 
 AUDIT_COLUMNS = ("audit_id", "at", "user", "command", "files", "counts")
 
@@ -18,14 +19,14 @@ def now_text() -> str:
 
 
 def record(conn: sqlite3.Connection, command: str, files: list[str] | None, counts: dict | None) -> None:
-    """One audit row: time, user, command, file names and counts; never personal data."""
+    """One audit row: time, user, command, file names (INSZ-like digits masked) and counts; never personal data."""
     try:
         user = getpass.getuser()
     except Exception:  # no user name in some containers
         user = str(os.getuid())
     conn.execute(
         "INSERT INTO audit (at, user, command, files, counts) VALUES (?, ?, ?, ?, ?)",
-        (now_text(), user, command, json.dumps([Path(f).name for f in files or []]), json.dumps(counts or {})),
+        (now_text(), user, command, json.dumps([shown_path(f, name_only=True) for f in files or []]), json.dumps(counts or {})),
     )
 
 

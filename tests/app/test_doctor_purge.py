@@ -184,11 +184,12 @@ def test_purge_removes_who_left_before_the_date_with_all_their_rows(loaded, runn
     assert "Removed 0 pupil(s)" in again.output
 
 
-@pytest.mark.parametrize("day, message", [("31/02/2026", "is not a real date"), ("2999-01-01", "lies in the future"),
-                                          ("gisteren", "is not a date")])
-def test_purge_refuses_a_wrong_date(loaded, runner, day, message):
+@pytest.mark.parametrize("day, message, code", [("31/02/2026", "is not a real date", 2), ("2099-01-01", "lies in the future", 1),
+                                                ("2999-01-01", "is outside 2000-01-01 .. 2100-12-31", 2),
+                                                ("gisteren", "is not a date", 2)])
+def test_purge_refuses_a_wrong_date(loaded, runner, day, message, code):
     before = dump(loaded)
-    result = run(runner, "purge", "--left-before", day, "-w", loaded.root, code=1)
+    result = run(runner, "purge", "--left-before", day, "-w", loaded.root, code=code)
     assert message in result.output and "Traceback" not in result.output
     assert dump(loaded) == before
 

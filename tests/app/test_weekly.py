@@ -207,7 +207,7 @@ def test_errors_go_to_stderr_and_the_log(world, tmp_path, runner):
     result = run(runner, "weekly", "-w", world.root, "--out", blocker / "sub", "--as-of", FRIDAY, code=1)
     assert result.stdout == "" and "Error" in result.stderr
     assert "ERROR" in (world.root / "logs" / "weekly.log").read_text()
-    bad = run(runner, "weekly", "-w", world.root, "--out", tmp_path / "w", "--as-of", "31/02/2026", code=1)
+    bad = run(runner, "weekly", "-w", world.root, "--out", tmp_path / "w", "--as-of", "31/02/2026", code=2)
     assert "--as-of" in bad.stderr
     assert (world.root / "logs" / "weekly.log").read_text().count("ERROR") == 2
 

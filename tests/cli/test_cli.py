@@ -101,7 +101,7 @@ def test_due_bad_options(loaded, runner):
     assert "not a contact moment" in run(runner, "due", "-w", loaded.root, "--moment", "X9", code=1).output
     assert "not a status" in run(runner, "due", "-w", loaded.root, "--status", "late", code=1).output
     assert "no such school" in run(runner, "due", "-w", loaded.root, "--school", "777", code=1).output
-    assert "--as-of" in run(runner, "due", "-w", loaded.root, "--as-of", "31/02/2026", code=1).output
+    assert "--as-of" in run(runner, "due", "-w", loaded.root, "--as-of", "31/02/2026", code=2).output  # a usage error
     assert "xlsx format needs" in run(runner, "due", "-w", loaded.root, "--format", "xlsx", code=1).output
 
 

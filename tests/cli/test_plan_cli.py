@@ -127,24 +127,25 @@ def test_plan_explain_runs(demo):
     assert demo.cli("plan", "explain", "--school", "562").output.startswith("Plan 2")
 
 
-@pytest.mark.parametrize("options, message", [
-    (["--from", "2027-03-01", "--to", "2027-02-01"], "The planning period 2027-03-01 to 2027-02-01 is empty"),
-    (["--time-limit", "0"], "--time-limit must be more than 0 seconds."),
-    (["--time-limit", "-3"], "--time-limit must be more than 0 seconds."),
-    (["--workers", "0"], "--workers must be at least 1."),
-    (["--as-of", "2026-13-01"], "--as-of '2026-13-01'"),
-    (["--keep-until", "morgen"], "--keep-until 'morgen'"),
-    (["--from", "2027-08-01"], "is empty or outside the school year 2026-2027"),
+@pytest.mark.parametrize("options, message, code", [
+    (["--from", "2027-03-01", "--to", "2027-02-01"], "The planning period 2027-03-01 to 2027-02-01 is empty", 1),
+    # a value outside its option's range is a usage error (exit 2), refused before the workspace is read
+    (["--time-limit", "0"], "Invalid value for '--time-limit': '0' is outside (0, 86400]", 2),
+    (["--time-limit", "-3"], "Invalid value for '--time-limit': '-3' is outside (0, 86400]", 2),
+    (["--workers", "0"], "Invalid value for '--workers': 0 is outside 1 .. 1024", 2),
+    (["--as-of", "2026-13-01"], "Invalid value for '--as-of': '2026-13-01' is not a real date", 2),
+    (["--keep-until", "morgen"], "Invalid value for '--keep-until': 'morgen' is not a date", 2),
+    (["--from", "2027-08-01"], "is empty or outside the school year 2026-2027", 1),
 ], ids=["from-after-to", "time-limit-0", "time-limit-negative", "workers-0", "bad-date", "bad-keep-until",
         "outside-year"])
-def test_bad_options_give_a_clear_error_and_change_nothing(demo, options, message):
+def test_bad_options_give_a_clear_error_and_change_nothing(demo, options, message, code):
     before = (demo.plans(), demo.cli("plan", "show", "--format", "json").stdout)
     args = ["plan", *options]
     if "--as-of" not in options:
         args += ["--as-of", AS_OF]
     if "--time-limit" not in options:
         args += ["--time-limit", "1"]
-    result = demo.cli(*args, code=1)
+    result = demo.cli(*args, code=code)
     text = " ".join(result.output.split())
     assert "Error:" in text and message in text, text
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)

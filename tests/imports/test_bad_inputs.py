@@ -362,17 +362,21 @@ def test_an_unwritable_output_is_a_message_not_a_traceback(loaded, runner, tmp_p
 # --- bad command lines and broken workspaces -----------------------------------------------------
 
 COMMAND_LINES = [
-    (["due", "--as-of", "31/02/2026"], "--as-of '31/02/2026' is not a real date", "Write a date as yyyy-mm-dd"),
     (["due", "--school", "999"], "--school 999: no such school in this workspace", "Import the school list first"),
     (["due", "--moment", "L9"], "--moment 'L9' is not a contact moment or dose", "Use one of: K1"),
     (["due", "--status", "klaar"], "--status 'klaar' is not a status", "Use one of"),
     (["due", "--format", "pdf"], "--format 'pdf' is not a format", "Use table, csv, json or xlsx"),
     (["due", "--format", "xlsx"], "The xlsx format needs --output FILE", ""),
-    (["protocols", "show", "--school-year", "2026-2028"], "the second year must follow the first", ""),
     (["import", "roster", "{tmp}/no-such-file.csv", "--school", "100"], "no such file", "Check the path"),
     (["import", "roster", "{tmp}", "--school", "100"], "is a folder, not a file", ""),
     (["import", "roster", "{bad}/only_header.csv", "--school", "??"], "--school '??' is not a school id", ""),
-    (["purge", "--left-before", "morgen"], "--left-before 'morgen' is not a date", "Write a date"),
+]
+# A bad option value is a usage error (exit 2, as typer gives), refused before the workspace is read.
+OPTION_VALUES = [
+    (["due", "--as-of", "31/02/2026"], "Invalid value for '--as-of': '31/02/2026' is not a real date",
+     "write a date from 2000-01-01 to 2100-12-31 as yyyy-mm-dd"),
+    (["protocols", "show", "--school-year", "2026-2028"], "the second year must follow the first", ""),
+    (["purge", "--left-before", "morgen"], "Invalid value for '--left-before': 'morgen' is not a date", "write a date"),
 ]
 
 
@@ -383,6 +387,15 @@ def test_bad_command_lines_are_refused_clearly(args, message, hint, loaded, runn
     result = run(runner, *args, "-w", loaded, code=None)
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (result.output, result.exception)
     assert "Traceback" not in result.output
+    assert message in result.output and hint in result.output
+    assert dump(loaded) == before
+
+
+@pytest.mark.parametrize("args, message, hint", OPTION_VALUES, ids=[" ".join(a[:3]) for a, _, _ in OPTION_VALUES])
+def test_bad_option_values_are_usage_errors(args, message, hint, loaded, runner):
+    before = dump(loaded)
+    result = run(runner, *args, "-w", loaded, code=2)
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
     assert message in result.output and hint in result.output
     assert dump(loaded) == before
 
