@@ -14,6 +14,7 @@ from rich.table import Table as RichTable
 from clbhealth.cli.common import (
     WorkspaceOption,
     app,
+    check_output,
     err,
     handle_errors,
     open_workspace,
@@ -48,6 +49,7 @@ def due(
     if fmt not in ("table", "csv", "json", "xlsx"):
         raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv, json or xlsx.")
     ws = open_workspace(workspace)
+    check_output(ws, output, "text" if fmt == "table" else fmt)
     day = parse_day(as_of, "--as-of") or dt.date.today()
     frame, warnings = due_list(ws, day, schools=school or (), moments=moment or (), statuses=status or (),
                                include_all=all_statuses)

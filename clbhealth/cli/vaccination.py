@@ -10,7 +10,8 @@ import typer
 from rich.table import Table as RichTable
 
 from clbhealth.cli.common import (
-    DryRun, WorkspaceOption, app, err, export_app, handle_errors, import_app, open_workspace, out, parse_day,
+    DryRun, WorkspaceOption, app, check_output, check_output_dir, err, export_app, handle_errors, import_app,
+    open_workspace, out, parse_day,
 )
 from clbhealth.cli.imports import render_import
 
@@ -85,6 +86,7 @@ def export_vaccinnet_command(
     from clbhealth.exports.vaccinnet import export_vaccinnet
 
     ws = open_workspace(workspace)
+    check_output(ws, out_file, "csv")
     result = export_vaccinnet(ws, out_file, parse_day(date_from, "--from"), parse_day(date_to, "--to"),
                               skip_invalid=skip_invalid, again=again)
     show_problems(result.problems)
@@ -113,6 +115,7 @@ def export_consent_forms_command(
     from clbhealth.exports.consent_forms import export_consent_forms
 
     ws = open_workspace(workspace)
+    check_output_dir(ws, out_dir)
     paths = export_consent_forms(ws, out_dir, school or None, moment, parse_day(date_from, "--from"),
                                  parse_day(date_to, "--to"), today=parse_day(as_of, "--as-of"))
     out.print(f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {out_dir}.", markup=False)
@@ -130,5 +133,6 @@ def export_vaccine_order_command(
     from clbhealth.exports.vaccine_order import export_vaccine_order
 
     ws = open_workspace(workspace)
+    check_output(ws, out_file, "xlsx")
     path, rows = export_vaccine_order(ws, out_file, parse_day(date_from, "--from"), parse_day(date_to, "--to"))
     out.print(f"Wrote {rows} week-product row(s) to {path}.", markup=False)

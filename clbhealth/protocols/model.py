@@ -11,6 +11,7 @@ from typing import Literal
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.errors import ClbError
 from clbhealth.core.grades import GRADE_INDEX
+from clbhealth.readers.files import read_input_text
 
 ROLES_KNOWN = ("nurse", "doctor", "psychosocial")
 
@@ -148,6 +149,9 @@ class Protocol:
             )
 
 
+MAX_PROTOCOL_BYTES = 10 * 1024 * 1024
+
+
 def load_protocol(name_or_path: str, base: Path | None = None) -> Protocol:
     """Load a bundled protocol by id ('flanders') or a CLB's own TOML file by path."""
     path = Path(name_or_path)
@@ -156,7 +160,10 @@ def load_protocol(name_or_path: str, base: Path | None = None) -> Protocol:
     if name_or_path.endswith(".toml"):
         if not path.exists():
             raise ClbError(f"Protocol file {path} does not exist.", hint="Fix 'protocol' in clbhealth.toml.")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_input_text(path, limit=MAX_PROTOCOL_BYTES, what="protocol file")
+        except UnicodeDecodeError:
+            raise ClbError(f"Protocol file {path} is not UTF-8 text.", hint="Fix 'protocol' in clbhealth.toml.") from None
         label = str(path)
     else:
         resource = resources.files("clbhealth.protocols").joinpath(f"{name_or_path}.toml")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Sequence
 
 from clbhealth.core.errors import ClbError, Problem
+from clbhealth.readers.files import read_input
 from clbhealth.readers.values import mask_insz_like
 from clbhealth.readers.workbooks import (  # noqa: F401 (the private names: imports/results.py reads sheets itself)
     HEADER_SEARCH_ROWS,
@@ -80,14 +81,7 @@ def read_table(path: Path, specs: Sequence[FieldSpec], *, what: str) -> Table:
     file that cannot be read or has no recognisable header.
     """
     name = path.name
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ClbError(f"{path}: no such file.", hint="Check the path and the file name.") from None
-    except IsADirectoryError:
-        raise ClbError(f"{path} is a folder, not a file.") from None
-    except OSError as exc:
-        raise ClbError(f"{path}: cannot be read ({exc.strerror}).") from None
+    data = read_input(path, what=what)
     if not data.strip():
         raise ClbError(f"{name}: the file is empty.", hint=f"Export the {what} again from the school software.")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.errors import ClbError
+from clbhealth.readers.files import read_input_text
 from clbhealth.scheduler.goals import DEFAULT_WEIGHTS  # the goals are declared once, there
 
 CONFIG_NAME = "clbhealth.toml"
@@ -112,13 +113,16 @@ class Config:
         return max([self.setup_minutes, *self.setup_per_moment.values()])
 
 
+MAX_SETTINGS_BYTES = 10 * 1024 * 1024
+
+
 def load_config(root: Path) -> Config:
     """Read and check `root/clbhealth.toml`; raise ClbError naming the setting that is wrong."""
     path = root / CONFIG_NAME
+    if not path.exists():
+        raise ClbError(f"{path} is missing.", hint="Run `clbhealth init` to create a workspace.")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ClbError(f"{path} is missing.", hint="Run `clbhealth init` to create a workspace.") from None
+        data = tomllib.loads(read_input_text(path, limit=MAX_SETTINGS_BYTES, what="settings file"))
     except tomllib.TOMLDecodeError as exc:
         raise ClbError(f"{path} is not valid TOML: {exc}", hint="Fix the line it names, or compare with a new `clbhealth init`.") from None
     except UnicodeDecodeError:
