@@ -17,7 +17,7 @@ from pathlib import Path
 from clbhealth.workspace import audit as audit_log, integrity, schema as db
 from clbhealth.workspace.settings import CONFIG_NAME, Config, load_config
 from clbhealth.core.errors import ClbError
-from clbhealth.workspace.folder import DB_NAME, LOCK_NAME, lock_holder, lock_is_free
+from clbhealth.workspace.folder import DB_NAME, LOCK_NAME, WEEKLY_LOCK_NAME, lock_holder, lock_is_free
 
 LONG_LOCK = dt.timedelta(hours=2)  # a command holding the lock this long is probably stuck
 
@@ -149,7 +149,8 @@ def _check_database(root: Path, findings: list[Finding]) -> sqlite3.Connection |
 
 
 def _check_schema_and_data(conn: sqlite3.Connection, findings: list[Finding]) -> None:
-    if not _check_schema(conn, findings) or not _check_integrity(conn, findings):
+    schema_ok = _check_schema(conn, findings)
+    if not _check_integrity(conn, findings) or not schema_ok:
         return  # further checks on a damaged file mean little
     tables = integrity.table_names(conn)
     _check_foreign_keys(conn, findings)
@@ -165,17 +166,26 @@ def _check_schema_and_data(conn: sqlite3.Connection, findings: list[Finding]) ->
 
 
 def _check_schema(conn: sqlite3.Connection, findings: list[Finding]) -> bool:
-    """The schema version; False when it cannot be read."""
+    """The schema version and whether the tables fit it; False when further checks mean little."""
     try:
-        version = db.schema_version(conn)
+        state = db.inspect(conn)
     except sqlite3.Error as exc:
         findings.append(Finding("schema", f"the schema version cannot be read ({exc}).", True,
                                 f"Restore {DB_NAME} from a backup."))
         return False
-    if version > db.SCHEMA_VERSION:
+    version = state.version
+    if state.newer:
         findings.append(Finding("schema", f"schema version {version} is newer than this clbhealth knows "
                                 f"({db.SCHEMA_VERSION}).", True, "Upgrade clbhealth (pip install -U clbhealth)."))
-    elif version < db.SCHEMA_VERSION:
+        return True
+    problem = state.problem()
+    if problem:
+        findings.append(Finding(
+            "schema", f"{DB_NAME} cannot be used: {problem}.", True,
+            f"Restore {DB_NAME} from a backup. Commands refuse this workspace until then; `clbhealth init` only "
+            "makes new workspaces (in another folder) and never repairs this one."))
+        return False
+    if version < db.SCHEMA_VERSION:
         findings.append(Finding("schema", f"schema version {version} is older than {db.SCHEMA_VERSION}; the next "
                                 "clbhealth command that opens the workspace upgrades it (the data is kept).",
                                 False))
@@ -321,30 +331,45 @@ def _lock_since(holder: str) -> dt.datetime | None:
 
 
 def _check_leftovers(root: Path, findings: list[Finding]) -> None:
-    """Temporary files of killed commands (they may hold personal data)."""
-    from clbhealth.core.files import process_alive
-
-    leftovers = []
-    for folder in (root, root / "exports"):
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.glob(".*")):
-            name = path.name
-            if name.startswith(f".{DB_NAME}.init-"):
-                pid = name[len(f".{DB_NAME}.init-"):].split("-")[0]
-            elif name.endswith(".tmp"):
-                # .NAME.PID.RANDOM.tmp (files.atomic_path) or .NAME.PID.tmp (settings)
-                parts = name.split(".")
-                pid = parts[-3] if len(parts) > 3 and parts[-3].isdigit() else parts[-2]
-            else:
-                continue
-            if pid.isdigit() and process_alive(int(pid)):
-                continue
+    """Temporary files and folders of killed commands (they may hold personal data): at the top of the
+    workspace and anywhere under exports/ (a killed export's `.NAME.PID.RANDOM.tmp`, a killed weekly
+    run's staging folder `.WEEK.RANDOM.tmp` or the replaced week `.WEEK.old-PID`)."""
+    weekly_lock = root / WEEKLY_LOCK_NAME
+    weekly_busy = weekly_lock.exists() and not lock_is_free(weekly_lock)
+    candidates = sorted(root.glob(".*"))
+    if (root / "exports").is_dir():
+        candidates += sorted(p for p in (root / "exports").rglob(".*"))
+    leftovers: list[Path] = []
+    for path in candidates:
+        if any(folder in path.parents for folder in leftovers):
+            continue  # inside a leftover folder already listed
+        if _is_leftover(path, weekly_busy):
             leftovers.append(path)
     if leftovers:
         findings.append(Finding(
             "leftovers", "temporary files of interrupted commands: " + ", ".join(str(p) for p in leftovers) + ".",
             True, "They are incomplete and may hold personal data; delete them: "
-            + " ".join(f"rm '{p}'" for p in leftovers)))
+            + " && ".join(f"rm -r '{p}'" if p.is_dir() else f"rm '{p}'" for p in leftovers)))
     else:
         findings.append(Finding("leftovers", "no temporary files of interrupted commands."))
+
+
+def _is_leftover(path: Path, weekly_busy: bool) -> bool:
+    """Whether `path` is a temporary of a command that no longer runs."""
+    from clbhealth.core.files import process_alive
+
+    name = path.name
+    if name.startswith(f".{DB_NAME}.init-"):
+        pid = name[len(f".{DB_NAME}.init-"):].split("-")[0]
+    elif ".old-" in name and path.is_dir():  # a week folder being replaced (exports.weekly.publish)
+        pid = name.rsplit(".old-", 1)[1]
+    elif name.endswith(".tmp"):
+        # .NAME.PID.RANDOM.tmp (files.atomic_path) or .NAME.PID.tmp (settings); a weekly staging folder
+        # .WEEK.RANDOM.tmp names no process: it is left over when no weekly run holds the lock.
+        parts = name.split(".")
+        pid = parts[-3] if len(parts) > 3 and parts[-3].isdigit() else parts[-2]
+        if not pid.isdigit() and path.is_dir():
+            return not weekly_busy
+    else:
+        return False
+    return not (pid.isdigit() and process_alive(int(pid)))

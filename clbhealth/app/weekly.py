@@ -47,7 +47,7 @@ from clbhealth.workspace import staff as staff_table
 from clbhealth.workspace.folder import Workspace, now_text
 
 LOG_NAME = "weekly.log"
-LOCK_NAME = ".weekly.lock"
+LOCK_NAME = workspace_module.WEEKLY_LOCK_NAME
 STATE_KEY = "weekly_runs"
 CATEGORIES = {  # key in summary.json -> words in achterstand.xlsx
     "results_missing": "resultaat ontbreekt",
@@ -174,6 +174,10 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
     from clbhealth.app.due_list import due_list
 
     final = out_dir / label
+    if final.exists() and not _is_week_folder(final):
+        raise ClbError(f"{final} exists and is not a folder of weekly lists (no summary.json in it); "
+                       "it is not replaced. Nothing was written.",
+                       hint="Move it away, or give --out a folder of its own for the weekly lists.")
     # Everything is written into a hidden folder first, which then takes the week's place in one
     # rename: a killed run leaves the previous week's files, never a mix of old and new.
     folder = staging(out_dir, label)
@@ -205,6 +209,11 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
     result.files = [final / p.relative_to(folder) for p in written]
     _record_run(workspace, week, result)
     return result
+
+
+def _is_week_folder(folder: Path) -> bool:
+    """An earlier run's week folder (with its summary.json), or an empty folder: safe to replace."""
+    return folder.is_dir() and ((folder / "summary.json").is_file() or not any(folder.iterdir()))
 
 
 def _write_sessions(week: _Week, folder: Path) -> tuple[list[Path], int, int]:

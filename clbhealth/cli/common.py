@@ -228,6 +228,21 @@ def open_workspace(path: Path | None):
     return Workspace.open(path)
 
 
+def check_output(workspace, path: Path | None, kind: str) -> None:
+    """Refuse an output file that would overwrite a workspace file or a file of another kind (before writing)."""
+    if path is not None:
+        from clbhealth.app.outputs import check_output_file
+
+        check_output_file(workspace, path, kind)
+
+
+def check_output_dir(workspace, folder: Path) -> None:
+    """Refuse an output folder whose files would mix with a workspace's own (before writing)."""
+    from clbhealth.app.outputs import check_output_folder
+
+    check_output_folder(workspace, folder)
+
+
 def show_problems(problems: list[Problem]) -> None:
     """Every problem, grouped when there are many of the same kind so none is lost in the noise."""
     errors = [p for p in problems if p.severity == "error"]

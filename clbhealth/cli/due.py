@@ -13,6 +13,7 @@ from clbhealth.cli.common import (
     add_cells,
     app,
     day_option,
+    check_output,
     err,
     handle_errors,
     new_table,
@@ -50,6 +51,7 @@ def due(
     if fmt not in ("table", "csv", "json", "xlsx"):
         raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv, json or xlsx.")
     ws = open_workspace(workspace)
+    check_output(ws, output, "text" if fmt == "table" else fmt)
     day = as_of or dt.date.today()
     frame, warnings = due_list(ws, day, schools=school or (), moments=moment or (), statuses=status or (),
                                include_all=all_statuses)

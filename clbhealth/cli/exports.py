@@ -12,6 +12,8 @@ from clbhealth.cli.common import (
     WorkspaceOption,
     app,
     day_option,
+    check_output,
+    check_output_dir,
     err,
     export_app,
     handle_errors,
@@ -34,6 +36,7 @@ def export_schools_command(
     from clbhealth.exports import export_school_workbooks
 
     ws = open_workspace(workspace)
+    check_output_dir(ws, out_dir)
     paths = export_school_workbooks(ws, out_dir, school or None)
     out.print(f"Wrote {len(paths)} school workbook(s) to {shown_path(out_dir)}.")
 
@@ -49,6 +52,7 @@ def export_calendars_command(
     from clbhealth.exports import export_calendars
 
     ws = open_workspace(workspace)
+    check_output_dir(ws, out_dir)
     paths = export_calendars(ws, out_dir, staff or None)
     out.print(f"Wrote {len(paths)} calendar(s) to {shown_path(out_dir)}.")
 
@@ -66,6 +70,7 @@ def export_attendance_command(
     from clbhealth.exports import export_attendance
 
     ws = open_workspace(workspace)
+    check_output(ws, out_file, "xlsx")
     path = export_attendance(ws, out_file, session_id=session, day=date, staff_id=staff)
     out.print(f"Wrote {shown_path(path)}. Fill in the status column, then: clbhealth import results {shown_path(path)}")
 
@@ -88,8 +93,12 @@ def weekly(
     ws = open_workspace(workspace)
     try:  # read here, not by the option, so that cron's log has the refusal too
         day = parse_day(as_of, "--as-of") or dt.date.today()
+        check_output_dir(ws, out_dir)
     except typer.BadParameter as exc:
         log(ws, "ERROR", f"weekly: --as-of: {exc.message}")
+        raise
+    except ClbError as exc:
+        log(ws, "ERROR", f"weekly: {exc.message}")
         raise
     result = run_weekly(ws, out_dir, day)
     if verbose:
@@ -118,6 +127,8 @@ def report(
     from clbhealth.cli.report_view import print_report
 
     ws = open_workspace(workspace)
+    if fmt in ("json", "html"):
+        check_output(ws, output, fmt)
     day = as_of or dt.date.today()
     write_report(ws, day, fmt, output, lambda shown: print_report(shown, out))
     if output is not None:

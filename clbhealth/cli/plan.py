@@ -16,6 +16,7 @@ from clbhealth.cli.common import (
     add_cells,
     count_option,
     day_option,
+    check_output,
     err,
     handle_errors,
     new_table,
@@ -207,6 +208,7 @@ def plan_show(
     if fmt not in ("table", "csv", "json", "xlsx"):
         raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv, json or xlsx.")
     ws = open_workspace(workspace)
+    check_output(ws, output, "text" if fmt == "table" else fmt)
     from clbhealth.workspace.pupils import resolve_school_ids
     from clbhealth.workspace.staff import resolve_staff_id
 

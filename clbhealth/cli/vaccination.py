@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
-    DryRun, WorkspaceOption, add_cells, app, day_option, err, export_app, handle_errors, import_app, new_table,
-    open_workspace, out,
+    DryRun, WorkspaceOption, add_cells, app, check_output, check_output_dir, day_option, err, export_app,
+    handle_errors, import_app, new_table, open_workspace, out,
 )
 from clbhealth.cli.imports import render_import
 from clbhealth.core.privacy import shown_path
@@ -83,6 +83,7 @@ def export_vaccinnet_command(
     from clbhealth.exports.vaccinnet import export_vaccinnet
 
     ws = open_workspace(workspace)
+    check_output(ws, out_file, "csv")
     result = export_vaccinnet(ws, out_file, date_from, date_to, skip_invalid=skip_invalid, again=again)
     show_problems(result.problems)
     if result.rows == 0:
@@ -110,6 +111,7 @@ def export_consent_forms_command(
     from clbhealth.exports.consent_forms import export_consent_forms
 
     ws = open_workspace(workspace)
+    check_output_dir(ws, out_dir)
     paths = export_consent_forms(ws, out_dir, school or None, moment, date_from, date_to, today=as_of)
     out.print(f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {shown_path(out_dir)}.")
 
@@ -126,5 +128,6 @@ def export_vaccine_order_command(
     from clbhealth.exports.vaccine_order import export_vaccine_order
 
     ws = open_workspace(workspace)
+    check_output(ws, out_file, "xlsx")
     path, rows = export_vaccine_order(ws, out_file, date_from, date_to)
     out.print(f"Wrote {rows} week-product row(s) to {shown_path(path)}.")

@@ -28,6 +28,9 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
         raise ClbError(f"Cannot create the folder {shown_path(folder)}: {exc.strerror}.") from None
     if target.is_dir():
         raise ClbError(f"{shown_path(target)} is a folder; give a file name.")
+    if target.exists() and not target.is_file():  # a pipe or device: renaming over it would replace it
+        raise ClbError(f"{shown_path(target)} is not a regular file (a pipe or device); clbhealth writes only to files.",
+                       hint="Give the name of a file to write.")
     remove_stale_temporaries(target)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)

@@ -33,6 +33,7 @@ from clbhealth.imports.result_doses import (  # noqa: F401
     _store_dose,
     source_of,
 )
+from clbhealth.readers.files import read_input
 from clbhealth.readers.tabular import FieldSpec, Table, read_table
 from clbhealth.readers.values import text_of
 from clbhealth.workspace import results as result_store
@@ -86,10 +87,10 @@ def read_result_tables(path: Path) -> list[Table]:
     """Every worksheet of an attendance workbook (one per session), or the one table of a CSV."""
     from clbhealth.readers import tabular
 
-    data = path.read_bytes()[:4] if path.is_file() else b""
-    if data != b"PK\x03\x04":
+    data = read_input(path, what="attendance sheet")
+    if data[:4] != b"PK\x03\x04":
         return [read_table(path, RESULT_FIELDS, what="attendance sheet")]
-    sheets = tabular._read_zip_workbook(path, path.read_bytes())
+    sheets = tabular._read_zip_workbook(path, data)
     tables, first_error = [], None
     for sheet_name, rows in sheets:
         rows = [[tabular._clean_cell(c) for c in row] for row in rows]

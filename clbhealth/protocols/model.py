@@ -11,6 +11,7 @@ from typing import Literal
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.errors import ClbError
 from clbhealth.core.grades import GRADE_INDEX
+from clbhealth.readers.files import read_input
 
 ROLES_KNOWN = ("nurse", "doctor", "psychosocial")
 
@@ -148,6 +149,9 @@ class Protocol:
             )
 
 
+MAX_PROTOCOL_BYTES = 10 * 1024 * 1024
+
+
 def load_protocol(name_or_path: str, base: Path | None = None) -> Protocol:
     """Load a bundled protocol by id ('flanders') or a CLB's own TOML file by path."""
     path = Path(name_or_path)
@@ -172,7 +176,6 @@ def load_protocol(name_or_path: str, base: Path | None = None) -> Protocol:
     return _build(label, data)
 
 
-MAX_PROTOCOL_BYTES = 2_000_000
 
 
 def _protocol_text(path: Path) -> str:
@@ -183,13 +186,7 @@ def _protocol_text(path: Path) -> str:
         raise ClbError(f"Protocol file {path} does not exist.", hint=hint)
     if not path.is_file():
         raise ClbError(f"Protocol file {path} is not a file.", hint=hint)
-    try:
-        size = path.stat().st_size
-        raw = path.read_bytes() if size <= MAX_PROTOCOL_BYTES else b""
-    except OSError as exc:
-        raise ClbError(f"Protocol file {path} cannot be read ({exc.strerror}).", hint=hint) from None
-    if size > MAX_PROTOCOL_BYTES:
-        raise ClbError(f"Protocol file {path} is {size:,} bytes: a protocol is a small text file.", hint=hint)
+    raw = read_input(path, limit=MAX_PROTOCOL_BYTES, what="protocol file")  # a regular file of a sane size
     if b"\0" in raw:
         raise ClbError(f"Protocol file {path} is not a text file.", hint=hint)
     try:

@@ -18,6 +18,7 @@ from typing import Sequence
 
 from clbhealth.core.errors import ClbError, Problem
 from clbhealth.core.privacy import shown_path
+from clbhealth.readers.files import read_input
 from clbhealth.readers.values import mask_insz_like
 from clbhealth.readers.workbooks import (  # noqa: F401 (the private names: imports/results.py reads sheets itself)
     HEADER_SEARCH_ROWS,
@@ -81,14 +82,7 @@ def read_table(path: Path, specs: Sequence[FieldSpec], *, what: str) -> Table:
     file that cannot be read or has no recognisable header.
     """
     name = shown_path(path, name_only=True)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ClbError(f"{shown_path(path)}: no such file.", hint="Check the path and the file name.") from None
-    except IsADirectoryError:
-        raise ClbError(f"{shown_path(path)} is a folder, not a file.") from None
-    except OSError as exc:
-        raise ClbError(f"{shown_path(path)}: cannot be read ({exc.strerror}).") from None
+    data = read_input(path, what=what)
     if not data.strip():
         raise ClbError(f"{name}: the file is empty.", hint=f"Export the {what} again from the school software.")
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from clbhealth.core.privacy import shown_path
 from clbhealth.core.errors import ClbError
+from clbhealth.readers.files import read_input_text
 
 EARTH_KM = 6371.0088
 
@@ -38,13 +39,17 @@ class TravelModel:
         return km, int(round(km / self.speed_kmh * 60))
 
 
+MAX_MATRIX_BYTES = 50 * 1024 * 1024
+
+
 def read_matrix(path: Path) -> dict[tuple[str, str], tuple[float, float]]:
     """A CSV with from_id, to_id, minutes, km (ids: staff ids, school ids or OFFICE)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ClbError(f"The travel matrix {shown_path(path)} cannot be read ({exc.strerror}).",
-                       hint="Fix [travel] matrix in clbhealth.toml.") from None
+        text = read_input_text(path, limit=MAX_MATRIX_BYTES, what="travel matrix", encoding="utf-8-sig")
+    except ClbError as exc:
+        raise ClbError(f"The travel matrix: {exc.message}", hint="Fix [travel] matrix in clbhealth.toml.") from None
+    except UnicodeDecodeError:
+        raise ClbError(f"The travel matrix {shown_path(path)} is not UTF-8 text.", hint="Save it as CSV UTF-8.") from None
     delimiter = ";" if text.count(";") > text.count(",") else ","
     matrix = {}
     reader = csv.DictReader(text.splitlines(), delimiter=delimiter)

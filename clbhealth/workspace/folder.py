@@ -17,15 +17,20 @@ from clbhealth.workspace.audit import now_text
 from clbhealth.workspace.settings import CONFIG_NAME, Config, Office, default_config_text, load_config
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.errors import ClbError
+from clbhealth.readers.files import read_input
 from clbhealth.protocols.model import Protocol, load_protocol
 
 DB_NAME = "clbhealth.sqlite"
 LOCK_NAME = ".clbhealth.lock"
 PLAN_LOCK_NAME = ".clbhealth-plan.lock"
+WEEKLY_LOCK_NAME = ".weekly.lock"
+LOG_FOLDER = "logs"
 HOME_EDUCATION = "HUISONDERWIJS"
 LOCK_WAIT_SECONDS = float(os.environ.get("CLBHEALTH_LOCK_WAIT", "10"))
 # Commands whose writes change nothing a plan is made from: they never wait for a plan being made.
 NOT_PLAN_INPUT = ("plan", "weekly", "demo", "export")  # first words of the command
+RESTORE_NOTE = ("`clbhealth init` only makes new workspaces (in another folder); it never repairs this one, "
+                "and clbhealth never makes its database anew.")
 
 
 @dataclass
@@ -69,7 +74,7 @@ class Workspace:
         for stale in root.glob(f".{DB_NAME}.init-*"):
             stale.unlink(missing_ok=True)
         temp = root / f".{DB_NAME}.init-{os.getpid()}"
-        conn = _open_db(temp)
+        conn = _open_db(temp, create=True)
         try:
             db.migrate(conn)
             conn.execute("BEGIN IMMEDIATE")
@@ -93,9 +98,18 @@ class Workspace:
 
     @classmethod
     def open(cls, root: Path | str | None) -> "Workspace":
-        """Open the workspace in `root` (default: current folder); explain when there is none."""
+        """Open the workspace in `root` (default: current folder); explain when there is none.
+
+        A workspace that existed is never made anew behind the user's back: a database that is missing,
+        empty or lacks tables of its schema is refused (restore it from a backup), never recreated."""
         root = Path(root).expanduser() if root else Path.cwd()
         if not (root / CONFIG_NAME).exists():
+            if (root / DB_NAME).exists():
+                raise ClbError(
+                    f"The workspace {root} has a database ({DB_NAME}) but no settings file ({CONFIG_NAME}).",
+                    hint=f"Restore {CONFIG_NAME} from a backup. `clbhealth init` only makes new workspaces "
+                    "(in an empty folder); it never repairs one.",
+                )
             raise ClbError(
                 f"No clbhealth workspace in {root} (no {CONFIG_NAME} there).",
                 hint="Create one with `clbhealth init DIR`, or name one with --workspace DIR "
@@ -104,16 +118,13 @@ class Workspace:
         if not (root / DB_NAME).exists():
             raise ClbError(
                 f"The workspace {root} has {CONFIG_NAME} but no database ({DB_NAME}).",
-                hint="Restore the database from a backup, or create a new workspace with `clbhealth init`.",
+                hint=f"Restore the database from a backup. {RESTORE_NOTE}",
             )
+        version = check_database(root / DB_NAME)
         workspace = cls(root=root, config=load_config(root))
-        with workspace.connect() as conn:
-            version = db.schema_version(conn)
-            if version > db.SCHEMA_VERSION:
-                db.migrate(conn)  # refuses: made by a newer clbhealth
-            if version < db.SCHEMA_VERSION:
-                with workspace.locked():
-                    db.migrate(conn)
+        if version < db.SCHEMA_VERSION:
+            with workspace.locked(), workspace.connect() as conn:
+                db.migrate(conn)
         return workspace
 
     # --- database access ----------------------------------------------------------------------
@@ -223,6 +234,34 @@ def file_lock(path: Path, wait: float, busy: "Callable[[str], ClbError]", label:
         lock.release()
 
 
+def workspace_file(root: Path, path: Path) -> str | None:
+    """What `path` is of the workspace folder `root` ("the database", ...), or None when it is none of its own
+    files: the folder itself, the database with its -wal, -shm and -journal, clbhealth.toml, the locks, the logs."""
+    root, path = Path(root).resolve(), Path(path).resolve()
+    name = path.name
+    if path == root:
+        return "the folder"
+    if path == root / LOG_FOLDER:
+        return "the log folder"
+    if path.parent == root / LOG_FOLDER:
+        return "a log"
+    if path.parent != root:
+        return None
+    if name.startswith((DB_NAME, f".{DB_NAME}")):
+        return "the database" if name == DB_NAME else "a file of the database"
+    if name == CONFIG_NAME or name.startswith(f".{CONFIG_NAME}."):
+        return "the settings file"
+    locks = (LOCK_NAME, PLAN_LOCK_NAME, WEEKLY_LOCK_NAME)
+    if name in locks or name in {holder_path(root / lock).name for lock in locks}:
+        return "a lock file"
+    return None
+
+
+def holds_workspace(folder: Path) -> bool:
+    """True when `folder` is (or was) a workspace: it holds clbhealth.toml or the database."""
+    return (Path(folder) / CONFIG_NAME).exists() or (Path(folder) / DB_NAME).exists()
+
+
 def holder_path(lock: Path) -> Path:
     """The file that says which command holds the lock `lock`."""
     return lock.with_name(lock.name + ".holder")
@@ -230,9 +269,9 @@ def holder_path(lock: Path) -> Path:
 
 def lock_holder(lock: Path) -> str:
     """Who holds the lock `lock` ("clbhealth (pid 123, since ...)"), or "" when nobody says."""
-    try:
-        return holder_path(lock).read_text(encoding="utf-8", errors="replace").strip()[:200]
-    except OSError:
+    try:  # through read_input: a pipe put in its place must not block `doctor` or the busy message
+        return read_input(holder_path(lock), limit=4096).decode("utf-8", errors="replace").strip()[:200]
+    except (ClbError, OSError):
         return ""
 
 
@@ -260,20 +299,47 @@ class WriteSession:
         self.counts = {}
 
 
-def _open_db(path: Path) -> sqlite3.Connection:
-    existed = path.exists()
-    if not existed:
+def _open_db(path: Path, *, create: bool = False) -> sqlite3.Connection:
+    """A connection to the database at `path`; only `create` (for `init`) makes a new file."""
+    if create and not path.exists():
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
+    elif not path.is_file():
+        raise ClbError(f"The workspace database {path} is missing.", hint=f"Restore it from a backup. {RESTORE_NOTE}")
     try:
-        conn = db.connect(path)
+        conn = db.connect(path, create=create)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
-        raise ClbError(
-            f"{path} is not a readable clbhealth database ({exc}).",
-            hint="Run `clbhealth doctor`, or restore the file from a backup.",
-        ) from None
+        raise _unreadable(path, exc) from None
     return conn
+
+
+def check_database(path: Path) -> int:
+    """Refuse a workspace database that cannot be used as it is; return its schema version.
+
+    Read-only: a refused database is left exactly as it was (a 0-byte file stays 0 bytes)."""
+    try:
+        if not path.is_file():
+            raise ClbError(f"The workspace database {path} is not a file.", hint=f"Restore it from a backup. {RESTORE_NOTE}")
+        conn = sqlite3.connect(db.file_uri(path, "ro"), uri=True, timeout=30)
+        try:
+            state = db.inspect(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise _unreadable(path, exc) from None
+    if state.newer:
+        raise db.newer_schema_error(state.version)
+    problem = state.problem()
+    if problem:
+        raise ClbError(f"The workspace database {path} cannot be used: {problem}.",
+                       hint=f"Restore {DB_NAME} from a backup (`clbhealth doctor` says what is wrong). {RESTORE_NOTE}")
+    return state.version
+
+
+def _unreadable(path: Path, exc: Exception) -> ClbError:
+    return ClbError(f"{path} is not a readable clbhealth database ({exc}).",
+                    hint="Run `clbhealth doctor`, or restore the file from a backup.")
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -295,7 +361,7 @@ def _write_private(path: Path, text: str) -> None:
 def _unfinished_init(path: Path) -> bool:
     """True for a database that an interrupted `init` left without its settings file: nothing in it yet."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(db.file_uri(path, "ro"), uri=True)
         try:
             if int(conn.execute("PRAGMA user_version").fetchone()[0]) != db.SCHEMA_VERSION:
                 return False

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from urllib.parse import quote
+
+from clbhealth.workspace.schema import file_uri
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:
     """Open the database read-only (never migrates, never writes); raises sqlite3.Error when unreadable."""
-    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=10)
+    conn = sqlite3.connect(file_uri(path, "ro"), uri=True, timeout=10)
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     return conn
 

@@ -19,9 +19,14 @@ def put(conn: sqlite3.Connection, key: str, value: str) -> None:
 def get_in_file(path: Path, key: str) -> str | None:
     """The value of `key` in the database file at `path`; None when it is not there or the file is no
     readable workspace database."""
-    try:
-        with sqlite3.connect(path) as conn:
+    from clbhealth.workspace.schema import file_uri
+
+    try:  # read-only: looking never creates or changes the file
+        conn = sqlite3.connect(file_uri(path, "ro"), uri=True)
+        try:
             return get(conn, key)
+        finally:
+            conn.close()
     except sqlite3.Error:
         return None
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -22,9 +24,12 @@ MIGRATIONS: list[str] = _load_migrations()
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def connect(path: Path, timeout: float = 30.0) -> sqlite3.Connection:
-    """Open the database in autocommit mode; callers open transactions with `transaction()`."""
-    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+def connect(path: Path, timeout: float = 30.0, *, create: bool = False) -> sqlite3.Connection:
+    """Open the database in autocommit mode; callers open transactions with `transaction()`.
+
+    Without `create`, a missing file is an error (sqlite3.OperationalError), never a new empty database."""
+    target = str(path) if create else file_uri(path, "rw")
+    conn = sqlite3.connect(target, timeout=timeout, isolation_level=None, uri=not create)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
@@ -32,20 +37,102 @@ def connect(path: Path, timeout: float = 30.0) -> sqlite3.Connection:
     return conn
 
 
+def file_uri(path: Path, mode: str) -> str:
+    """An SQLite URI for `path` opened in `mode` (ro, rw); works for any file name, on Windows too."""
+    return f"{Path(path).resolve().as_uri()}?mode={mode}"
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def table_columns(conn: sqlite3.Connection) -> dict[str, frozenset[str]]:
+    """The columns of every table of the database (SQLite's own tables aside)."""
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {name: frozenset(r[0] for r in conn.execute("SELECT name FROM pragma_table_info(?)", (name,)))
+            for name in names if not name.startswith("sqlite_")}
+
+
+@lru_cache(maxsize=None)
+def expected_columns(version: int) -> dict[str, frozenset[str]]:
+    """The tables and columns a database of schema `version` has: migrations 1..version replayed in memory."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for script in MIGRATIONS[:version]:
+            for statement in _statements(script):
+                conn.execute(statement)
+        return table_columns(conn)
+    finally:
+        conn.close()
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """What a database's schema is: its version label and how its tables differ from that version's."""
+
+    version: int
+    missing: tuple[str, ...] = ()  # tables and columns the version should have ("table staff", "column a.b")
+    later: tuple[str, ...] = ()  # tables and columns that only a later version has (the label is wrong)
+    empty: bool = False  # no tables at all
+
+    @property
+    def newer(self) -> bool:
+        return self.version > SCHEMA_VERSION
+
+    def problem(self) -> str | None:
+        """What is wrong, in words; None for a complete schema of a version this clbhealth knows (or a newer one)."""
+        if self.empty:
+            return "it is empty: it holds none of the workspace's tables"
+        if self.version <= 0:
+            return f"its schema version ({self.version}) is unknown: clbhealth never made it"
+        if self.newer:
+            return None
+        if self.missing:
+            return "tables or columns are missing: " + _listed(self.missing)
+        if self.later:
+            return (f"it is labelled schema version {self.version} but has what only a later version has "
+                    f"({_listed(self.later)}): the label is wrong")
+        return None
+
+
+def inspect(conn: sqlite3.Connection) -> SchemaState:
+    """Compare the database's tables and columns with those of the schema version it is labelled with."""
+    version = schema_version(conn)
+    actual = table_columns(conn)
+    if not actual:
+        return SchemaState(version, empty=True)
+    if version <= 0 or version > SCHEMA_VERSION:
+        return SchemaState(version)
+    return SchemaState(version, _difference(expected_columns(version), actual),
+                       _difference(actual, expected_columns(version), within=expected_columns(SCHEMA_VERSION)))
+
+
+def _difference(wanted: dict[str, frozenset[str]], have: dict[str, frozenset[str]],
+                within: dict[str, frozenset[str]] | None = None) -> tuple[str, ...]:
+    """The tables and columns of `wanted` that `have` lacks (only those also in `within`, when given)."""
+    found = []
+    for table, columns in sorted(wanted.items()):
+        if within is not None and table not in within:
+            continue
+        if table not in have:
+            found.append(f"table {table}")
+            continue
+        allowed = within.get(table, frozenset()) if within is not None else columns
+        found += [f"column {table}.{c}" for c in sorted(columns - have[table]) if c in allowed]
+    return tuple(found)
+
+
+def _listed(items: tuple[str, ...], at_most: int = 8) -> str:
+    return ", ".join(items[:at_most]) + (f" and {len(items) - at_most} more" if len(items) > at_most else "")
 
 
 def migrate(conn: sqlite3.Connection) -> int:
     """Bring the schema to SCHEMA_VERSION, each step in its own transaction. Returns the old version."""
     old = schema_version(conn)
     if old > SCHEMA_VERSION:
-        from clbhealth.core.errors import ClbError
-
-        raise ClbError(
-            f"This workspace has schema version {old}, newer than this clbhealth knows ({SCHEMA_VERSION}).",
-            hint="Upgrade clbhealth (pip install -U clbhealth) before using this workspace.",
-        )
+        raise newer_schema_error(old)
+    if old < 0:
+        raise ValueError(f"schema version {old} is unknown")
     for version in range(old, SCHEMA_VERSION):
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -57,6 +144,16 @@ def migrate(conn: sqlite3.Connection) -> int:
             conn.execute("ROLLBACK")
             raise
     return old
+
+
+def newer_schema_error(version: int):
+    """The refusal of a database made by a newer clbhealth."""
+    from clbhealth.core.errors import ClbError
+
+    return ClbError(
+        f"This workspace has schema version {version}, newer than this clbhealth knows ({SCHEMA_VERSION}).",
+        hint="Upgrade clbhealth (pip install -U clbhealth) before using this workspace.",
+    )
 
 
 def _statements(script: str) -> list[str]:

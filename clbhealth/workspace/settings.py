@@ -11,6 +11,7 @@ from pathlib import Path
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.errors import ClbError
 from clbhealth.workspace.settings_keys import unknown_setting
+from clbhealth.readers.files import read_input_text
 from clbhealth.scheduler.goals import DEFAULT_WEIGHTS  # the goals are declared once, there
 
 CONFIG_NAME = "clbhealth.toml"
@@ -115,14 +116,17 @@ class Config:
         return max([self.setup_minutes, *self.setup_per_moment.values()])
 
 
+MAX_SETTINGS_BYTES = 10 * 1024 * 1024
+
+
 def load_config(root: Path) -> Config:
     """Read and check `root/clbhealth.toml`; raise ClbError naming the setting that is wrong."""
     path = root / CONFIG_NAME
+    if not path.exists():
+        raise ClbError(f"{path} is missing.", hint="Run `clbhealth init` to create a workspace.")
     try:
-        text = path.read_text(encoding="utf-8-sig")  # Notepad may save UTF-8 with a BOM
-        data = tomllib.loads(text)
-    except FileNotFoundError:
-        raise ClbError(f"{path} is missing.", hint="Run `clbhealth init` to create a workspace.") from None
+        text = read_input_text(path, limit=MAX_SETTINGS_BYTES, what="settings file", encoding="utf-8-sig")
+        data = tomllib.loads(text)  # utf-8-sig: Notepad may save UTF-8 with a BOM
     except tomllib.TOMLDecodeError as exc:
         raise ClbError(f"{path} is not valid TOML: {exc}", hint="Fix the line it names, or compare with a new `clbhealth init`.") from None
     except UnicodeDecodeError:

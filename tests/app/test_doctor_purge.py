@@ -124,10 +124,30 @@ def test_doctor_on_a_newer_and_an_older_schema(loaded, runner):
     conn.close()
     assert "Upgrade clbhealth" in run(runner, "doctor", "-w", loaded.root, code=1).output
     conn = sqlite3.connect(loaded.db_path)
-    conn.execute("PRAGMA user_version = 1")
+    conn.execute("PRAGMA user_version = 1")  # today's tables labelled as version 1: the label is wrong
     conn.close()
+    result = run(runner, "doctor", "-w", loaded.root, code=1)
+    assert "labelled schema version 1 but has what only a later version has" in result.output
+    older_database(loaded.db_path, 3)  # a database as an older clbhealth left it
     result = run(runner, "doctor", "-w", loaded.root, code=0)
     assert f"older than {SCHEMA_VERSION}; the next clbhealth command that opens the workspace upgrades it" in result.output
+
+
+def older_database(path: Path, version: int) -> None:
+    """Replace the database by one of schema `version` (migrations 1..version), as made by `init` then."""
+    from clbhealth.workspace.schema import MIGRATIONS, _statements
+
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        (path.parent / name).unlink(missing_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:version]:
+        for statement in _statements(script):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("INSERT INTO audit (at, user, command, files, counts) VALUES ('2025-09-01T08:00:00+02:00', 'clb', "
+                 "'init', '[]', '{}')")
+    conn.close()
+    os.chmod(path, 0o600)
 
 
 def test_doctor_on_a_busy_workspace_and_leftovers_of_killed_commands(loaded, runner):

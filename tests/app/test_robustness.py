@@ -158,13 +158,31 @@ def prepare_purge(ws: Path, folder: Path) -> list[str]:
     return ["purge", "--left-before", tomorrow.isoformat(), "-w", str(ws)]
 
 
+def _previous_xlsx() -> bytes:
+    """A small workbook standing for an earlier xlsx export (only an export of the same kind is replaced)."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active["A1"] = "the previous export"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 PREVIOUS_EXPORT = b"the previous export\n"
+PREVIOUS_EXPORTS = {"csv": PREVIOUS_EXPORT, "xlsx": _previous_xlsx()}
+
+
+def is_previous_export(path: Path) -> bool:
+    return path.read_bytes() in PREVIOUS_EXPORTS.values()
 
 
 def prepare_due(fmt: str, *options: str):
     def prepare(ws: Path, folder: Path) -> list[str]:
         target = folder / f"due.{fmt}"
-        target.write_bytes(PREVIOUS_EXPORT)  # an older file the new one must replace whole
+        target.write_bytes(PREVIOUS_EXPORTS[fmt])  # an older file the new one must replace whole
         return ["due", "-w", str(ws), "--as-of", "2026-12-01", *options, "--format", fmt, "-o", str(target)]
     return prepare
 
@@ -224,7 +242,7 @@ def output_state(target: Path, reference: Path) -> str:
         # A killed writer's leftover (a temporary file, or the staging folder of a week) is private.
         assert stat.S_IMODE(temp.stat().st_mode) == (0o700 if temp.is_dir() else 0o600), temp
     if reference.is_file():
-        if target.read_bytes() == PREVIOUS_EXPORT:
+        if is_previous_export(target):
             return "old"
         assert same_file(target, reference), f"{target} is partial"
         return "new"
@@ -366,7 +384,7 @@ def test_a_killed_command_leaves_the_old_or_the_new_state(case, bases, tmp_path)
         if kind == "delay":
             killed = kill_when(proc, lambda: True, delay)
         elif kind == "after commit" and target is not None and target.suffix:
-            killed = kill_when(proc, lambda: target.read_bytes() != PREVIOUS_EXPORT, delay)
+            killed = kill_when(proc, lambda: not is_previous_export(target), delay)
         elif kind == "after commit":
             killed = kill_when(proc, lambda: audit_count(ws) > old_audit, delay)
         elif target is not None:
