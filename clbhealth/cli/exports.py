@@ -22,6 +22,7 @@ from clbhealth.cli.common import (
     parse_day,
     styled,
 )
+from clbhealth.core.errors import ClbError
 from clbhealth.core.privacy import shown_path
 
 
