@@ -22,10 +22,28 @@ app = typer.Typer(
     name="clbhealth",
     help="Preventive health care for a Flemish CLB: rosters, due lists, planning, exports.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("clbhealth")
+        except PackageNotFoundError:  # run from a source tree without installing
+            number = "unknown (not installed)"
+        typer.echo(f"clbhealth {number}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", help="Show the version and exit.",
+                                                callback=_show_version, is_eager=True)] = False) -> None:
+    """Preventive health care for a Flemish CLB: rosters, due lists, planning, exports."""
 import_app = typer.Typer(help="Import files as schools and staff send them (CSV or XLSX).", no_args_is_help=True)
 protocols_app = typer.Typer(help="The rules in force.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -36,7 +54,8 @@ app.add_typer(plan_app, name="plan")
 export_app = typer.Typer(help="Files for schools and staff: school workbooks, calendars, attendance sheets.",
                          no_args_is_help=True)
 app.add_typer(export_app, name="export")
-OutDir = Annotated[Path, typer.Option("--out", help="Folder to write the files to.", file_okay=False)]
+OutDir = Annotated[Path, typer.Option("--output", "-o", "--out", metavar="DIR", help="Folder to write the files to.",
+                                      file_okay=False)]
 
 # Markup off, emoji codes off: whatever a user typed (a school "[bold]An", a path "x[/]y", ":smile:")
 # is printed as typed. Style comes only from `styled` (Text pieces), never from parsing a string.
@@ -45,7 +64,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=
 
 WorkspaceOption = Annotated[
     Optional[Path],
-    typer.Option("--workspace", "-w", envvar="CLBHEALTH_WORKSPACE", show_envvar=True,
+    typer.Option("--workspace", "-w", envvar="CLBHEALTH_WORKSPACE", show_envvar=True, metavar="DIR",
                  help="Workspace folder (default: the current folder).", file_okay=False),
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")]
@@ -263,3 +282,25 @@ def show_problems(problems: list[Problem]) -> None:
             sep = "" if message.endswith((".", ":")) else "."
             text = f"{where}: {message}" + (f"{sep} {hint}" if hint else "")
             err.print(styled((mark, style), " ", mask_insz_like(text)))
+
+
+FORMAT_OF_EXTENSION = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".html": "html", ".htm": "html",
+                       ".txt": "table"}
+
+
+def output_format(fmt: str | None, output: Path | None, allowed: Sequence[str], default: str = "table") -> str:
+    """The format to write: --format, else the extension of the -o file (`-o due.xlsx` writes a
+    workbook), else `default`; a --format that contradicts the extension, or an unknown one, is refused."""
+    from clbhealth.core.closest import closest
+
+    from_extension = FORMAT_OF_EXTENSION.get(output.suffix.lower()) if output is not None else None
+    chosen = fmt if fmt is not None else (from_extension if from_extension in allowed else default)
+    if chosen not in allowed:
+        close = closest(chosen, allowed, n=1)
+        raise ClbError(f"--format {chosen!r} is not a format here" + (f"; did you mean {close[0]}?" if close else "."),
+                       hint=f"Use {', '.join(allowed[:-1])} or {allowed[-1]}.")
+    if fmt is not None and from_extension is not None and from_extension != fmt:
+        raise ClbError(f"--format {fmt} does not match the file {shown_path(output, name_only=True)}: "
+                       f"a {output.suffix} file is {from_extension}.",
+                       hint="Leave out --format (the extension decides), or give the file the right extension.")
+    return chosen

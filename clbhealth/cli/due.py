@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
+    output_format,
     WorkspaceOption,
     add_cells,
     app,
@@ -36,20 +37,24 @@ from clbhealth.core.privacy import shown_path
 def due(
     workspace: WorkspaceOption = None,
     as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date the list is for (default: today).")] = None,
-    school: Annotated[Optional[list[str]], typer.Option("--school", help="Only this school (repeatable).")] = None,
-    moment: Annotated[Optional[list[str]], typer.Option("--moment", help="Only this moment or dose code (repeatable).")] = None,
-    status: Annotated[Optional[list[str]], typer.Option("--status", help="Only this status (repeatable).")] = None,
+    school: Annotated[Optional[list[str]], typer.Option("--school", metavar="SCHOOL", help="Only this school (repeatable).")] = None,
+    moment: Annotated[Optional[list[str]], typer.Option("--moment", metavar="MOMENT", help="Only this moment or dose code (repeatable).")] = None,
+    status: Annotated[Optional[list[str]], typer.Option("--status", metavar="STATUS", help="Only this status (repeatable).")] = None,
     all_statuses: Annotated[bool, typer.Option("--all", help="Every status, not only due and needs_consent.")] = False,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or xlsx.")] = "table",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.", dir_okay=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT",
+                                               help="table, csv, json or xlsx (default: from the -o file's "
+                                                    "extension, else table).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
 ) -> None:
-    """Who is due for which contact moment and vaccination dose, and why."""
+    """Who is due for which contact moment and vaccination dose, and why.
+
+    Example: clbhealth due --as-of 2026-10-05 --school 40642 -o due.xlsx
+    """
     from clbhealth.app.due_list import due_list
     from clbhealth.exports.frames import write_frame
     from clbhealth.protocols.due import OUTPUT_COLUMNS
 
-    if fmt not in ("table", "csv", "json", "xlsx"):
-        raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv, json or xlsx.")
+    fmt = output_format(fmt, output, ("table", "csv", "json", "xlsx"))
     ws = open_workspace(workspace)
     check_output(ws, output, "text" if fmt == "table" else fmt)
     day = as_of or dt.date.today()
@@ -98,7 +103,10 @@ def protocols_show(
     workspace: WorkspaceOption = None,
     school_year: Annotated[Optional[SchoolYear], school_year_option("Another school year than the workspace's.")] = None,
 ) -> None:
-    """The rules in force for the workspace's school year, with their sources."""
+    """The rules in force for the workspace's school year, with their sources.
+
+    Example: clbhealth protocols show --school-year 2027-2028
+    """
     ws = open_workspace(workspace)
     year = school_year or ws.config.school_year
     protocol = ws.protocol

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
+    output_format,
     OutDir,
     WorkspaceOption,
     app,
@@ -31,9 +32,12 @@ from clbhealth.core.privacy import shown_path
 def export_schools_command(
     out_dir: OutDir,
     workspace: WorkspaceOption = None,
-    school: Annotated[Optional[list[str]], typer.Option("--school", help="Only this school (repeatable).")] = None,
+    school: Annotated[Optional[list[str]], typer.Option("--school", metavar="SCHOOL", help="Only this school (repeatable).")] = None,
 ) -> None:
-    """One workbook per school site (DIR/<school_id>-<name>.xlsx): the planning and a sheet per session."""
+    """One workbook per school site (DIR/<school_id>-<name>.xlsx): the planning and a sheet per session.
+
+    Example: clbhealth export schools -o exports/scholen --school 40642
+    """
     from clbhealth.exports import export_school_workbooks
 
     ws = open_workspace(workspace)
@@ -47,9 +51,12 @@ def export_schools_command(
 def export_calendars_command(
     out_dir: OutDir,
     workspace: WorkspaceOption = None,
-    staff: Annotated[Optional[list[str]], typer.Option("--staff", help="Only this person (repeatable).")] = None,
+    staff: Annotated[Optional[list[str]], typer.Option("--staff", metavar="STAFF", help="Only this person (repeatable).")] = None,
 ) -> None:
-    """One iCalendar file per person (DIR/<staff_id>-<name>.ics); a re-export updates the same events."""
+    """One iCalendar file per person (DIR/<staff_id>-<name>.ics); a re-export updates the same events.
+
+    Example: clbhealth export calendars -o exports/agenda --staff V01
+    """
     from clbhealth.exports import export_calendars
 
     ws = open_workspace(workspace)
@@ -61,13 +68,16 @@ def export_calendars_command(
 @export_app.command("attendance")
 @handle_errors
 def export_attendance_command(
-    out_file: Annotated[Path, typer.Option("--out", help="The workbook to write (.xlsx).", dir_okay=False)],
+    out_file: Annotated[Path, typer.Option("--output", "-o", "--out", metavar="FILE", help="The workbook to write (.xlsx).", dir_okay=False)],
     workspace: WorkspaceOption = None,
-    session: Annotated[Optional[str], typer.Option("--session", help="The session id, e.g. S000123.")] = None,
+    session: Annotated[Optional[str], typer.Option("--session", metavar="SESSION", help="The session id, e.g. S000123.")] = None,
     date: Annotated[Optional[dt.date], day_option("--date", "Every session on this day (or use --session).")] = None,
-    staff: Annotated[Optional[str], typer.Option("--staff", help="With --date: only this person's sessions.")] = None,
+    staff: Annotated[Optional[str], typer.Option("--staff", metavar="STAFF", help="With --date: only this person's sessions.")] = None,
 ) -> None:
-    """The attendance sheet for the nurse: one row per planned pupil and moment, a status drop-down."""
+    """The attendance sheet for the nurse: one row per planned pupil and moment, a status drop-down.
+
+    Example: clbhealth export attendance --date 2026-10-06 --staff V01 -o aanwezigheid.xlsx
+    """
     from clbhealth.exports import export_attendance
 
     ws = open_workspace(workspace)
@@ -88,6 +98,8 @@ def weekly(
     """For cron: the coming week's sessions per school and person, backlog, new pupils (DIR/<yyyy-Www>/).
 
     Exit 0: done; 1: error (also in logs/weekly.log); 3: done, with warnings (e.g. unplanned due pupils).
+
+    Example: clbhealth weekly -w /srv/clb/workspace -o /srv/clb/weekly   (cron: Friday 18:00)
     """
     from clbhealth.app.weekly import log, run_weekly
 
@@ -119,14 +131,19 @@ def weekly(
 @handle_errors
 def report(
     workspace: WorkspaceOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or html.")] = "table",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.", dir_okay=False)] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT", help="table, json or html (default: "
+                                               "from the -o file's extension, else table).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
     as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date of the report (default: today).")] = None,
 ) -> None:
-    """Progress: per school and moment due/planned/done/missed/coverage, doses, load per person, over time."""
+    """Progress: per school and moment due/planned/done/missed/coverage, doses, load per person, over time.
+
+    Example: clbhealth report --as-of 2027-01-31 -o voortgang.html
+    """
     from clbhealth.app.report import write_report
     from clbhealth.cli.report_view import print_report
 
+    fmt = output_format(fmt, output, ("table", "json", "html"))
     ws = open_workspace(workspace)
     if fmt in ("json", "html"):
         check_output(ws, output, fmt)

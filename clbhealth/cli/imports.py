@@ -46,15 +46,18 @@ def render_import(result, what: str) -> None:
 @import_app.command("schools")
 @handle_errors
 def import_schools_command(
-    file: Annotated[Path, typer.Argument(help="The official list (Onderwijsaanbod in Vlaanderen) or an own CSV/XLSX.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The official list (Onderwijsaanbod in Vlaanderen) or an own CSV/XLSX.")],
     workspace: WorkspaceOption = None,
-    clb: Annotated[Optional[str], typer.Option("--clb", help="Keep the institutions this CLB serves "
+    clb: Annotated[Optional[str], typer.Option("--clb", metavar="CLB", help="Keep the institutions this CLB serves "
                                                "(its instellingsnummer, column 'clb' of the official list).")] = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
 ) -> None:
     """Import school sites: the official list (BaO and SO only, Lambert 72 positions converted),
-    or an own file with school_id, name, street, postcode, municipality, lat, lon, level."""
+    or an own file with school_id, name, street, postcode, municipality, lat, lon, level.
+
+    Example: clbhealth import schools onderwijsaanbod.csv --clb 114975 --dry-run
+    """
     from clbhealth.imports.schools import import_schools
 
     ws = open_workspace(workspace)
@@ -69,10 +72,10 @@ def import_schools_command(
 @import_app.command("roster")
 @handle_errors
 def import_roster_command(
-    files: Annotated[list[Path], typer.Argument(help="One or more rosters (CSV or XLSX); give all files of a school at once.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="One or more rosters (CSV or XLSX); give all files of a school at once.")],
     workspace: WorkspaceOption = None,
-    school: Annotated[Optional[str], typer.Option("--school", help="School id for files without a school column.")] = None,
-    site: Annotated[Optional[str], typer.Option("--site", help="Site (vestigingsplaats number) for files without "
+    school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="School id for files without a school column.")] = None,
+    site: Annotated[Optional[str], typer.Option("--site", metavar="SITE", help="Site (vestigingsplaats number) for files without "
                                                 "that column; default the school's main site.")] = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
@@ -80,7 +83,10 @@ def import_roster_command(
         "--same-pupils", help="Rows whose pupil number or INSZ changed are the known pupils of the same name and "
                               "birth date (a school that renumbered its pupils); check with --dry-run first.")] = False,
 ) -> None:
-    """Import pupils; a school's roster replaces what is known of that school (pupils not listed have left)."""
+    """Import pupils; a school's roster replaces what is known of that school (pupils not listed have left).
+
+    Example: clbhealth import roster leerlingen-40642.xlsx --dry-run
+    """
     from clbhealth.imports.roster import import_roster
 
     ws = open_workspace(workspace)
@@ -91,12 +97,15 @@ def import_roster_command(
 @import_app.command("history")
 @handle_errors
 def import_history_command(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX, one row per event.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX, one row per event.")],
     workspace: WorkspaceOption = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
 ) -> None:
-    """Import history: contacts done, doses given, absences, consent, objections."""
+    """Import history: contacts done, doses given, absences, consent, objections.
+
+    Example: clbhealth import history historiek.csv --dry-run
+    """
     from clbhealth.imports.history import import_history
 
     ws = open_workspace(workspace)
@@ -109,12 +118,15 @@ Replace = Annotated[bool, typer.Option("--replace", help="Replace all known entr
 @import_app.command("staff")
 @handle_errors
 def import_staff_command(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX: staff_id, name, role, base_lat, base_lon, availability, schools.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: staff_id, name, role, base_lat, base_lon, availability, schools.")],
     workspace: WorkspaceOption = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
 ) -> None:
-    """Import the staff doing systematic contacts; the list replaces the previous one."""
+    """Import the staff doing systematic contacts; the list replaces the previous one.
+
+    Example: clbhealth import staff personeel.csv
+    """
     from clbhealth.imports.staff import import_staff
 
     ws = open_workspace(workspace)
@@ -124,13 +136,16 @@ def import_staff_command(
 @import_app.command("absences")
 @handle_errors
 def import_absences_command(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX: staff_id, from, to, part (am/pm or empty).")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: staff_id, from, to, part (am/pm or empty).")],
     workspace: WorkspaceOption = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
     replace: Replace = False,
 ) -> None:
-    """Import staff absences (added to those known; --replace to start over)."""
+    """Import staff absences (added to those known; --replace to start over).
+
+    Example: clbhealth import absences afwezigheden.csv
+    """
     from clbhealth.imports.staff import import_absences
 
     ws = open_workspace(workspace)
@@ -140,13 +155,16 @@ def import_absences_command(
 @import_app.command("closures")
 @handle_errors
 def import_closures_command(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX: school_id, from, to, reason.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: school_id, from, to, reason.")],
     workspace: WorkspaceOption = None,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
     replace: Replace = False,
 ) -> None:
-    """Import school closures (study days, trips) on top of the Flemish school calendar."""
+    """Import school closures (study days, trips) on top of the Flemish school calendar.
+
+    Example: clbhealth import closures sluitingsdagen.csv
+    """
     from clbhealth.imports.staff import import_closures
 
     ws = open_workspace(workspace)
@@ -156,11 +174,14 @@ def import_closures_command(
 @import_app.command("results")
 @handle_errors
 def import_results_command(
-    file: Annotated[Path, typer.Argument(help="The filled-in attendance sheet (from `clbhealth export attendance`).")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The filled-in attendance sheet (from `clbhealth export attendance`).")],
     workspace: WorkspaceOption = None,
     dry_run: DryRun = False,
 ) -> None:
-    """Results of a session into the history: gezien, afwezig, geweigerd, verzet (re-importing changes nothing)."""
+    """Results of a session into the history: gezien, afwezig, geweigerd, verzet (re-importing changes nothing).
+
+    Example: clbhealth import results aanwezigheid.xlsx --dry-run
+    """
     from clbhealth.imports.results import import_results
 
     ws = open_workspace(workspace)

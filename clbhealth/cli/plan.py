@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
+    output_format,
     WORKERS_MAX,
     WorkspaceOption,
     add_cells,
@@ -44,9 +45,12 @@ def plan(
     seed: Annotated[int, seed_option("Random seed: the same inputs and seed give the same plan.")] = 1,
     keep_until: Annotated[Optional[dt.date], day_option("--keep-until", "Keep published sessions up to this date as they are.")] = None,
     as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date of the due list and of 'today' (default: today).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table (default) or json (the whole summary).")] = "table",
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table (default) or json (the whole summary).")] = "table",
 ) -> None:
-    """Solve and store the plan, then print its summary (or use a subcommand: show, check, explain)."""
+    """Solve and store the plan, then print its summary (or use a subcommand: show, check, explain).
+
+    Example: clbhealth plan --as-of 2026-09-01 --time-limit 120
+    """
     if ctx.invoked_subcommand is not None:
         return
     from clbhealth.app.plan import run_plan
@@ -196,17 +200,21 @@ def _gap(value: float, bound: float) -> str:
 @handle_errors
 def plan_show(
     workspace: WorkspaceOption = None,
-    school: Annotated[Optional[str], typer.Option("--school", help="Only this school.")] = None,
-    staff: Annotated[Optional[str], typer.Option("--staff", help="Only this person's sessions.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or xlsx.")] = "table",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file.", dir_okay=False)] = None,
+    school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="Only this school.")] = None,
+    staff: Annotated[Optional[str], typer.Option("--staff", metavar="STAFF", help="Only this person's sessions.")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT",
+                                               help="table, csv, json or xlsx (default: from the -o file's "
+                                                    "extension, else table).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
 ) -> None:
-    """The stored plan: one row per session."""
+    """The stored plan: one row per session.
+
+    Example: clbhealth plan show --school 40642 --format json
+    """
     from clbhealth.exports.frames import write_frame
     from clbhealth.workspace.plan import load_plan_frame
 
-    if fmt not in ("table", "csv", "json", "xlsx"):
-        raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv, json or xlsx.")
+    fmt = output_format(fmt, output, ("table", "csv", "json", "xlsx"))
     ws = open_workspace(workspace)
     check_output(ws, output, "text" if fmt == "table" else fmt)
     from clbhealth.workspace.pupils import resolve_school_ids
@@ -249,7 +257,10 @@ def plan_show(
 @plan_app.command("check")
 @handle_errors
 def plan_check(workspace: WorkspaceOption = None) -> None:
-    """Check the stored plan against every hard rule, independently of the solver."""
+    """Check the stored plan against every hard rule, independently of the solver.
+
+    Example: clbhealth plan check -w clbhealth-demo
+    """
     from clbhealth.scheduler.check import check_plan
     from clbhealth.app.plan_check import load_check_input
 
@@ -270,9 +281,12 @@ def plan_check(workspace: WorkspaceOption = None) -> None:
 @handle_errors
 def plan_explain(
     workspace: WorkspaceOption = None,
-    school: Annotated[Optional[str], typer.Option("--school", help="Only this school.")] = None,
+    school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="Only this school.")] = None,
 ) -> None:
-    """Why demand is unplanned or late: which rule, and which resource is short when."""
+    """Why demand is unplanned or late: which rule, and which resource is short when.
+
+    Example: clbhealth plan explain --school 40642
+    """
     from clbhealth.app.explain import explain
 
     ws = open_workspace(workspace)

@@ -17,11 +17,14 @@ LEVELS = ("kleuter", "lager", "basis", "secundair")
 @handle_errors
 def schools_command(
     workspace: WorkspaceOption = None,
-    level: Annotated[Optional[str], typer.Option("--level", help="Only sites of this level: "
+    level: Annotated[Optional[str], typer.Option("--level", metavar="LEVEL", help="Only sites of this level: "
                                                  "kleuter, lager, basis or secundair.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table, csv or json.")] = "table",
 ) -> None:
-    """Every school site: id, site, name, address, position, level, special, CLB and pupils imported."""
+    """Every school site: id, site, name, address, position, level, special, CLB and pupils imported.
+
+    Example: clbhealth schools --level secundair --format csv
+    """
     from clbhealth.core.errors import ClbError
     from clbhealth.workspace.schools import LIST_COLUMNS, list_sites
 

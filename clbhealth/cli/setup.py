@@ -36,11 +36,14 @@ from clbhealth.core.privacy import shown_path
 @app.command()
 @handle_errors
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder for the new workspace.", file_okay=False)],
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the new workspace.", file_okay=False)],
     name: Annotated[str, typer.Option("--name", help="The CLB's name.", parser=name_value, metavar="NAME")] = "CLB",
     school_year: Annotated[Optional[SchoolYear], school_year_option("e.g. 2026-2027 (default: the current one).")] = None,
 ) -> None:
-    """Create a workspace: clbhealth.toml (documented settings) and an SQLite database."""
+    """Create a workspace: clbhealth.toml (documented settings) and an SQLite database.
+
+    Example: clbhealth init mijn-clb --name "CLB Kempen"
+    """
     from clbhealth.workspace.folder import Workspace
 
     year = school_year or SchoolYear.containing(dt.date.today())
@@ -53,13 +56,16 @@ def init(
 @app.command()
 @handle_errors
 def demo(
-    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.", file_okay=False)] = Path("clbhealth-demo"),
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder for the demo workspace.", file_okay=False)] = Path("clbhealth-demo"),
     time_limit: Annotated[float, seconds_option("Planner work budget in seconds.")] = 10.0,
     as_of: Annotated[Optional[dt.date], day_option("--as-of", "The demo's date (default: today within the "
                                                    "samples' school year, else 2026-12-01).")] = None,
 ) -> None:
     """Build a workspace from the bundled samples and run the whole chain on it: import, due list,
-    plan, check, school workbooks, calendars, attendance sheet, weekly lists, report."""
+    plan, check, school workbooks, calendars, attendance sheet, weekly lists, report.
+
+    Example: clbhealth demo clbhealth-demo
+    """
     from clbhealth.app.demo import run_demo
 
     run_demo(directory, _DemoConsole(), today=as_of, time_limit=time_limit)
@@ -87,7 +93,10 @@ class _DemoConsole:
 @app.command()
 @handle_errors
 def doctor(workspace: WorkspaceOption = None) -> None:
-    """Check a workspace (schema, integrity, orphans, settings, protocol, permissions, lock) and say what to do."""
+    """Check a workspace (schema, integrity, orphans, settings, protocol, permissions, lock) and say what to do.
+
+    Example: clbhealth doctor -w mijn-clb
+    """
     from clbhealth.app.doctor import check_workspace
 
     root = Path(workspace).expanduser() if workspace else Path.cwd()
@@ -112,7 +121,10 @@ def purge(
     workspace: WorkspaceOption = None,
     dry_run: DryRun = False,
 ) -> None:
-    """Remove pupils who left before DATE, with their history and planned contacts (this workspace only)."""
+    """Remove pupils who left before DATE, with their history and planned contacts (this workspace only).
+
+    Example: clbhealth purge --left-before 2025-09-01 --dry-run
+    """
     from clbhealth.app.purge import DOSSIER_NOTE, PUPIL_ROWS, purge_left
 
     day = left_before
@@ -135,9 +147,12 @@ def purge(
 def audit(
     workspace: WorkspaceOption = None,
     last: Annotated[int, count_option("--last", "Show the last N entries.")] = 50,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table, csv or json.")] = "table",
 ) -> None:
-    """The audit log: every import, export, plan and purge with time, user, command, files and counts."""
+    """The audit log: every import, export, plan and purge with time, user, command, files and counts.
+
+    Example: clbhealth audit --last 20
+    """
     import pandas as pd
 
     from clbhealth.exports.frames import write_frame

@@ -22,12 +22,15 @@ ToDay = Annotated[Optional[dt.date], day_option("--to", "Last date (yyyy-mm-dd).
 @import_app.command("consent")
 @handle_errors
 def import_consent_command(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX, one row per returned consent form.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX, one row per returned consent form.")],
     workspace: WorkspaceOption = None,
     dry_run: DryRun = False,
     as_of: AsOf = None,
 ) -> None:
-    """Returned consent forms: clb/toestemming, geweigerd, eigen arts, al gevaccineerd (a later form replaces)."""
+    """Returned consent forms: clb/toestemming, geweigerd, eigen arts, al gevaccineerd (a later form replaces).
+
+    Example: clbhealth import consent toestemmingen.xlsx --dry-run
+    """
     from clbhealth.imports.consent import import_consent
 
     ws = open_workspace(workspace)
@@ -37,12 +40,15 @@ def import_consent_command(
 @import_app.command("lots")
 @handle_errors
 def import_lots_command(
-    file: Annotated[Path, typer.Argument(help="CSV or XLSX: product, lot, expiry date (and doses received).")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: product, lot, expiry date (and doses received).")],
     workspace: WorkspaceOption = None,
     dry_run: DryRun = False,
     as_of: AsOf = None,
 ) -> None:
-    """Vaccine lots received: product (as in the protocol), lot number, expiry date, doses."""
+    """Vaccine lots received: product (as in the protocol), lot number, expiry date, doses.
+
+    Example: clbhealth import lots loten.csv
+    """
     from clbhealth.imports.lots import import_lots
 
     ws = open_workspace(workspace)
@@ -52,7 +58,10 @@ def import_lots_command(
 @app.command("lots")
 @handle_errors
 def lots_command(workspace: WorkspaceOption = None, as_of: AsOf = None) -> None:
-    """The vaccine lots on record: expiry, doses received and given, expired or not."""
+    """The vaccine lots on record: expiry, doses received and given, expired or not.
+
+    Example: clbhealth lots --as-of 2026-10-01
+    """
     from clbhealth.app.vaccination import lot_rows
 
     ws = open_workspace(workspace)
@@ -69,7 +78,7 @@ def lots_command(workspace: WorkspaceOption = None, as_of: AsOf = None) -> None:
 @export_app.command("vaccinnet")
 @handle_errors
 def export_vaccinnet_command(
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="The CSV file for Vaccinnet.", dir_okay=False)],
+    out_file: Annotated[Path, typer.Option("--output", "-o", "--out", metavar="FILE", help="The CSV file for Vaccinnet.", dir_okay=False)],
     workspace: WorkspaceOption = None,
     date_from: FromDay = None,
     date_to: ToDay = None,
@@ -78,7 +87,10 @@ def export_vaccinnet_command(
     again: Annotated[bool, typer.Option("--again", help="Export the doses of the date range again, even those "
                                         "already exported.")] = False,
 ) -> None:
-    """The doses the CLB gave, not yet registered, as a CSV for Vaccinnet (the only export with INSZ)."""
+    """The doses the CLB gave, not yet registered, as a CSV for Vaccinnet (the only export with INSZ).
+
+    Example: clbhealth export vaccinnet -o vaccinnet.csv
+    """
     from clbhealth.cli.common import show_problems
     from clbhealth.exports.vaccinnet import export_vaccinnet
 
@@ -99,15 +111,18 @@ def export_vaccinnet_command(
 @export_app.command("consent-forms")
 @handle_errors
 def export_consent_forms_command(
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the PDFs to.", file_okay=False)],
+    out_dir: Annotated[Path, typer.Option("--output", "-o", "--out", metavar="DIR", help="Folder to write the PDFs to.", file_okay=False)],
     workspace: WorkspaceOption = None,
-    school: Annotated[Optional[list[str]], typer.Option("--school", help="Only this school (repeatable).")] = None,
-    moment: Annotated[Optional[str], typer.Option("--moment", help="Only this vaccination code, e.g. HPV1.")] = None,
+    school: Annotated[Optional[list[str]], typer.Option("--school", metavar="SCHOOL", help="Only this school (repeatable).")] = None,
+    moment: Annotated[Optional[str], typer.Option("--moment", metavar="MOMENT", help="Only this vaccination code, e.g. HPV1.")] = None,
     date_from: FromDay = None,
     date_to: ToDay = None,
     as_of: AsOf = None,
 ) -> None:
-    """Consent letters (PDF, A4, one per pupil and vaccine) and a class list per school to tick 'formulier terug'."""
+    """Consent letters (PDF, A4, one per pupil and vaccine) and a class list per school to tick 'formulier terug'.
+
+    Example: clbhealth export consent-forms -o brieven --moment HPV1
+    """
     from clbhealth.exports.consent_forms import export_consent_forms
 
     ws = open_workspace(workspace)
@@ -119,12 +134,15 @@ def export_consent_forms_command(
 @export_app.command("vaccine-order")
 @handle_errors
 def export_vaccine_order_command(
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="The workbook to write (.xlsx).", dir_okay=False)],
+    out_file: Annotated[Path, typer.Option("--output", "-o", "--out", metavar="FILE", help="The workbook to write (.xlsx).", dir_okay=False)],
     workspace: WorkspaceOption = None,
     date_from: FromDay = None,
     date_to: ToDay = None,
 ) -> None:
-    """Per week and product: doses planned (consented plus expected) and doses in stock by lot."""
+    """Per week and product: doses planned (consented plus expected) and doses in stock by lot.
+
+    Example: clbhealth export vaccine-order -o bestelling.xlsx --from 2026-10-01 --to 2026-12-31
+    """
     from clbhealth.exports.vaccine_order import export_vaccine_order
 
     ws = open_workspace(workspace)

@@ -1,0 +1,53 @@
+"""What a planner expects of the command line: --version, one spelling for output (-o/--output),
+the format from the file's extension (a mismatch refused), option types as words, examples."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from openpyxl import load_workbook
+
+from clbhealth.cli.common import app
+from tests.conftest import run
+from tests.planfixture import build_plan_workspace
+
+
+def test_version(runner):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("clbhealth ")
+
+
+def test_help_shows_types_as_words_and_an_example(runner):
+    due = runner.invoke(app, ["due", "--help"]).output
+    for word in ("DATE", "SCHOOL", "FILE", "DIR", "-o, --output", "Example: clbhealth due"):
+        assert word in due, word
+    assert "<str>" not in due and "<path>" not in due
+    assert "FILE..." in runner.invoke(app, ["import", "roster", "--help"]).output
+    assert "--install-completion" in runner.invoke(app, ["--help"]).output
+
+
+def test_the_extension_decides_the_format_and_a_mismatch_is_refused(tmp_path, runner):
+    world = build_plan_workspace(tmp_path)
+    workbook = tmp_path / "due.xlsx"
+    run(runner, "due", "-w", world.root, "--as-of", "2026-10-01", "-o", workbook)
+    assert load_workbook(workbook).sheetnames  # a real workbook, not a text table named .xlsx
+    listed = tmp_path / "due.csv"
+    run(runner, "due", "-w", world.root, "--as-of", "2026-10-01", "--output", listed)
+    rows = list(csv.reader(io.StringIO(listed.read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert rows[0][0] and len(rows) > 1  # ; with a BOM: Belgian Excel opens it in columns
+    plan = tmp_path / "plan.json"
+    run(runner, "plan", "show", "-w", world.root, "-o", plan)
+    assert isinstance(json.loads(plan.read_text(encoding="utf-8")), list)
+    refused = run(runner, "due", "-w", world.root, "--format", "csv", "-o", tmp_path / "x.xlsx", code=1)
+    assert "--format csv does not match the file x.xlsx" in refused.output and not (tmp_path / "x.xlsx").exists()
+    typo = run(runner, "report", "-w", world.root, "--format", "jsn", code=1)
+    assert "did you mean json?" in typo.output
+
+
+def test_the_old_out_spelling_still_works(tmp_path, runner):
+    world = build_plan_workspace(tmp_path)
+    run(runner, "export", "schools", "-w", world.root, "--out", tmp_path / "a")
+    run(runner, "export", "schools", "-w", world.root, "-o", tmp_path / "b")
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(p.name for p in (tmp_path / "b").iterdir())
