@@ -26,7 +26,6 @@ from clbhealth.cli.common import (
     styled,
 )
 from clbhealth.core.dates import SchoolYear
-from clbhealth.core.errors import ClbError
 from clbhealth.core.privacy import shown_path
 
 # --- due -----------------------------------------------------------------------------------------
