@@ -256,17 +256,26 @@ def plan_show(
 
 @plan_app.command("check")
 @handle_errors
-def plan_check(workspace: WorkspaceOption = None) -> None:
+def plan_check(workspace: WorkspaceOption = None,
+               fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json.")] = "table") -> None:
     """Check the stored plan against every hard rule, independently of the solver.
 
-    Example: clbhealth plan check -w clbhealth-demo
+    Example: clbhealth plan check -w clbhealth-demo --format json
     """
     from clbhealth.scheduler.check import check_plan
     from clbhealth.app.plan_check import load_check_input
 
+    fmt = output_format(fmt, None, ("table", "json"))
     ws = open_workspace(workspace)
     data = load_check_input(ws)
     violations = check_plan(data)
+    if fmt == "json":  # fields: sessions, violations [{rule, session_id, message}]
+        sys.stdout.write(json.dumps({"sessions": len(data.sessions), "violations": [
+            {"rule": v.rule, "session_id": v.session_id, "message": v.message} for v in violations]},
+            ensure_ascii=False, indent=1) + "\n")
+        if violations:
+            raise typer.Exit(1)
+        return
     if not violations:
         out.print(f"The plan ({len(data.sessions)} sessions) keeps every hard rule.")
         return

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
+    output_format,
     DryRun,
     WorkspaceOption,
     add_cells,
@@ -92,16 +93,28 @@ class _DemoConsole:
 
 @app.command()
 @handle_errors
-def doctor(workspace: WorkspaceOption = None) -> None:
+def doctor(workspace: WorkspaceOption = None,
+           fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json.")] = "table") -> None:
     """Check a workspace (schema, integrity, orphans, settings, protocol, permissions, lock) and say what to do.
 
-    Example: clbhealth doctor -w mijn-clb
+    Example: clbhealth doctor -w mijn-clb --format json
     """
     from clbhealth.app.doctor import check_workspace
 
+    fmt = output_format(fmt, None, ("table", "json"))
     root = Path(workspace).expanduser() if workspace else Path.cwd()
     findings = check_workspace(root)
     problems = [f for f in findings if f.problem]
+    if fmt == "json":  # fields: workspace, problems, findings [{check, message, problem, advice}]
+        import json
+        import sys
+
+        sys.stdout.write(json.dumps({"workspace": shown_path(root), "problems": len(problems), "findings": [
+            {"check": f.check, "message": f.message, "problem": f.problem, "advice": f.advice} for f in findings]},
+            ensure_ascii=False, indent=1) + "\n")
+        if problems:
+            raise typer.Exit(1)
+        return
     for finding in findings:
         mark = ("✗", "red") if finding.problem else ("✓", "green")
         out.print(styled(mark, f" {finding.check}: {finding.message}"))

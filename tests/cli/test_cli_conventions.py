@@ -51,3 +51,14 @@ def test_the_old_out_spelling_still_works(tmp_path, runner):
     run(runner, "export", "schools", "-w", world.root, "--out", tmp_path / "a")
     run(runner, "export", "schools", "-w", world.root, "-o", tmp_path / "b")
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(p.name for p in (tmp_path / "b").iterdir())
+
+
+def test_doctor_and_plan_check_speak_json(tmp_path, runner):
+    world = build_plan_workspace(tmp_path)
+    doctor = json.loads(run(runner, "doctor", "-w", world.root, "--format", "json", code=None).stdout)
+    assert {"workspace", "problems", "findings"} <= set(doctor)
+    assert all({"check", "message", "problem", "advice"} == set(f) for f in doctor["findings"])
+    check = run(runner, "plan", "check", "-w", world.root, "--format", "json", code=None)
+    data = json.loads(check.stdout)
+    assert data["sessions"] >= 1 and isinstance(data["violations"], list)
+    assert check.exit_code == (1 if data["violations"] else 0)
