@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from clbhealth.core.privacy import shown_path
 from clbhealth.cli.common import (
     DryRun,
+    output_format,
     SkipInvalid,
     WorkspaceOption,
     add_cells,
@@ -24,7 +26,42 @@ from clbhealth.cli.common import (
 # --- imports -------------------------------------------------------------------------------------
 
 
-def render_import(result, what: str) -> None:
+ImportFormat = Annotated[str, typer.Option("--format", metavar="FORMAT",
+                                           help="table, or json for scripts (the summary, totals and problems).")]
+
+
+def render_import(result, what: str, fmt: str = "table") -> None:
+    """The import's summary as a table (problems on stderr), or as one JSON object on stdout."""
+    fmt = output_format(fmt, None, ("table", "json"))
+    if fmt == "json":
+        _import_json(result)
+    else:
+        _import_table(result, what)
+    if result.skipped_rows:
+        if fmt == "table":
+            err.print(styled((f"{result.skipped_rows} invalid row(s) were skipped (listed above).", "yellow")))
+        raise typer.Exit(3)
+
+
+def _import_json(result) -> None:
+    """Fields: kind, files, dry_run, written, totals, summary, skipped_rows, warnings, errors (each
+    problem {file, row, column, value, message, hint, severity}; values of INSZ columns masked)."""
+    import dataclasses
+    import json
+    import sys
+
+    def problem(p) -> dict:
+        return {k: (shown_path(v, name_only=True) if k == "file" and v else v)
+                for k, v in dataclasses.asdict(p).items()}
+
+    sys.stdout.write(json.dumps({
+        "kind": result.kind, "files": [shown_path(f) for f in result.files], "dry_run": result.dry_run,
+        "written": result.written, "totals": result.totals, "summary": result.summary,
+        "skipped_rows": result.skipped_rows, "warnings": [problem(p) for p in result.warnings],
+        "errors": [problem(p) for p in result.errors]}, ensure_ascii=False, indent=1, default=str) + "\n")
+
+
+def _import_table(result, what: str) -> None:
     show_problems(result.warnings + result.errors)
     if result.summary:
         keys = list(result.summary[0])
@@ -38,9 +75,6 @@ def render_import(result, what: str) -> None:
         out.print(f"Dry run: would import {totals}. Nothing was written.")
     else:
         out.print(f"Imported {what}: {totals}.")
-    if result.skipped_rows:
-        err.print(styled((f"{result.skipped_rows} invalid row(s) were skipped (listed above).", "yellow")))
-        raise typer.Exit(3)
 
 
 @import_app.command("schools")
@@ -48,6 +82,7 @@ def render_import(result, what: str) -> None:
 def import_schools_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The official list (Onderwijsaanbod in Vlaanderen) or an own CSV/XLSX.")],
     workspace: WorkspaceOption = None,
+    fmt: ImportFormat = "table",
     clb: Annotated[Optional[str], typer.Option("--clb", metavar="CLB", help="Keep the institutions this CLB serves "
                                                "(its instellingsnummer, column 'clb' of the official list).")] = None,
     dry_run: DryRun = False,
@@ -66,7 +101,7 @@ def import_schools_command(
         from clbhealth.core.errors import ClbError
 
         raise ClbError(f"--clb {clb!r} is not a CLB number.", hint="Give the CLB's instellingsnummer, e.g. 114975.")
-    render_import(import_schools(ws, file, clb=clb_number, dry_run=dry_run, skip_invalid=skip_invalid), "schools")
+    render_import(import_schools(ws, file, clb=clb_number, dry_run=dry_run, skip_invalid=skip_invalid), "schools", fmt)
 
 
 @import_app.command("roster")
@@ -74,6 +109,7 @@ def import_schools_command(
 def import_roster_command(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="One or more rosters (CSV or XLSX); give all files of a school at once.")],
     workspace: WorkspaceOption = None,
+    fmt: ImportFormat = "table",
     school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="School id for files without a school column.")] = None,
     site: Annotated[Optional[str], typer.Option("--site", metavar="SITE", help="Site (vestigingsplaats number) for files without "
                                                 "that column; default the school's main site.")] = None,
@@ -91,7 +127,7 @@ def import_roster_command(
 
     ws = open_workspace(workspace)
     render_import(import_roster(ws, files, school=school, site=site, dry_run=dry_run, skip_invalid=skip_invalid,
-                                same_pupils=same_pupils), "roster")
+                                same_pupils=same_pupils), "roster", fmt)
 
 
 @import_app.command("history")
@@ -99,6 +135,7 @@ def import_roster_command(
 def import_history_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX, one row per event.")],
     workspace: WorkspaceOption = None,
+    fmt: ImportFormat = "table",
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
 ) -> None:
@@ -109,7 +146,7 @@ def import_history_command(
     from clbhealth.imports.history import import_history
 
     ws = open_workspace(workspace)
-    render_import(import_history(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "history")
+    render_import(import_history(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "history", fmt)
 
 
 Replace = Annotated[bool, typer.Option("--replace", help="Replace all known entries with this file's.")]
@@ -120,6 +157,7 @@ Replace = Annotated[bool, typer.Option("--replace", help="Replace all known entr
 def import_staff_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: staff_id, name, role, base_lat, base_lon, availability, schools.")],
     workspace: WorkspaceOption = None,
+    fmt: ImportFormat = "table",
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
 ) -> None:
@@ -130,7 +168,7 @@ def import_staff_command(
     from clbhealth.imports.staff import import_staff
 
     ws = open_workspace(workspace)
-    render_import(import_staff(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "staff")
+    render_import(import_staff(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "staff", fmt)
 
 
 @import_app.command("absences")
@@ -138,6 +176,7 @@ def import_staff_command(
 def import_absences_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: staff_id, from, to, part (am/pm or empty).")],
     workspace: WorkspaceOption = None,
+    fmt: ImportFormat = "table",
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
     replace: Replace = False,
@@ -149,7 +188,7 @@ def import_absences_command(
     from clbhealth.imports.staff import import_absences
 
     ws = open_workspace(workspace)
-    render_import(import_absences(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "absences")
+    render_import(import_absences(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "absences", fmt)
 
 
 @import_app.command("closures")
@@ -157,6 +196,7 @@ def import_absences_command(
 def import_closures_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: school_id, from, to, reason.")],
     workspace: WorkspaceOption = None,
+    fmt: ImportFormat = "table",
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
     replace: Replace = False,
@@ -168,7 +208,7 @@ def import_closures_command(
     from clbhealth.imports.staff import import_closures
 
     ws = open_workspace(workspace)
-    render_import(import_closures(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "closures")
+    render_import(import_closures(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "closures", fmt)
 
 
 @import_app.command("results")
@@ -176,6 +216,7 @@ def import_closures_command(
 def import_results_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The filled-in attendance sheet (from `clbhealth export attendance`).")],
     workspace: WorkspaceOption = None,
+    fmt: ImportFormat = "table",
     dry_run: DryRun = False,
 ) -> None:
     """Results of a session into the history: gezien, afwezig, geweigerd, verzet (re-importing changes nothing).
@@ -185,4 +226,4 @@ def import_results_command(
     from clbhealth.imports.results import import_results
 
     ws = open_workspace(workspace)
-    render_import(import_results(ws, file, dry_run=dry_run), "results")
+    render_import(import_results(ws, file, dry_run=dry_run), "results", fmt)

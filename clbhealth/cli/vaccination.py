@@ -11,7 +11,7 @@ from clbhealth.cli.common import (
     DryRun, WorkspaceOption, add_cells, app, check_output, check_output_dir, day_option, err, export_app,
     handle_errors, import_app, new_table, open_workspace, out,
 )
-from clbhealth.cli.imports import render_import
+from clbhealth.cli.imports import ImportFormat, render_import
 from clbhealth.core.privacy import shown_path
 
 AsOf = Annotated[Optional[dt.date], day_option("--as-of", "The date of today (default: the real today).")]
@@ -24,6 +24,7 @@ ToDay = Annotated[Optional[dt.date], day_option("--to", "Last date (yyyy-mm-dd).
 def import_consent_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX, one row per returned consent form.")],
     workspace: WorkspaceOption = None,
+    fmt: ImportFormat = "table",
     dry_run: DryRun = False,
     as_of: AsOf = None,
 ) -> None:
@@ -34,7 +35,7 @@ def import_consent_command(
     from clbhealth.imports.consent import import_consent
 
     ws = open_workspace(workspace)
-    render_import(import_consent(ws, file, dry_run=dry_run, today=as_of), "consent forms")
+    render_import(import_consent(ws, file, dry_run=dry_run, today=as_of), "consent forms", fmt)
 
 
 @import_app.command("lots")
@@ -42,6 +43,7 @@ def import_consent_command(
 def import_lots_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: product, lot, expiry date (and doses received).")],
     workspace: WorkspaceOption = None,
+    fmt: ImportFormat = "table",
     dry_run: DryRun = False,
     as_of: AsOf = None,
 ) -> None:
@@ -52,7 +54,7 @@ def import_lots_command(
     from clbhealth.imports.lots import import_lots
 
     ws = open_workspace(workspace)
-    render_import(import_lots(ws, file, dry_run=dry_run, today=as_of), "lots")
+    render_import(import_lots(ws, file, dry_run=dry_run, today=as_of), "lots", fmt)
 
 
 @app.command("lots")

@@ -62,3 +62,19 @@ def test_doctor_and_plan_check_speak_json(tmp_path, runner):
     data = json.loads(check.stdout)
     assert data["sessions"] >= 1 and isinstance(data["violations"], list)
     assert check.exit_code == (1 if data["violations"] else 0)
+
+
+def test_imports_speak_json(tmp_path, runner):
+    from tests.imports.test_import_roster import line, roster
+
+    world = build_plan_workspace(tmp_path)
+    import datetime as dt
+
+    path = roster(tmp_path / "r.csv", [line("9001", "Nieuw", "Piet", dt.date(2020, 2, 2)),
+                                       line("9002", "Fout", "Jan", dt.date(2020, 2, 2), insz="123")])
+    result = run(runner, "import", "roster", path, "-w", world.root, "--dry-run", "--skip-invalid",
+                 "--format", "json", code=3)
+    data = json.loads(result.stdout)
+    assert data["kind"] == "roster" and data["dry_run"] is True and data["written"] is False
+    assert data["skipped_rows"] == 1 and data["errors"][0]["row"] == 3 and data["errors"][0]["column"]
+    assert {"new", "updated", "unchanged", "moved", "left"} <= set(data["totals"])
