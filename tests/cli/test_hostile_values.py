@@ -18,6 +18,7 @@ from clbhealth.cli import common
 from clbhealth.core.dates import SchoolYear
 from clbhealth.samples.generator import insz_for
 from tests.conftest import run
+from tests.imports.test_bad_inputs import dump
 
 AS_OF = "2026-12-01"
 CLB_NAME = "CLB [/] Noord"  # as written into clbhealth.toml
@@ -41,15 +42,6 @@ PUPILS = [
     pupil_line(2, insz_for(__import__("datetime").date(2017, 6, 7), 12), "Maes [/]", "Zoë", "07/06/2017", "V", "4A", "L4"),
     pupil_line(3, insz_for(__import__("datetime").date(2023, 2, 1), 13), "Claes", "Lou", "01/02/2023", "M", "K1A", "K1"),
 ]
-
-
-def dump(root: Path) -> list[str]:
-    """The database as SQL, without the audit table."""
-    conn = sqlite3.connect(root / "clbhealth.sqlite")
-    try:
-        return [line for line in conn.iterdump() if not line.startswith('INSERT INTO "audit"')]
-    finally:
-        conn.close()
 
 
 def audit_files(root: Path) -> str:
