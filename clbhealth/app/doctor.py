@@ -297,7 +297,7 @@ def _check_lock(root: Path, findings: list[Finding]) -> None:
         findings.append(Finding("lock", "the lock file cannot be opened (permission denied).", True,
                                 f"Make it yours and private: chmod 600 '{path}'."))
         return
-    if path.exists() and not lock_is_free(path):
+    if not lock_is_free(path):
         holder = lock_holder(path)
         since = _lock_since(holder)
         stuck = since is not None and dt.datetime.now().astimezone() - since > LONG_LOCK
@@ -335,7 +335,7 @@ def _check_leftovers(root: Path, findings: list[Finding]) -> None:
     workspace and anywhere under exports/ (a killed export's `.NAME.PID.RANDOM.tmp`, a killed weekly
     run's staging folder `.WEEK.RANDOM.tmp` or the replaced week `.WEEK.old-PID`)."""
     weekly_lock = root / WEEKLY_LOCK_NAME
-    weekly_busy = weekly_lock.exists() and not lock_is_free(weekly_lock)
+    weekly_busy = not lock_is_free(weekly_lock)
     candidates = sorted(root.glob(".*"))
     if (root / "exports").is_dir():
         candidates += sorted(p for p in (root / "exports").rglob(".*"))

@@ -104,8 +104,10 @@ def staff_calendar(workspace: Workspace, staff_id: str, name: str, sessions: lis
     calendar.add("x-wr-calname", f"{workspace.config.clb_name}: {name}")
     calendar.add("x-wr-timezone", TIMEZONE)
     records: list[SentEvent] = []
+    built: list[Event | None] = []  # each record's session event (None: a cancellation, made below)
     for session in sessions:
         event = _session_event(session, staff_id, sites, words, zone)
+        built.append(event)
         uid = event_uid(session.session_id, staff_id)
         fingerprint = hashlib.sha256(event.to_ical()).hexdigest()[:32]
         before = sent.get(uid)
@@ -124,17 +126,16 @@ def staff_calendar(workspace: Workspace, staff_id: str, name: str, sessions: lis
                                                                                          or before.stamp)
             records.append(SentEvent(before.uid, staff_id, "cancelled", sequence, stamp, before.dtstart,
                                      before.dtend, before.summary, True))
+            built.append(None)
     calendar.add_component(_timezone(records, workspace))
-    for record, session in zip(records, [*sessions, *[None] * len(records)]):
-        calendar.add_component(_finish(record, session, sites, words, zone, staff_id))
+    for record, event in zip(records, built):
+        calendar.add_component(_finish(record, event, zone))
     return calendar, records
 
 
-def _finish(record: SentEvent, session: Session | None, sites: dict[str, Site], words: MomentWords,
-            zone: ZoneInfo, staff_id: str) -> Event:
-    """The event as written: a session's with its SEQUENCE and DTSTAMP, or a cancellation."""
-    if session is not None and not record.cancelled:
-        event = _session_event(session, staff_id, sites, words, zone)
+def _finish(record: SentEvent, event: Event | None, zone: ZoneInfo) -> Event:
+    """The event as written: a session's with its SEQUENCE and DTSTAMP, or (None) a cancellation."""
+    if event is not None:
         status = "CONFIRMED"
     else:
         event = Event()

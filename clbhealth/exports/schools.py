@@ -120,8 +120,8 @@ def info_sheet(workbook, workspace: Workspace, site: Site, sessions: list[Sessio
                exported: dt.date) -> None:
     """The first sheet: who the CLB is and how to reach it, and what the school does by when."""
     office = workspace.config.office
-    place = ", ".join(p for p in (office.street, " ".join(x for x in (office.postcode, office.municipality) if x)) if p)
-    reach = " · ".join(p for p in (f"tel. {office.phone}" if office.phone else "", office.email) if p)
+    place = office.address
+    reach = _reach(office.phone, office.email)
     heading = [
         f"{workspace.config.clb_name}: CLB-contacten {workspace.config.school_year} in {site.name}",
         f"CLB: {office.name or workspace.config.clb_name}" + (f", {place}" if place else ""),
@@ -174,14 +174,19 @@ def _school_day(day: dt.date, earliest: dt.date) -> dt.date:
 def _contact_lines(workspace: Workspace, site: Site) -> list[str]:
     """The school's own contact as the official list gives it, and the CLB office's address."""
     lines = []
-    school = " · ".join(p for p in (f"tel. {site.phone}" if site.phone else "", site.email) if p)
+    school = _reach(site.phone, site.email)
     if school and site.venue == "":
         lines.append(f"School: {site.address} · {school}")
     office = workspace.config.office
-    place = ", ".join(p for p in (office.street, " ".join(x for x in (office.postcode, office.municipality) if x)) if p)
+    place = office.address
     if place:
         lines.append(f"CLB: {office.name or workspace.config.clb_name}, {place}")
     return lines
+
+
+def _reach(phone: str | None, email: str | None) -> str:
+    """'tel. 014 12 34 56 · info@clb.be' (the parts that are known)."""
+    return " · ".join(p for p in (f"tel. {phone}" if phone else "", email or "") if p)
 
 
 def school_visible_pupils(session: Session, words: MomentWords) -> list:

@@ -92,6 +92,9 @@ class _Known:
         return None, ""
 
 
+IDENTITY_CHANGES = ("renumbered", "insz corrected")  # ways `find` takes a row for a known pupil to confirm
+
+
 @dataclass(frozen=True)
 class IdentityChange:
     """A row taken for a known pupil although its number or INSZ changed: to confirm (--same-pupils)."""
@@ -119,10 +122,10 @@ def store_roster(conn: sqlite3.Connection, rows: list["PupilRow"], columns: Sequ
     stamp = now_text()
     summary = {s: {"school_id": s, "new": 0, "updated": 0, "unchanged": 0, "moved": 0, "left": 0}
                for s in sorted(covered)}
-    changes = [IdentityChange(r, p, how) for r in rows for p, how in [known.find(r)]
-               if how in ("renumbered", "insz corrected")]
+    found = [(record, *known.find(record)) for record in rows]
+    changes = [IdentityChange(r, p, how) for r, p, how in found if how in IDENTITY_CHANGES]
     confirm_identity_changes(changes, same_pupils, dry_run, result)
-    matched, inserts, updates, name_matches = _match(rows, known, summary, stamp, same_pupils)
+    matched, inserts, updates, name_matches = _match(found, summary, stamp, same_pupils)
     unnamed = sum(1 for r in rows if not r.insz and not r.pupil_number)
     if unnamed:
         result.warnings.append(Problem(
@@ -160,14 +163,15 @@ def confirm_identity_changes(changes: list[IdentityChange], same_pupils: bool, d
                    f"imported:\n  {shown}", hint=hint)
 
 
-def _match(rows: list["PupilRow"], known: _Known, summary: dict[str, dict], stamp: str, same_pupils: bool = False):
-    """Returns (pupil id -> its row, rows to insert, rows to update, how many were matched by name)."""
+def _match(found: list[tuple["PupilRow", dict | None, str]], summary: dict[str, dict], stamp: str,
+           same_pupils: bool = False):
+    """From each row with the known pupil it was found to be (and how): (pupil id -> its row, rows
+    to insert, rows to update, how many were matched by name)."""
     matched: dict[int, "PupilRow"] = {}
     inserts, updates = [], []
     name_matches = 0
-    for record in rows:
-        pupil, how = known.find(record)
-        if how in ("renumbered", "insz corrected") and not same_pupils:
+    for record, pupil, how in found:
+        if how in IDENTITY_CHANGES and not same_pupils:
             pupil = None  # a dry run without --same-pupils shows them as new (and the old ones as left)
         name_matches += how == "name"
         if pupil is not None and pupil["pupil_id"] in matched:

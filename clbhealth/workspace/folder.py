@@ -176,7 +176,7 @@ class Workspace:
         if command.split(" ")[0] in NOT_PLAN_INPUT:  # a plan's own save, among others
             return
         path = self.root / PLAN_LOCK_NAME
-        if path.exists() and not lock_is_free(path):
+        if not lock_is_free(path):
             raise ClbError(f"A plan is being made in {self.root} ({lock_holder(path) or 'clbhealth plan'}); "
                            f"`{command}` would change what it is made from, so nothing was changed.",
                            hint="Wait until the plan is saved, then run the command again (and `clbhealth plan` "
@@ -276,7 +276,10 @@ def lock_holder(lock: Path) -> str:
 
 
 def lock_is_free(lock: Path) -> bool:
-    """True when nobody holds the lock `lock` (tried at once, released again)."""
+    """True when nobody holds the lock `lock` (tried at once, released again); a lock file that does
+    not exist is free, and is not made by asking."""
+    if not lock.exists():
+        return True
     probe = FileLock(lock, mode=0o600)
     try:
         probe.acquire(timeout=0)

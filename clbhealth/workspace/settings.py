@@ -30,6 +30,12 @@ class Office:
     phone: str = ""  # printed on the school workbooks, with the e-mail
     email: str = ""
 
+    @property
+    def address(self) -> str:
+        """'Markt 1, 2440 Geel' (the parts that are known)."""
+        town = " ".join(x for x in (self.postcode, self.municipality) if x)
+        return ", ".join(x for x in (self.street, town) if x)
+
 
 @dataclass(frozen=True)
 class Block:
