@@ -1,7 +1,7 @@
 """The real-CLB benchmark instance: the sites of CLB 114975 (Kempen: Turnhout, Geel, Mol,
 Herentals) from the official school list, as many fictional pupils per institution as it really
 has, staff at the staffing norm working from three offices, built through the product's own
-commands (`init`, `import schools --clb`, `import roster`, `import staff`, `import absences`,
+commands (`init`, `import schools --clb`, `import roster`, `import history`, `import staff`, `import absences`,
 `import closures`) exactly as a CLB planner would.
 
 Staffing norm: a doctor per 7,200 pupils, a nurse per 5,000 (rounded up). Most people share one of
@@ -68,6 +68,7 @@ def build_real_clb(root: Path, seed: int = 7) -> Workspace:
                                          encoding="utf-8")
     _cli("import", "schools", written.school_list, "--clb", CLB, "-w", root)
     _cli("import", "roster", *written.rosters, "-w", root, "--skip-invalid")
+    _cli("import", "history", written.history, "-w", root)
     staff = staff_rows(written.pupils, rng)
     (files / "staff.csv").write_text("\n".join(staff) + "\n", encoding="utf-8")
     _cli("import", "staff", files / "staff.csv", "-w", root)

@@ -4,7 +4,8 @@
 institution, keeps the BaO and SO institutions one CLB serves, and writes (a) that subset in the
 shape a CLB downloads it (`;`, UTF-8 with BOM, CR-only line endings, all 36 columns) and (b) one
 roster per site as school software exports it, with as many fictional pupils as the institution
-really has. Assumptions (the enrolment is one total per institution, no split): a regular school's
+really has, and (c) their past contacts and doses as the CLB's own system exports them (`history.csv`;
+most done, as in the bundled samples). Assumptions (the enrolment is one total per institution, no split): a regular school's
 total is spread evenly over its grades (K1-K3, L1-L6, S1-S6, +-15 %), classes of at most 24; a
 special-education school's pupils have no grade, ages 3-12 (BuBaO) or 12-20 (BuSO), in groups of
 12; an institution without a known count gets the median of its kind in the list.
@@ -22,7 +23,8 @@ from pathlib import Path
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.grades import standard_age
 from clbhealth.imports.school_list import institution_level as _level
-from clbhealth.samples.generator import SAMPLE_YEAR, Site, grades_of, insz_for
+from clbhealth.samples.formats import write_history_csv
+from clbhealth.samples.generator import SAMPLE_YEAR, Site, generate_history, grades_of, insz_for
 from clbhealth.samples.names import BOYS, GIRLS, LAST
 
 COMPULSORY_LEVELS = ("BaO", "SO")
@@ -39,6 +41,7 @@ class RealClb:
     institutions: int = 0
     pupils: int = 0
     estimated: list[str] = field(default_factory=list)  # schoolnummers whose size is the median
+    history: Path | None = None  # past contacts and doses (before the school year)
 
 
 def institution_level(row: dict) -> tuple[str, bool]:
@@ -141,7 +144,7 @@ def write_site_roster(pupils: list[dict], site_number: str, year: SchoolYear, pa
 
 def build_real_clb(official_csv: Path, pupils_csv: Path, clb: str, seed: int, out: Path,
                    year: SchoolYear = SAMPLE_YEAR) -> RealClb:
-    """Write `schools_<clb>.csv` (official shape) and `rosters/roster_<site>.csv` into `out`."""
+    """Write `schools_<clb>.csv` (official shape), `rosters/roster_<site>.csv` and `history.csv` into `out`."""
     header, rows = _read_csv(official_csv)
     rows = [r for r in rows if r.get("clb", "").strip() == str(clb) and r.get("onderwijsniveau") in COMPULSORY_LEVELS]
     rows.sort(key=lambda r: (int(r["schoolnummer"]), int(r["intern_vplnummer"] or 0)))
@@ -154,6 +157,7 @@ def build_real_clb(official_csv: Path, pupils_csv: Path, clb: str, seed: int, ou
     sizes, result.estimated = _sizes(pupils_csv, rows)
     rng = random.Random(seed)
     counters: dict[str, int] = {}
+    everyone: list[dict] = []
     for r in rows:
         level, special = institution_level(r)
         site = Site(r["schoolnummer"], r["naam"], r["straat"], r["postcode"], r["gemeente"], 0.0, 0.0, level,
@@ -166,4 +170,8 @@ def build_real_clb(official_csv: Path, pupils_csv: Path, clb: str, seed: int, ou
         write_site_roster(pupils, r["intern_vplnummer"] or "1", year, path)
         result.rosters.append(path)
         result.pupils += len(pupils)
+        everyone.extend(pupils)
+    past = [e for e in generate_history(everyone, year, rng) if e["date"] < year.first_day]
+    result.history = out / "history.csv"
+    write_history_csv(past, result.history, leerid_schools=set())
     return result

@@ -8,6 +8,8 @@
 5. Fill (`fill.py`): half-days still free take unplanned work cut to their room; when a role is
    short, small visits of nearby schools share one person's half-day (`share.py`) and the
    half-days this frees are filled too.
+6. Swap (`swap.py`): per half-day, the people of a role who work then swap their sessions when
+   that drives less.
 Every model runs on a deterministic work budget: the plan depends on the inputs and the seed only.
 """
 
@@ -27,6 +29,7 @@ from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
 from clbhealth.scheduler.repair import _State, join_together, repair, substitute_absent
 from clbhealth.scheduler.share import hold_out_guests, rejoin_guests, share_half_days
 from clbhealth.scheduler.solver import Progress, StageResult, allow_solving, stop_all
+from clbhealth.scheduler.swap import swap_people
 from clbhealth.scheduler.timetable import (
     PersonModel,
     PersonPlan,
@@ -162,6 +165,7 @@ def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Vi
     """The fill and the shared half-days, then the placements and the reasons of what stays unplanned."""
     fill_free_half_days(problem, state, by_id, pinned_days)
     share_half_days(problem, state, by_id, pinned_days)
+    swap_people(problem, state, by_id)
     problem.visits[:] = list(by_id.values())
     for visit in problem.visits:
         if visit.visit_id not in state.days:
