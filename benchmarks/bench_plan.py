@@ -71,12 +71,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="Build the workspace here and keep it.")
+    parser.add_argument("--reuse", type=Path, help="Plan a workspace built before with --keep (same size).")
     parser.add_argument("--weight", action="append", default=[], metavar="GOAL=N",
                         help="Override a soft goal's weight for this run (e.g. balance=0).")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix=f"clbhealth-bench-{args.size}-")) / "ws"
     started = time.monotonic()
-    workspace = build(args.size, root)
+    if args.reuse:
+        from clbhealth.workspace.folder import Workspace
+
+        workspace = Workspace.open(args.reuse)
+    else:
+        workspace = build(args.size, root)
     print(f"machine: {os.cpu_count()} cores; instance built in {time.monotonic() - started:.1f} s at {root}")
 
     started = time.monotonic()

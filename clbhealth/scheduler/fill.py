@@ -119,17 +119,32 @@ def _open_work(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
             continue
         if not visit.earliest <= half.day <= visit.latest or half in problem.closed.get(visit.school_id, ()):
             continue
-        if not _interval_kept(visit, days, half.day):
-            continue
+        waiting = _pupils_waiting(visit, by_id, days, half.day)
         for task in visit.tasks:
-            if person.staff_id not in task.excluded_staff:
+            if person.staff_id not in task.excluded_staff and task.pupil_id not in waiting:
                 work[visit.school_id].append((visit, task))
     return work
 
 
-def _interval_kept(visit: Visit, days: dict[str, HalfDay], day: dt.date) -> bool:
-    """Every dose this visit follows is placed, its interval before `day`."""
-    return all(before in days and add_months(days[before].day, months) <= day for before, months in visit.after)
+def _pupils_waiting(visit: Visit, by_id: dict[str, Visit], days: dict[str, HalfDay], day: dt.date) -> set[int]:
+    """The pupils of this visit whose earlier dose is not placed, or not its interval before `day`
+    (a visit following several visits waits only for the ones holding each pupil's earlier dose)."""
+    waiting: set[int] = set()
+    for before, months in visit.after:
+        if before in days and add_months(days[before].day, months) <= day:
+            continue
+        if before not in by_id:
+            return {t.pupil_id for t in visit.tasks}
+        waiting |= {t.pupil_id for t in by_id[before].tasks}
+    return waiting
+
+
+def _befores_of(after: tuple[tuple[str, int], ...], pupils: set[int],
+                by_id: dict[str, Visit]) -> tuple[tuple[str, int], ...]:
+    """The visits of `after` that hold an earlier dose of these pupils (a visit no longer known
+    stays: nothing says it does not)."""
+    return tuple((b, m) for b, m in after
+                 if b not in by_id or any(t.pupil_id in pupils for t in by_id[b].tasks))
 
 
 def _take(problem: PlanningProblem, person: Person, half: HalfDay, work: dict[str, list[tuple[Visit, Task]]],
@@ -200,7 +215,8 @@ def _split(by_id: dict[str, Visit], state: _State, taken: list[tuple[Visit, Task
                 earliest=max(by_id[s].earliest for s in sources), latest=min(by_id[s].latest for s in sources),
                 setup=max(by_id[s].setup for s in sources), bundle=first.bundle,
                 kind="catch_up" if all(t.catch_up for t in tasks) else "regular",
-                after=tuple(dict.fromkeys(a for s in sources for a in by_id[s].after)))
+                after=tuple(dict.fromkeys(a for s, moved in sources.items()
+                                          for a in _befores_of(by_id[s].after, {t.pupil_id for t in moved}, by_id))))
     by_id[new.visit_id] = new
     _detach(by_id, state, sources, new.visit_id)
     return new
@@ -224,7 +240,7 @@ def _detach(by_id: dict[str, Visit], state: _State, sources: dict[str, list[Task
 
 def _move_followers(by_id: dict[str, Visit], state: _State, source_id: str, new_id: str, pupils: set[int]) -> None:
     """The doses that follow `source_id` for these pupils now follow `new_id` (and so on down the chain)."""
-    for follower in [v for v in by_id.values() if any(b == source_id for b, _ in v.after)]:
+    for follower in [v for v in by_id.values() if v.visit_id != new_id and any(b == source_id for b, _ in v.after)]:
         moved = [t for t in follower.tasks if t.pupil_id in pupils]
         if not moved:
             continue
@@ -232,8 +248,8 @@ def _move_followers(by_id: dict[str, Visit], state: _State, source_id: str, new_
         while split_id in by_id:  # a second group of the same follower joining the same visit
             number += 1
             split_id = f"{follower.visit_id}@{new_id}#{number}"
-        split = replace(follower, visit_id=split_id, tasks=moved,
-                        after=tuple((new_id if b == source_id else b, m) for b, m in follower.after),
+        after = tuple((new_id if b == source_id else b, m) for b, m in follower.after)
+        split = replace(follower, visit_id=split_id, tasks=moved, after=_befores_of(after, pupils, by_id),
                         session_id=None, previous=None, previous_staff=frozenset())
         by_id[split.visit_id] = split
         state.reasons[split.visit_id] = state.reasons.get(follower.visit_id, "no free half-day of the role in its window")
@@ -248,3 +264,5 @@ def _remove_tasks(by_id: dict[str, Visit], state: _State, visit_id: str, moved: 
     if not visit.tasks:
         by_id.pop(visit_id)
         state.reasons.pop(visit_id, None)
+    elif visit.after and visit_id not in state.days:
+        visit.after = _befores_of(visit.after, {t.pupil_id for t in visit.tasks}, by_id)
