@@ -6,6 +6,10 @@
   every session is priced as one round trip from the person's base. No plan drives less in that
   pricing; a shared half-day drives less than two round trips, so the plan's km is compared as
   round trips (its real km is lower still).
+- km of the best assignment of the plan's own visits (a diagnostic, not a bound on every plan):
+  each visit, as the plan cut it, goes to one person of each of its roles (fractions allowed),
+  at most one visit per available half-day (a morning-only visit on a morning). Against it the
+  plan's person choice is judged; against the km LP the plan's cutting of the work into visits.
 - coverage: the planner's own LP bound is reported by the plan; here a second, cruder one counts
   each role's minutes against all free minutes of that role over the year, so the two can be compared.
 """
@@ -157,4 +161,34 @@ def km_lower_bound_by_month(problem, visits, capacity: int) -> float:
     solver.Minimize(sum(cost))
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return float("nan")
+    return solver.Objective().Value()
+
+
+def km_of_best_assignment(problem, visits) -> float:
+    """The least round-trip km of these visits, each to one person per role (fractions allowed),
+    one visit per available half-day and person, a morning-only visit on a morning (an LP)."""
+    solver = pywraplp.Solver.CreateSolver("GLOP")
+    per_person: dict[str, list] = defaultdict(list)
+    mornings: dict[str, list] = defaultdict(list)
+    cost = []
+    for visit in visits:
+        morning_only = visit.minutes > problem.block_minutes.get("pm", 0)
+        for role in sorted(visit.roles):
+            people = [p for p in problem.persons if p.role == role and problem.available.get(p.staff_id)
+                      and p.staff_id not in visit.excluded_staff]
+            if not people:
+                continue
+            share = [solver.NumVar(0, 1, "") for _ in people]
+            solver.Add(sum(share) == 1)
+            for person, var in zip(people, share):
+                per_person[person.staff_id].append(var)
+                if morning_only:
+                    mornings[person.staff_id].append(var)
+                cost.append(problem.km[(person.staff_id, visit.school_id)] * var)
+    for staff_id, variables in per_person.items():
+        solver.Add(sum(variables) <= len(problem.available[staff_id]))
+        if mornings.get(staff_id):
+            solver.Add(sum(mornings[staff_id]) <= sum(1 for h in problem.available[staff_id] if h.part == "am"))
+    solver.Minimize(sum(cost))
+    solver.Solve()
     return solver.Objective().Value()
