@@ -102,7 +102,7 @@ def coverage_bound(problem: PlanningProblem, visits: list[Visit], earliest: dict
     solver = pywraplp.Solver.CreateSolver("GLOP")
     use: dict[tuple[str, tuple[int, int]], list] = defaultdict(list)
     objective = []
-    for tasks, count in sorted(profiles.items()):
+    for tasks, count in sorted(profiles.items(), key=lambda item: repr(item[0])):  # None and indices mix
         done = [solver.NumVar(0, count, "") for _ in tasks]
         moments = sorted({m for _, ms, _, _, _ in tasks for m in ms})
         for moment in moments:

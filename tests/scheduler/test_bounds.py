@@ -37,3 +37,13 @@ def _bound(problem: PlanningProblem) -> int:
 def test_a_later_dose_counts_only_when_the_dose_it_follows_can_be_done():
     assert _bound(_problem([HalfDay(D(2027, 3, 1), "am")])) == 0  # no doctor before Christmas: no HPV1, so no HPV2
     assert _bound(_problem([HalfDay(D(2026, 9, 7), "am"), HalfDay(D(2027, 3, 1), "am")])) == 6
+
+
+def test_pupils_with_and_without_a_linked_first_dose_are_counted_side_by_side():
+    """One pupil's HPV2 follows their HPV1 in the plan, another's HPV1 leads to no HPV2 of theirs
+    (their series goes on elsewhere): the two profiles differ only in that link, and the bound
+    still orders and counts them (it once failed comparing a missing link with a task index)."""
+    problem = _problem([HalfDay(D(2026, 9, 7), "am"), HalfDay(D(2027, 3, 1), "am")])
+    first, second = problem.visits
+    first.tasks[2] = replace(first.tasks[2], follow_ups=())
+    assert _bound(problem) == 6
