@@ -291,13 +291,19 @@ def plan_check(workspace: WorkspaceOption = None,
 def plan_explain(
     workspace: WorkspaceOption = None,
     school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="Only this school.")] = None,
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json.")] = "table",
 ) -> None:
     """Why demand is unplanned or late: which rule, and which resource is short when.
 
-    Example: clbhealth plan explain --school 40642
+    Example: clbhealth plan explain --school 40642 --format json
     """
-    from clbhealth.app.explain import explain
+    from clbhealth.app.explain import explain_data, explain_lines
 
+    fmt = output_format(fmt, None, ("table", "json"))
     ws = open_workspace(workspace)
-    for line in explain(ws, school=school):
+    data = explain_data(ws, school=school)
+    if fmt == "json":  # fields: see explain_data and the README (plan_id, period, school, capacity, ...)
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        return
+    for line in explain_lines(data):
         out.print(line, markup=False)
