@@ -51,3 +51,26 @@ def test_protocols_show_speaks_json(tmp_path, runner):
     assert rules["HPV2"]["follows"] == "HPV1" and rules["HPV2"]["needs_consent"] and rules["HPV1"]["source"]
     text = world.cli("protocols", "show").output
     assert f"who:    {rules['K1']['who']}" in text and f"source: {rules['HPV1']['source']}" in text
+
+
+def test_quiet_prints_only_warnings_and_keeps_the_exit_codes(tmp_path, runner):
+    world = _short_world(tmp_path, runner)
+    staff = world.tmp / "staff-again.csv"
+    staff.write_text("staff_id;name;role;availability;schools\nN1;Nurse N1;verpleegkundige;ma-vm;100 500\n",
+                     encoding="utf-8")
+    imported = world.cli("import", "staff", staff, "--quiet")
+    assert imported.stdout == "" and "no base position" in imported.stderr  # the warning stays
+    loud = world.plan("--from", "2026-09-07", "--to", "2026-09-07")
+    assert "Plan 1" in loud.stdout
+    quiet = world.plan("--from", "2026-09-07", "--to", "2026-09-07", "--quiet")
+    assert quiet.stdout == "" and quiet.exit_code == loud.exit_code == 0
+    assert "3 pupil-moment(s) are not planned" in quiet.stderr and "planning:" not in quiet.stderr
+    week = ("weekly", "--as-of", "2026-09-04", "-o", world.tmp / "weekly")
+    said = world.cli(*week, "--verbose", code=None)
+    assert said.stdout.startswith("Week 2026-W37")
+    hushed = world.cli(*week, "--quiet", code=None)
+    assert hushed.stdout == "" and hushed.exit_code == said.exit_code == 3  # due pupils left unplanned
+    assert "Warning:" in hushed.stderr
+    assert world.cli(*week, "--quiet", "--verbose", code=2).exit_code == 2
+    exported = world.cli("export", "schools", "-o", world.tmp / "scholen", "--quiet")
+    assert exported.stdout == "" and any((world.tmp / "scholen").iterdir())
