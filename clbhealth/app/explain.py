@@ -1,4 +1,8 @@
-"""`clbhealth plan explain`: why demand is unplanned or late, in terms of rules and resources."""
+"""`clbhealth plan explain`: why demand is unplanned or late, in terms of rules and resources.
+
+`explain_data` gives the findings as plain data (the fields of `plan explain --format json`);
+`explain` gives the same as lines of text.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from clbhealth.workspace.folder import Workspace
 from clbhealth.workspace.pupils import resolve_school_ids
 
 LATE_SHARE = 0.8  # a session in the last fifth of its window counts as late
+LATE_LISTED = 30  # late sessions listed one by one
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -22,113 +27,164 @@ def _at_sites(rows: list[dict], sites: set[str]) -> list[dict]:
 
 
 def explain(workspace: Workspace, school: str | None = None) -> list[str]:
-    config = workspace.config
+    """Why work is unplanned or late, as lines of text."""
+    return explain_lines(explain_data(workspace, school=school))
+
+
+def explain_data(workspace: Workspace, school: str | None = None) -> dict:
+    """Why work is unplanned or late: plan_id (None without a plan), period, school, capacity,
+    utilisation, unplanned {pupil_moments, groups}, resources and late {sessions, listed}."""
     specs = moment_specs(workspace)
     with workspace.connect() as conn:
         summary = current_summary(conn)
         if summary is None:
-            return ["No plan yet: run clbhealth plan."]
-        plan_id = summary["plan_id"]
-        rows = read_explain_rows(conn, plan_id)
+            return {"plan_id": None, "period": None, "school": school, "capacity": None, "utilisation": {},
+                    "unplanned": {"pupil_moments": 0, "groups": []}, "resources": [],
+                    "late": {"sessions": 0, "listed": []}}
+        rows = read_explain_rows(conn, summary["plan_id"])
         sites = set(resolve_school_ids(conn, [school])) if school else set()
-    unplanned, sessions, staff_rows, booked, absences = (rows[k] for k in ("unplanned", "sessions", "staff", "booked",
-                                                                          "absences"))
+    unplanned, sessions = rows["unplanned"], rows["sessions"]
     if school:
         unplanned, sessions = _at_sites(unplanned, sites), _at_sites(sessions, sites)
-    lines = [f"Plan {plan_id} ({summary['period'][0]} to {summary['period'][1]})."] + capacity_lines(summary)
     start, end = dt.date.fromisoformat(summary["period"][0]), dt.date.fromisoformat(summary["period"][1])
-    half_days = school_half_days(config.school_year, config.planning, start, end)
+    half_days = school_half_days(workspace.config.school_year, workspace.config.planning, start, end)
+    late = _late_sessions(sessions, specs)
+    return {
+        "plan_id": summary["plan_id"], "period": list(summary["period"]), "school": school,
+        "capacity": _capacity(summary), "utilisation": summary.get("metrics", {}).get("utilisation", {}),
+        "unplanned": {"pupil_moments": len(unplanned), "groups": _groups(unplanned)},
+        "resources": _resources(workspace, unplanned, specs, half_days, rows, (start, end)),
+        "late": {"sessions": len(late), "listed": [_late_entry(s, moment, window, half_days, rows)
+                                                   for s, moment, window in late[:LATE_LISTED]]},
+    }
 
-    def free_half_days(person: dict, first: dt.date, last: dt.date) -> list:
-        slots = set(person["availability"].split())
-        out = []
-        for h in half_days:
-            if not first <= h.day <= last or h.slot not in slots:
-                continue
-            if any(p == person["staff_id"] and covers(f, t, part, h) for p, f, t, part in absences):
-                continue
-            if (h.day.isoformat(), h.part) in booked[person["staff_id"]]:
-                continue
-            out.append(h)
-        return out
 
-    if not unplanned:
+def _capacity(summary: dict) -> dict | None:
+    """The LP bound on what these people can do: pupil_moments, at_most, planned, short [{role, month, free_minutes}]."""
+    coverage = summary.get("bounds", {}).get("coverage")
+    if not coverage:
+        return None
+    return {"pupil_moments": coverage["pupil_moments"], "at_most": coverage["at_most"],
+            "planned": summary.get("coverage", {}).get("planned", 0),
+            "short": [{"role": s["role"], "month": s["month"], "free_minutes": s["free_minutes"]}
+                      for s in coverage.get("short", [])]}
+
+
+def _groups(unplanned: list[dict]) -> list[dict]:
+    """Unplanned pupil-moments per school and reason: [{school_id, reason, moments: {code: count}}]."""
+    groups: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for u in unplanned:
+        groups[(u["school_id"], u["reason"])][u["moment"]] += 1
+    return [{"school_id": school_id, "reason": reason, "moments": dict(sorted(moments.items()))}
+            for (school_id, reason), moments in sorted(groups.items())]
+
+
+def _free_half_days(person: dict, first: dt.date, last: dt.date, half_days: list, rows: dict) -> list:
+    """The person's half-days in [first, last] that are available, not absent and not booked."""
+    slots = set(person["availability"].split())
+    free = []
+    for h in half_days:
+        if not first <= h.day <= last or h.slot not in slots:
+            continue
+        if any(p == person["staff_id"] and covers(f, t, part, h) for p, f, t, part in rows["absences"]):
+            continue
+        if (h.day.isoformat(), h.part) in rows["booked"][person["staff_id"]]:
+            continue
+        free.append(h)
+    return free
+
+
+def _resources(workspace: Workspace, unplanned: list[dict], specs: dict, half_days: list, rows: dict,
+               period: tuple[dt.date, dt.date]) -> list[dict]:
+    """Per role and window of the unplanned work: [{role, from, to, need, free, short}] in half-days."""
+    config = workspace.config
+    capacity = max(config.planning.morning.minutes, config.planning.afternoon.minutes) - config.longest_setup
+    need: dict[tuple[str, tuple[dt.date, dt.date]], float] = defaultdict(float)
+    for u in unplanned:
+        spec = specs.get(u["moment"])
+        if spec is None:
+            continue
+        window = (max(spec.earliest, period[0]), min(spec.latest, period[1]))
+        for role, minutes in spec.part_minutes().items():
+            need[(role, window)] += minutes / capacity
+    found = []
+    for (role, (first, last)), visits in sorted(need.items()):
+        people = [p for p in rows["staff"] if p["role"] == role]
+        free = sum(len(_free_half_days(p, first, last, half_days, rows)) for p in people)
+        found.append({"role": role, "from": first.isoformat(), "to": last.isoformat(), "need": math.ceil(visits),
+                      "free": free, "short": max(0, math.ceil(visits) - free)})
+    return found
+
+
+def _late_entry(s: dict, moment: str, window: tuple[dt.date, dt.date], half_days: list, rows: dict) -> dict:
+    """One late session: session_id, moment, school_id, date, earlier_half_days, blocked {reason: half-days}."""
+    staff_rows, booked, absences = rows["staff"], rows["booked"], rows["absences"]
+    day = dt.date.fromisoformat(s["date"])
+    earlier = [h for h in half_days if window[0] <= h.day < day]
+    reasons: dict[str, int] = defaultdict(int)
+    for h in earlier:
+        if any(c[0] == s["school_id"] and covers(c[1], c[2], c[3], h) for c in rows["closures"]):
+            reasons["school closed"] += 1
+            continue
+        for staff_id in rows["staff_of"][s["session_id"]]:
+            person = next((p for p in staff_rows if p["staff_id"] == staff_id), None)
+            if person is None:
+                continue
+            if h.slot not in set(person["availability"].split()):
+                reasons[f"{staff_id} does not work then"] += 1
+            elif any(p == staff_id and covers(f, t, part, h) for p, f, t, part in absences):
+                reasons[f"{staff_id} absent"] += 1
+            elif (h.day.isoformat(), h.part) in booked[staff_id]:
+                reasons[f"{staff_id} busy elsewhere"] += 1
+    blocked = dict(sorted(reasons.items(), key=lambda kv: -kv[1]))
+    return {"session_id": s["session_id"], "moment": moment, "school_id": s["school_id"], "date": s["date"],
+            "earlier_half_days": len(earlier), "blocked": blocked}
+
+
+def explain_lines(data: dict) -> list[str]:
+    """The findings of `explain_data` as lines of text."""
+    if data["plan_id"] is None:
+        return ["No plan yet: run clbhealth plan."]
+    period, school = data["period"], data["school"]
+    lines = [f"Plan {data['plan_id']} ({period[0]} to {period[1]})."] + capacity_lines(data)
+    unplanned = data["unplanned"]
+    if not unplanned["pupil_moments"]:
         lines.append("Nothing is unplanned" + (f" at school {school}." if school else "."))
     else:
-        lines.append(f"{len(unplanned)} pupil-moment(s) are not planned:")
-        groups: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for u in unplanned:
-            groups[(u["school_id"], u["reason"])][u["moment"]] += 1
-        for (school_id, reason), moments in sorted(groups.items()):
-            what = ", ".join(f"{n} x {m}" for m, n in sorted(moments.items()))
-            lines.append(f"  school {school_id}: {what} - {reason}")
-        capacity = max(config.planning.morning.minutes, config.planning.afternoon.minutes) - config.longest_setup
-        need: dict[tuple[str, tuple[dt.date, dt.date]], float] = defaultdict(float)
-        for u in unplanned:
-            spec = specs.get(u["moment"])
-            if spec is None:
-                continue
-            window = (max(spec.earliest, start), min(spec.latest, end))
-            for role, minutes in spec.part_minutes().items():
-                need[(role, window)] += minutes / capacity
+        lines.append(f"{unplanned['pupil_moments']} pupil-moment(s) are not planned:")
+        for group in unplanned["groups"]:
+            what = ", ".join(f"{n} x {m}" for m, n in group["moments"].items())
+            lines.append(f"  school {group['school_id']}: {what} - {group['reason']}")
         lines.append("Resources in the windows of the unplanned work (free = available, not absent, not booked):")
-        for (role, (first, last)), visits in sorted(need.items()):
-            people = [p for p in staff_rows if p["role"] == role]
-            free = sum(len(free_half_days(p, first, last)) for p in people)
-            months = _months(first, last)
-            short = math.ceil(visits) - free
-            verdict = f"short by {short}" if short > 0 else "enough in total: the free half-days do not match the schools' open days and team"
-            lines.append(f"  {role} half-days, {months}: need about {math.ceil(visits)} more, {free} free ({verdict})")
-    lines.extend(late_lines(sessions, specs, half_days, rows))
+        for r in data["resources"]:
+            months = _months(dt.date.fromisoformat(r["from"]), dt.date.fromisoformat(r["to"]))
+            verdict = (f"short by {r['short']}" if r["short"] > 0 else
+                       "enough in total: the free half-days do not match the schools' open days and team")
+            lines.append(f"  {r['role']} half-days, {months}: need about {r['need']} more, {r['free']} free ({verdict})")
+    late = data["late"]
+    if late["sessions"]:
+        lines.append(f"{late['sessions']} session(s) lie in the last fifth of their window:")
+        for s in late["listed"]:
+            text = ", ".join(f"{k} {v}" for k, v in list(s["blocked"].items())[:4])
+            lines.append(f"  {s['session_id']} {s['moment']} at {s['school_id']} on {s['date']}: of "
+                         f"{s['earlier_half_days']} earlier half-days: {text or 'none blocked'}")
     return lines
 
 
-def late_lines(sessions: list[dict], specs: dict, half_days: list, rows: dict) -> list[str]:
-    """Sessions in the last fifth of their window, with what blocked the earlier half-days."""
-    staff_rows, booked, absences = rows["staff"], rows["booked"], rows["absences"]
-    closures, staff_of = rows["closures"], rows["staff_of"]
-    lines: list[str] = []
-    late = _late_sessions(sessions, specs)
-    if late:
-        lines.append(f"{len(late)} session(s) lie in the last fifth of their window:")
-        for s, moment, window in late[:30]:
-            day = dt.date.fromisoformat(s["date"])
-            earlier = [h for h in half_days if window[0] <= h.day < day]
-            reasons = defaultdict(int)
-            for h in earlier:
-                if any(c[0] == s["school_id"] and covers(c[1], c[2], c[3], h) for c in closures):
-                    reasons["school closed"] += 1
-                    continue
-                for staff_id in staff_of[s["session_id"]]:
-                    person = next((p for p in staff_rows if p["staff_id"] == staff_id), None)
-                    if person is None:
-                        continue
-                    if h.slot not in set(person["availability"].split()):
-                        reasons[f"{staff_id} does not work then"] += 1
-                    elif any(p == staff_id and covers(f, t, part, h) for p, f, t, part in absences):
-                        reasons[f"{staff_id} absent"] += 1
-                    elif (h.day.isoformat(), h.part) in booked[staff_id]:
-                        reasons[f"{staff_id} busy elsewhere"] += 1
-            text = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:4])
-            lines.append(f"  {s['session_id']} {moment} at {s['school_id']} on {s['date']}: of {len(earlier)} earlier "
-                         f"half-days: {text or 'none blocked'}")
-    return lines
-
-
-def capacity_lines(summary: dict) -> list[str]:
+def capacity_lines(data: dict) -> list[str]:
     """What these people can do at most (the LP bound), how much of it the plan does, who is short."""
-    coverage = summary.get("bounds", {}).get("coverage")
+    coverage = data.get("capacity")
     lines = []
     if coverage:
-        done = summary.get("coverage", {}).get("planned", 0)
+        done = coverage["planned"]
         share = 100 * done / coverage["at_most"] if coverage["at_most"] else 100.0
         lines.append(f"With these people at most {coverage['at_most']:,} of {coverage['pupil_moments']:,} pupil-moments "
                      f"can be planned (an LP bound on each role's free minutes per month); the plan does {done:,} "
                      f"({share:.1f}% of that bound).")
-        for short in coverage.get("short", [])[:12]:
+        for short in coverage["short"][:12]:
             lines.append(f"  binding: {short['role']} minutes in {short['month']}: {short['free_minutes']:,} free, "
                          f"all used by the bound")
-    for role, row in summary.get("metrics", {}).get("utilisation", {}).items():
+    for role, row in data.get("utilisation", {}).items():
         lines.append(f"Utilisation {role}: {row['sessions']} of {row['available_half_days']} half-days "
                      f"({row['load_pct']}%).")
     return lines

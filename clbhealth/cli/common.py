@@ -69,7 +69,15 @@ WorkspaceOption = Annotated[
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")]
 SkipInvalid = Annotated[bool, typer.Option("--skip-invalid", help="Import the valid rows; report the others.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="For cron: print nothing but warnings and errors "
+                                                         "(exit codes unchanged).")]
 MAX_LISTED_PROBLEMS = 40
+
+
+def say(quiet: bool, *pieces: object) -> None:
+    """Print what a command did (on stdout), unless --quiet."""
+    if not quiet:
+        out.print(*pieces)
 
 
 def handle_errors(func: Callable) -> Callable:

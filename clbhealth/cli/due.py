@@ -101,37 +101,28 @@ def render_due_table(frame, day: dt.date, order: list[str]) -> None:
 def protocols_show(
     workspace: WorkspaceOption = None,
     school_year: Annotated[Optional[SchoolYear], school_year_option("Another school year than the workspace's.")] = None,
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json.")] = "table",
 ) -> None:
     """The rules in force for the workspace's school year, with their sources.
 
     Example: clbhealth protocols show --school-year 2027-2028
     """
-    ws = open_workspace(workspace)
-    year = school_year or ws.config.school_year
-    protocol = ws.protocol
-    protocol.check_year(year)
-    out.print(styled((protocol.name, "bold"), f" ({protocol.id}), school year {year}"))
-    out.print(f"Legal basis: {protocol.source}")
-    for rule in protocol.in_force(year):
-        if rule.follows:
-            who = f"{rule.interval_months} months after {rule.follows}"
-            if rule.three_dose_from_age:
-                prefix = "only in the " if rule.only_three_dose else ""
-                who += f"; {prefix}3-dose schedule when the first dose is given at {rule.three_dose_from_age} or older"
-                if rule.interval_months_three_dose:
-                    who += f" ({rule.interval_months_three_dose} month(s) then)"
-        elif rule.select == "birth_year":
-            who = f"born {year.start_year - (rule.age or 0)} (by birth year, whatever the class)"
-        else:
-            who = f"grade {', '.join(rule.grades)}; pupils without a grade: born {year.start_year - (rule.age or 0)}"
-        if rule.catch_up_grades:
-            who += f"; catch-up at {', '.join(rule.catch_up_grades)}"
-        if rule.catch_up_max_age:
-            who += f" and for pupils up to age {rule.catch_up_max_age}"
-        minutes = ws.config.minutes_for(rule.code, rule.minutes)
-        kind = "contact moment" if rule.kind == "contact" else "vaccination, needs consent"
-        out.print(styled("\n", (rule.code, "bold"), f"  {rule.name} ({kind})"))
-        out.print(f"  who:    {who}")
-        out.print(f"  staff:  {' + '.join(rule.staff)}, {minutes} min per pupil")
-        out.print(f"  valid:  {rule.validity()}")
-        out.print(f"  source: {rule.source}")
+    from clbhealth.app.protocol_view import protocol_data
+
+    fmt = output_format(fmt, None, ("table", "json"))
+    data = protocol_data(open_workspace(workspace), school_year)
+    if fmt == "json":  # fields: protocol {id, name, source}, school_year, rules [...] (README)
+        import json
+
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        return
+    protocol = data["protocol"]
+    out.print(styled((protocol["name"], "bold"), f" ({protocol['id']}), school year {data['school_year']}"))
+    out.print(f"Legal basis: {protocol['source']}")
+    for rule in data["rules"]:
+        kind = "contact moment" if rule["kind"] == "contact" else "vaccination, needs consent"
+        out.print(styled("\n", (rule["code"], "bold"), f"  {rule['name']} ({kind})"))
+        out.print(f"  who:    {rule['who']}")
+        out.print(f"  staff:  {' + '.join(rule['staff'])}, {rule['minutes']} min per pupil")
+        out.print(f"  valid:  {rule['valid']}")
+        out.print(f"  source: {rule['source']}")

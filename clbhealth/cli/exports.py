@@ -21,6 +21,8 @@ from clbhealth.cli.common import (
     open_workspace,
     out,
     parse_day,
+    Quiet,
+    say,
     styled,
 )
 from clbhealth.core.errors import ClbError
@@ -33,6 +35,7 @@ def export_schools_command(
     out_dir: OutDir,
     workspace: WorkspaceOption = None,
     school: Annotated[Optional[list[str]], typer.Option("--school", metavar="SCHOOL", help="Only this school (repeatable).")] = None,
+    quiet: Quiet = False,
 ) -> None:
     """One workbook per school site (DIR/<school_id>-<name>.xlsx): the planning and a sheet per session.
 
@@ -43,7 +46,7 @@ def export_schools_command(
     ws = open_workspace(workspace)
     check_output_dir(ws, out_dir)
     paths = export_school_workbooks(ws, out_dir, school or None)
-    out.print(f"Wrote {len(paths)} school workbook(s) to {shown_path(out_dir)}.")
+    say(quiet, f"Wrote {len(paths)} school workbook(s) to {shown_path(out_dir)}.")
 
 
 @export_app.command("calendars")
@@ -52,6 +55,7 @@ def export_calendars_command(
     out_dir: OutDir,
     workspace: WorkspaceOption = None,
     staff: Annotated[Optional[list[str]], typer.Option("--staff", metavar="STAFF", help="Only this person (repeatable).")] = None,
+    quiet: Quiet = False,
 ) -> None:
     """One iCalendar file per person (DIR/<staff_id>-<name>.ics); a re-export updates the same events.
 
@@ -62,7 +66,7 @@ def export_calendars_command(
     ws = open_workspace(workspace)
     check_output_dir(ws, out_dir)
     paths = export_calendars(ws, out_dir, staff or None)
-    out.print(f"Wrote {len(paths)} calendar(s) to {shown_path(out_dir)}.")
+    say(quiet, f"Wrote {len(paths)} calendar(s) to {shown_path(out_dir)}.")
 
 
 @export_app.command("attendance")
@@ -73,6 +77,7 @@ def export_attendance_command(
     session: Annotated[Optional[str], typer.Option("--session", metavar="SESSION", help="The session id, e.g. S000123.")] = None,
     date: Annotated[Optional[dt.date], day_option("--date", "Every session on this day (or use --session).")] = None,
     staff: Annotated[Optional[str], typer.Option("--staff", metavar="STAFF", help="With --date: only this person's sessions.")] = None,
+    quiet: Quiet = False,
 ) -> None:
     """The attendance sheet for the nurse: one row per planned pupil and moment, a status drop-down.
 
@@ -83,7 +88,7 @@ def export_attendance_command(
     ws = open_workspace(workspace)
     check_output(ws, out_file, "xlsx")
     path = export_attendance(ws, out_file, session_id=session, day=date, staff_id=staff)
-    out.print(f"Wrote {shown_path(path)}. Fill in the status column, then: clbhealth import results {shown_path(path)}")
+    say(quiet, f"Wrote {shown_path(path)}. Fill in the status column, then: clbhealth import results {shown_path(path)}")
 
 
 @app.command()
@@ -94,6 +99,8 @@ def weekly(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Run as on this date (default: today).",
                                                  metavar="DATE")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say what was written (silent otherwise).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Nothing but warnings and errors (the default; "
+                                        "for cron lines that say so).")] = False,
 ) -> None:
     """For cron: the coming week's sessions per school and person, backlog, new pupils (DIR/<yyyy-Www>/).
 
@@ -103,6 +110,8 @@ def weekly(
     """
     from clbhealth.app.weekly import log, run_weekly
 
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose contradict each other; give one.", param_hint="'--quiet'")
     ws = open_workspace(workspace)
     try:  # read here, not by the option, so that cron's log has the refusal too
         day = parse_day(as_of, "--as-of") or dt.date.today()
@@ -135,6 +144,7 @@ def report(
                                                "from the -o file's extension, else table).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
     as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date of the report (default: today).")] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Progress: per school and moment due/planned/done/missed/coverage, doses, load per person, over time.
 
@@ -149,5 +159,5 @@ def report(
         check_output(ws, output, fmt)
     day = as_of or dt.date.today()
     write_report(ws, day, fmt, output, lambda shown: print_report(shown, out))
-    if output is not None:
+    if output is not None and not quiet:
         err.print(f"Wrote the {fmt} report to {shown_path(output)}.")

@@ -10,6 +10,7 @@ from clbhealth.core.privacy import shown_path
 from clbhealth.cli.common import (
     DryRun,
     output_format,
+    Quiet,
     SkipInvalid,
     WorkspaceOption,
     add_cells,
@@ -30,11 +31,14 @@ ImportFormat = Annotated[str, typer.Option("--format", metavar="FORMAT",
                                            help="table, or json for scripts (the summary, totals and problems).")]
 
 
-def render_import(result, what: str, fmt: str = "table") -> None:
-    """The import's summary as a table (problems on stderr), or as one JSON object on stdout."""
+def render_import(result, what: str, fmt: str = "table", quiet: bool = False) -> None:
+    """The import's summary as a table (problems on stderr), or as one JSON object on stdout;
+    with `quiet` only the problems."""
     fmt = output_format(fmt, None, ("table", "json"))
     if fmt == "json":
         _import_json(result)
+    elif quiet:
+        show_problems(result.warnings + result.errors)
     else:
         _import_table(result, what)
     if result.skipped_rows:
@@ -83,6 +87,7 @@ def import_schools_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The official list (Onderwijsaanbod in Vlaanderen) or an own CSV/XLSX.")],
     workspace: WorkspaceOption = None,
     fmt: ImportFormat = "table",
+    quiet: Quiet = False,
     clb: Annotated[Optional[str], typer.Option("--clb", metavar="CLB", help="Keep the institutions this CLB serves "
                                                "(its instellingsnummer, column 'clb' of the official list).")] = None,
     dry_run: DryRun = False,
@@ -101,7 +106,7 @@ def import_schools_command(
         from clbhealth.core.errors import ClbError
 
         raise ClbError(f"--clb {clb!r} is not a CLB number.", hint="Give the CLB's instellingsnummer, e.g. 114975.")
-    render_import(import_schools(ws, file, clb=clb_number, dry_run=dry_run, skip_invalid=skip_invalid), "schools", fmt)
+    render_import(import_schools(ws, file, clb=clb_number, dry_run=dry_run, skip_invalid=skip_invalid), "schools", fmt, quiet)
 
 
 @import_app.command("roster")
@@ -110,6 +115,7 @@ def import_roster_command(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="One or more rosters (CSV or XLSX); give all files of a school at once.")],
     workspace: WorkspaceOption = None,
     fmt: ImportFormat = "table",
+    quiet: Quiet = False,
     school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="School id for files without a school column.")] = None,
     site: Annotated[Optional[str], typer.Option("--site", metavar="SITE", help="Site (vestigingsplaats number) for files without "
                                                 "that column; default the school's main site.")] = None,
@@ -127,7 +133,7 @@ def import_roster_command(
 
     ws = open_workspace(workspace)
     render_import(import_roster(ws, files, school=school, site=site, dry_run=dry_run, skip_invalid=skip_invalid,
-                                same_pupils=same_pupils), "roster", fmt)
+                                same_pupils=same_pupils), "roster", fmt, quiet)
 
 
 @import_app.command("history")
@@ -136,6 +142,7 @@ def import_history_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX, one row per event.")],
     workspace: WorkspaceOption = None,
     fmt: ImportFormat = "table",
+    quiet: Quiet = False,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
 ) -> None:
@@ -146,7 +153,7 @@ def import_history_command(
     from clbhealth.imports.history import import_history
 
     ws = open_workspace(workspace)
-    render_import(import_history(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "history", fmt)
+    render_import(import_history(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "history", fmt, quiet)
 
 
 Replace = Annotated[bool, typer.Option("--replace", help="Replace all known entries with this file's.")]
@@ -158,6 +165,7 @@ def import_staff_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: staff_id, name, role, base_lat, base_lon, availability, schools.")],
     workspace: WorkspaceOption = None,
     fmt: ImportFormat = "table",
+    quiet: Quiet = False,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
 ) -> None:
@@ -168,7 +176,7 @@ def import_staff_command(
     from clbhealth.imports.staff import import_staff
 
     ws = open_workspace(workspace)
-    render_import(import_staff(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "staff", fmt)
+    render_import(import_staff(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "staff", fmt, quiet)
 
 
 @import_app.command("absences")
@@ -177,6 +185,7 @@ def import_absences_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: staff_id, from, to, part (am/pm or empty).")],
     workspace: WorkspaceOption = None,
     fmt: ImportFormat = "table",
+    quiet: Quiet = False,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
     replace: Replace = False,
@@ -188,7 +197,7 @@ def import_absences_command(
     from clbhealth.imports.staff import import_absences
 
     ws = open_workspace(workspace)
-    render_import(import_absences(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "absences", fmt)
+    render_import(import_absences(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "absences", fmt, quiet)
 
 
 @import_app.command("closures")
@@ -197,6 +206,7 @@ def import_closures_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: school_id, from, to, reason.")],
     workspace: WorkspaceOption = None,
     fmt: ImportFormat = "table",
+    quiet: Quiet = False,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
     replace: Replace = False,
@@ -208,7 +218,7 @@ def import_closures_command(
     from clbhealth.imports.staff import import_closures
 
     ws = open_workspace(workspace)
-    render_import(import_closures(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "closures", fmt)
+    render_import(import_closures(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "closures", fmt, quiet)
 
 
 @import_app.command("results")
@@ -217,6 +227,7 @@ def import_results_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="The filled-in attendance sheet (from `clbhealth export attendance`).")],
     workspace: WorkspaceOption = None,
     fmt: ImportFormat = "table",
+    quiet: Quiet = False,
     dry_run: DryRun = False,
 ) -> None:
     """Results of a session into the history: gezien, afwezig, geweigerd, verzet (re-importing changes nothing).
@@ -226,4 +237,4 @@ def import_results_command(
     from clbhealth.imports.results import import_results
 
     ws = open_workspace(workspace)
-    render_import(import_results(ws, file, dry_run=dry_run), "results", fmt)
+    render_import(import_results(ws, file, dry_run=dry_run), "results", fmt, quiet)

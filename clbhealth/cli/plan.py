@@ -24,6 +24,7 @@ from clbhealth.cli.common import (
     open_workspace,
     out,
     plan_app,
+    Quiet,
     seconds_option,
     seed_option,
     styled,
@@ -46,6 +47,7 @@ def plan(
     keep_until: Annotated[Optional[dt.date], day_option("--keep-until", "Keep published sessions up to this date as they are.")] = None,
     as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date of the due list and of 'today' (default: today).")] = None,
     fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table (default) or json (the whole summary).")] = "table",
+    quiet: Quiet = False,
 ) -> None:
     """Solve and store the plan, then print its summary (or use a subcommand: show, check, explain).
 
@@ -60,13 +62,27 @@ def plan(
     ws = open_workspace(workspace)
     day = as_of or dt.date.today()
     threads = workers if workers is not None else max(1, os.cpu_count() or 1)
-    summary = _with_progress(lambda progress: run_plan(
-        ws, as_of=day, seconds=time_limit, seed=seed, workers=threads, date_from=date_from, date_to=date_to,
-        keep_until=keep_until, progress=progress), time_limit)
+
+    def job(progress):
+        return run_plan(ws, as_of=day, seconds=time_limit, seed=seed, workers=threads, date_from=date_from,
+                        date_to=date_to, keep_until=keep_until, progress=progress)
+
+    summary = job(lambda *_: None) if quiet else _with_progress(job, time_limit)
     if fmt == "json":
         sys.stdout.write(json.dumps(summary, indent=2, default=str) + "\n")
-        return
-    render_plan_summary(summary)
+    elif quiet:
+        _plan_warnings(summary)
+    else:
+        render_plan_summary(summary)
+
+
+def _plan_warnings(summary: dict) -> None:
+    """What --quiet still says: the plan's warnings, and unplanned work (on stderr)."""
+    for warning in summary.get("warnings", []):
+        err.print(styled(("!", "yellow"), " ", warning))
+    if summary["unplanned_pupil_moments"]:
+        err.print(styled(("!", "yellow"), f" {summary['unplanned_pupil_moments']} pupil-moment(s) are not planned "
+                                          "(see why: clbhealth plan explain)."))
 
 
 def _with_progress(job, seconds: float = 60.0):
@@ -291,13 +307,19 @@ def plan_check(workspace: WorkspaceOption = None,
 def plan_explain(
     workspace: WorkspaceOption = None,
     school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="Only this school.")] = None,
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json.")] = "table",
 ) -> None:
     """Why demand is unplanned or late: which rule, and which resource is short when.
 
-    Example: clbhealth plan explain --school 40642
+    Example: clbhealth plan explain --school 40642 --format json
     """
-    from clbhealth.app.explain import explain
+    from clbhealth.app.explain import explain_data, explain_lines
 
+    fmt = output_format(fmt, None, ("table", "json"))
     ws = open_workspace(workspace)
-    for line in explain(ws, school=school):
+    data = explain_data(ws, school=school)
+    if fmt == "json":  # fields: see explain_data and the README (plan_id, period, school, capacity, ...)
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        return
+    for line in explain_lines(data):
         out.print(line, markup=False)

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from clbhealth.cli.common import (
     DryRun, WorkspaceOption, add_cells, app, check_output, check_output_dir, day_option, err, export_app,
-    handle_errors, import_app, new_table, open_workspace, out,
+    handle_errors, import_app, new_table, open_workspace, out, Quiet, say,
 )
 from clbhealth.cli.imports import ImportFormat, render_import
 from clbhealth.core.privacy import shown_path
@@ -25,6 +25,7 @@ def import_consent_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX, one row per returned consent form.")],
     workspace: WorkspaceOption = None,
     fmt: ImportFormat = "table",
+    quiet: Quiet = False,
     dry_run: DryRun = False,
     as_of: AsOf = None,
 ) -> None:
@@ -35,7 +36,7 @@ def import_consent_command(
     from clbhealth.imports.consent import import_consent
 
     ws = open_workspace(workspace)
-    render_import(import_consent(ws, file, dry_run=dry_run, today=as_of), "consent forms", fmt)
+    render_import(import_consent(ws, file, dry_run=dry_run, today=as_of), "consent forms", fmt, quiet)
 
 
 @import_app.command("lots")
@@ -44,6 +45,7 @@ def import_lots_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or XLSX: product, lot, expiry date (and doses received).")],
     workspace: WorkspaceOption = None,
     fmt: ImportFormat = "table",
+    quiet: Quiet = False,
     dry_run: DryRun = False,
     as_of: AsOf = None,
 ) -> None:
@@ -54,7 +56,7 @@ def import_lots_command(
     from clbhealth.imports.lots import import_lots
 
     ws = open_workspace(workspace)
-    render_import(import_lots(ws, file, dry_run=dry_run, today=as_of), "lots", fmt)
+    render_import(import_lots(ws, file, dry_run=dry_run, today=as_of), "lots", fmt, quiet)
 
 
 @app.command("lots")
@@ -88,6 +90,7 @@ def export_vaccinnet_command(
                                                "registered (listed) and export the others.")] = False,
     again: Annotated[bool, typer.Option("--again", help="Export the doses of the date range again, even those "
                                         "already exported.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """The doses the CLB gave, not yet registered, as a CSV for Vaccinnet (the only export with INSZ).
 
@@ -101,10 +104,10 @@ def export_vaccinnet_command(
     result = export_vaccinnet(ws, out_file, date_from, date_to, skip_invalid=skip_invalid, again=again)
     show_problems(result.problems)
     if result.rows == 0:
-        out.print("No doses to register: nothing was written." + ("" if again else
-                  " (Use --again with --from/--to to repeat exported doses.)"))
+        say(quiet, "No doses to register: nothing was written." + ("" if again else
+            " (Use --again with --from/--to to repeat exported doses.)"))
     else:
-        out.print(f"Wrote {result.rows} dose(s) to {shown_path(out_file)}; they are marked as exported.")
+        say(quiet, f"Wrote {result.rows} dose(s) to {shown_path(out_file)}; they are marked as exported.")
     if result.skipped:
         err.print(f"{result.skipped} dose(s) could not be registered and were left out (listed above).")
         raise typer.Exit(3)
@@ -120,6 +123,7 @@ def export_consent_forms_command(
     date_from: FromDay = None,
     date_to: ToDay = None,
     as_of: AsOf = None,
+    quiet: Quiet = False,
 ) -> None:
     """Consent letters (PDF, A4, one per pupil and vaccine) and a class list per school to tick 'formulier terug'.
 
@@ -130,7 +134,7 @@ def export_consent_forms_command(
     ws = open_workspace(workspace)
     check_output_dir(ws, out_dir)
     paths = export_consent_forms(ws, out_dir, school or None, moment, date_from, date_to, today=as_of)
-    out.print(f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {shown_path(out_dir)}.")
+    say(quiet, f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {shown_path(out_dir)}.")
 
 
 @export_app.command("vaccine-order")
@@ -140,6 +144,7 @@ def export_vaccine_order_command(
     workspace: WorkspaceOption = None,
     date_from: FromDay = None,
     date_to: ToDay = None,
+    quiet: Quiet = False,
 ) -> None:
     """Per week and product: doses planned (consented plus expected) and doses in stock by lot.
 
@@ -150,4 +155,4 @@ def export_vaccine_order_command(
     ws = open_workspace(workspace)
     check_output(ws, out_file, "xlsx")
     path, rows = export_vaccine_order(ws, out_file, date_from, date_to)
-    out.print(f"Wrote {rows} week-product row(s) to {shown_path(path)}.")
+    say(quiet, f"Wrote {rows} week-product row(s) to {shown_path(path)}.")
