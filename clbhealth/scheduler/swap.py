@@ -17,7 +17,7 @@ from ortools.graph.python import linear_sum_assignment
 
 from clbhealth.scheduler.assign import person_cost
 from clbhealth.scheduler.calendar import HalfDay
-from clbhealth.scheduler.model import PlanningProblem, Visit
+from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
 from clbhealth.scheduler.repair import _State
 
 SCALE = 10  # costs are integers: tenths of a km
@@ -26,7 +26,7 @@ SCALE = 10  # costs are integers: tenths of a km
 def swap_people(problem: PlanningProblem, state: _State, by_id: dict[str, Visit]) -> int:
     """Give each half-day's sessions of a role to its people at least cost; returns the sessions moved."""
     moved = 0
-    for (half, role), bundles in sorted(_bundles(state).items(), key=lambda item: (item[0][0], item[0][1])):
+    for (half, role), bundles in sorted(_bundles(state).items(), key=lambda item: item[0]):
         if len(bundles) < 2:
             continue
         people = sorted(bundles)
@@ -73,17 +73,12 @@ def _movable(visits: list[Visit], ids: list[str], state: _State) -> bool:
 def bundle_cost(problem: PlanningProblem, state: _State, visits: list[Visit], staff_id: str) -> float:
     """Travel and continuity of one person doing these visits of one half-day (a tour when shared)."""
     person = problem.person(staff_id)
-    school_of = {v.visit_id: v.school_id for v in visits}
+    by_id = {v.visit_id: v for v in visits}
+    w = problem.weights["travel"]
     total = 0.0
     for visit in visits:
-        cost = person_cost(problem, visit, person)
-        host = state.after.get(visit.visit_id)
-        if host is not None:  # from the school before it, then home: the detour, not a round trip
-            before = school_of.get(host[0])
-            if before is not None:
-                detour = max(0.0, problem.between(before, visit.school_id)[0]
-                             + (problem.km[(staff_id, visit.school_id)] - problem.km[(staff_id, before)]) / 2)
-                cost += problem.weights["travel"] * (detour - problem.km[(staff_id, visit.school_id)])
-        total += cost
+        host = state.after.get(visit.visit_id, (None, 0))[0]
+        leg = problem.leg_km(staff_id, Placement(visit.visit_id, state.days[visit.visit_id], {}, after_visit=host), by_id)
+        # person_cost prices a round trip; on a shared half-day the leg is the detour from the school before
+        total += person_cost(problem, visit, person) + w * (leg - problem.km[(staff_id, visit.school_id)])
     return total
-
