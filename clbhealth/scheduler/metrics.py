@@ -28,7 +28,7 @@ def goal_values(problem: PlanningProblem, result: PlanResult) -> dict[str, float
                  if fixed.get((by_id[v].school_id, role)) and person not in fixed[(by_id[v].school_id, role)])
     return {
         "unplanned": sum(by_id[v].pupil_moments for v in result.unplanned if v in by_id),
-        "visits": sum(len(pl.staff) for pl in placements.values()),
+        "visits": len(_trips(result)),
         "travel": round(travel, 1),
         "balance": round(spread, 1),
         "continuity": misses,
@@ -36,6 +36,13 @@ def goal_values(problem: PlanningProblem, result: PlanResult) -> dict[str, float
         "apart": _apart(result),
         "moved": sum(1 for v, pl in placements.items() if by_id[v].previous is not None and by_id[v].previous != pl.half),
     }
+
+
+def _trips(result: PlanResult) -> set[tuple]:
+    """Each (person, half-day, school) of the plan: one session of one person, however many visits
+    (classes, doses) it holds; the unit of the goal `visits`."""
+    return {(person, pl.half, result.visits[v].school_id) for v, pl in result.placements.items()
+            for person in pl.staff.values()}
 
 
 def _apart(result: PlanResult) -> int:
@@ -80,8 +87,7 @@ def plan_metrics(problem: PlanningProblem, result: PlanResult) -> dict:
         "sessions": len(result.placements),
         "shared_half_days": sum(1 for pl in result.placements.values() if pl.after_visit is not None),
         # Every session priced as one round trip from the base: the pricing of the travel bound.
-        "round_trip_km": round(sum(problem.km[(p, result.visits[v].school_id)] for v, pl in result.placements.items()
-                                   for p in pl.staff.values()), 1),
+        "round_trip_km": round(sum(problem.km[(p, school)] for p, _, school in _trips(result)), 1),
         "terms": terms,
         "weights": weights,
         "units": dict(UNITS),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from clbhealth.scheduler.calendar import HalfDay
+from clbhealth.scheduler.calendar import HalfDay, add_months
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,8 @@ class PlanningProblem:
     notice_day: dt.date | None = None  # no new session before this day (a kept half-day may stay)
     road_factor: float = 1.3  # road km per straight-line km, between two schools
     speed_kmh: float = 45.0
+    # visit_id -> the last day that leaves its later doses room in their windows (see followers_deadlines)
+    deadlines: dict[str, dt.date] = field(default_factory=dict)
 
     def between(self, school_a: str, school_b: str) -> tuple[float, int]:
         """(road km, minutes) from one school to another, as the travel settings estimate them."""
@@ -173,3 +175,27 @@ class PlanningProblem:
             cache = {p.staff_id: p for p in self.persons}
             self._people_cache = cache
         return cache
+
+
+def followers_deadlines(visits: list[Visit]) -> dict[str, dt.date]:
+    """visit_id -> the last day on which it still leaves each later dose its interval inside that
+    dose's window (an HPV2 a month after HPV1 whose HPV3 comes three months later: by 30 March),
+    for the follow-up doses that later doses follow and whose own window reaches past that day.
+    Only follow-ups: a contact moment's session that carries a first dose keeps its whole window
+    (a session of thirty pupils is not squeezed into the autumn for one pupil's third dose)."""
+    followers: dict[str, list[tuple[Visit, int]]] = {}
+    for visit in visits:
+        for before, months in visit.after:
+            followers.setdefault(before, []).append((visit, months))
+    by_id = {v.visit_id: v for v in visits}
+    found: dict[str, dt.date] = {}
+
+    def last_day(visit_id: str, depth: int = 0) -> dt.date:
+        if visit_id not in found:
+            day = by_id[visit_id].latest
+            for follower, months in followers.get(visit_id, ()) if depth < 10 else ():
+                day = min(day, add_months(last_day(follower.visit_id, depth + 1), -months))
+            found[visit_id] = day
+        return found[visit_id]
+
+    return {v: last_day(v) for v in followers if v in by_id and by_id[v].after and last_day(v) < by_id[v].latest}

@@ -31,7 +31,7 @@ def share_half_days(problem: PlanningProblem, state: _State, by_id: dict[str, Vi
     by_school: dict[str, list[Visit]] = defaultdict(list)
     for visit in movable:
         by_school[visit.school_id].append(visit)
-    near = _neighbours(problem, sorted(by_school))
+    near = neighbours(problem, sorted(by_school))
     followers: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for visit in by_id.values():
         for before, months in visit.after:
@@ -51,7 +51,7 @@ def share_half_days(problem: PlanningProblem, state: _State, by_id: dict[str, Vi
             for guest in by_school[school_id]:
                 if guest.visit_id in taken or guest.minutes + drive > room:
                     continue
-                if _guest_fits(problem, guest, half, person, days, followers):
+                if guest_fits(problem, guest, half, person, days, followers):
                     options.append((drive, -guest.minutes, guest.visit_id, guest))
         for drive, _, _, guest in sorted(options)[:TRIES_PER_HOST]:
             if _move_if_it_frees_work(problem, state, by_id, known, host, guest, drive):
@@ -81,7 +81,7 @@ def _move_if_it_frees_work(problem: PlanningProblem, state: _State, by_id: dict[
     return False
 
 
-def _neighbours(problem: PlanningProblem, schools: list[str]) -> dict[str, list[tuple[str, int]]]:
+def neighbours(problem: PlanningProblem, schools: list[str]) -> dict[str, list[tuple[str, int]]]:
     """Per school, the other schools within the drive of a shared half-day, nearest first."""
     near: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for i, a in enumerate(schools):
@@ -95,7 +95,7 @@ def _neighbours(problem: PlanningProblem, schools: list[str]) -> dict[str, list[
     return near
 
 
-def _guest_fits(problem: PlanningProblem, guest: Visit, half: HalfDay, person: str, days: dict[str, HalfDay],
+def guest_fits(problem: PlanningProblem, guest: Visit, half: HalfDay, person: str, days: dict[str, HalfDay],
                 followers: dict[str, list[tuple[str, int]]]) -> bool:
     """The guest's window, school calendar, notice, objections and dose intervals allow this half-day."""
     if not guest.earliest <= half.day <= guest.latest or half in problem.closed.get(guest.school_id, ()):
@@ -142,7 +142,7 @@ def rejoin_guests(problem: PlanningProblem, state: _State, guests: dict[str, str
             continue
         offset = state.after.get(host_id, (None, 0))[1] + host.minutes + problem.between(host.school_id, guest.school_id)[1]
         if offset + guest.minutes > problem.block_minutes[half.part] or \
-                not _guest_fits(problem, guest, half, person, {**known, **state.days}, followers):
+                not guest_fits(problem, guest, half, person, {**known, **state.days}, followers):
             failed.append(guest)
             continue
         state.place(guest_id, half, {role: person})

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from clbhealth.scheduler.assign import assign_people, free_half_days, lead_role
 from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.fill import fill_free_half_days
+from clbhealth.scheduler.join import join_small_sessions
 from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
 from clbhealth.scheduler.repair import _State, join_together, repair, substitute_absent
 from clbhealth.scheduler.share import hold_out_guests, rejoin_guests, share_half_days
@@ -163,6 +164,7 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
 def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
                     pinned_days: dict[str, HalfDay]) -> tuple[dict[str, Placement], dict[str, str]]:
     """The fill and the shared half-days, then the placements and the reasons of what stays unplanned."""
+    join_small_sessions(problem, state, by_id, pinned_days)
     fill_free_half_days(problem, state, by_id, pinned_days)
     share_half_days(problem, state, by_id, pinned_days)
     swap_people(problem, state, by_id)

@@ -1,5 +1,6 @@
 """Who goes, chosen again per half-day: the people of one role who work a half-day swap their
-sessions of that half-day when that drives less.
+sessions of that half-day when that drives less, and a colleague free that half-day takes a
+session from one who drives farther.
 
 The stages choose a person per visit by two-week period and place each person's visits on their
 own, so on one morning a doctor from Turnhout may be at a school in Mol while a doctor from Mol is
@@ -26,17 +27,33 @@ SCALE = 10  # costs are integers: tenths of a km
 def swap_people(problem: PlanningProblem, state: _State, by_id: dict[str, Visit]) -> int:
     """Give each half-day's sessions of a role to its people at least cost; returns the sessions moved."""
     moved = 0
+    idle = _idle_people(problem, state)
     for (half, role), bundles in sorted(_bundles(state).items(), key=lambda item: item[0]):
+        for person in idle.get((half, role), ()):
+            bundles.setdefault(person, [])  # free then: may take a session, gives none
         if len(bundles) < 2:
             continue
         people = sorted(bundles)
         choice = _cheapest(problem, state, by_id, bundles, people)
         for giver, taker in choice.items():
-            if giver != taker:
+            if giver != taker and bundles[giver]:
                 for visit_id in bundles[giver]:
                     state.staff[visit_id][role] = taker
                 moved += len(bundles[giver])
+        for giver, taker in choice.items():  # who works this half-day now
+            (state.busy[taker].add if bundles[giver] else state.busy[taker].discard)(half)
     return moved
+
+
+def _idle_people(problem: PlanningProblem, state: _State) -> dict[tuple[HalfDay, str], list[str]]:
+    """(half-day, role) -> the people of that role who work then and have no session."""
+    idle: dict[tuple[HalfDay, str], list[str]] = defaultdict(list)
+    for person in problem.persons:
+        busy = state.busy.get(person.staff_id, set())
+        for half in problem.available.get(person.staff_id, ()):
+            if half not in busy:
+                idle[(half, person.role)].append(person.staff_id)
+    return idle
 
 
 def _bundles(state: _State) -> dict[tuple[HalfDay, str], dict[str, list[str]]]:
@@ -53,6 +70,10 @@ def _cheapest(problem: PlanningProblem, state: _State, by_id: dict[str, Visit], 
     """giver -> taker: the assignment of the half-day's bundles to its people of least cost."""
     solver = linear_sum_assignment.SimpleLinearSumAssignment()
     for i, giver in enumerate(people):
+        if not bundles[giver]:  # an empty hand goes to anyone, at no cost
+            for j in range(len(people)):
+                solver.add_arc_with_cost(i, j, 0)
+            continue
         visits = [by_id[v] for v in bundles[giver] if v in by_id]
         fixed = len(visits) < len(bundles[giver]) or not _movable(visits, bundles[giver], state)
         for j, taker in enumerate(people):

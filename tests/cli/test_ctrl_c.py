@@ -11,21 +11,10 @@ import time
 
 import pytest
 
-from clbhealth.app import demo
+from clbhealth.samples.instances import build_instance
 from clbhealth.workspace.folder import Workspace
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is a POSIX signal")
-
-
-class _Quiet:
-    def heading(self, title, detail):
-        pass
-
-    def line(self, text):
-        pass
-
-    def table(self, table):
-        pass
 
 
 def _count(workspace: Workspace, sql: str) -> int:
@@ -34,13 +23,7 @@ def _count(workspace: Workspace, sql: str) -> int:
 
 
 def test_ctrl_c_during_a_plan_stops_at_once_and_saves_nothing(tmp_path):
-    samples, temp = demo.sample_folder()
-    try:
-        workspace = demo._create(tmp_path / "ws")
-        demo._import_samples(workspace, samples, _Quiet())
-    finally:
-        if temp is not None:
-            temp.cleanup()
+    workspace = build_instance("M", tmp_path / "ws")  # 60 sites: a plan of well over 10 s
     before = (_count(workspace, "SELECT count(*) FROM sessions"), _count(workspace, "SELECT count(*) FROM audit"))
     proc = subprocess.Popen([sys.executable, "-m", "clbhealth.cli.main", "plan", "-w", str(workspace.root),
                              "--as-of", "2026-09-01", "--time-limit", "120"],

@@ -67,3 +67,20 @@ def test_the_whole_planner_sends_each_doctor_to_the_school_near_them():
     problem = _world([_visit("t", "T1", 1), _visit("m", "M1", 2)])
     result = solve(problem, SolveOptions(seconds=2, workers=1))
     assert {v: p.staff["doctor"] for v, p in result.placements.items()} == {"t": "TURNHOUT", "m": "MOL"}
+
+
+def test_a_colleague_free_that_half_day_takes_the_session_of_one_who_drives_farther():
+    problem = _world([_visit("t", "T1", 1)])
+    state = _State()
+    state.place("t", MONDAY, {"doctor": "MOL"})  # Mol drives to Turnhout; the Turnhout doctor is free
+    assert swap_people(problem, state, {v.visit_id: v for v in problem.visits}) == 1
+    assert state.staff["t"] == {"doctor": "TURNHOUT"}
+    assert MONDAY in state.busy["TURNHOUT"] and MONDAY not in state.busy["MOL"]
+
+
+def test_a_free_colleague_an_objection_excludes_does_not_take_it():
+    problem = _world([_visit("t", "T1", 1, excluded=frozenset({"TURNHOUT"}))])
+    state = _State()
+    state.place("t", MONDAY, {"doctor": "MOL"})
+    assert swap_people(problem, state, {v.visit_id: v for v in problem.visits}) == 0
+    assert state.staff["t"] == {"doctor": "MOL"} and MONDAY in state.busy["MOL"]
