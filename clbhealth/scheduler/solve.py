@@ -27,6 +27,7 @@ from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.fill import fill_free_half_days
 from clbhealth.scheduler.join import join_small_sessions
 from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
+from clbhealth.scheduler.relocate import relocate_sessions
 from clbhealth.scheduler.repair import _State, join_together, repair, substitute_absent
 from clbhealth.scheduler.share import hold_out_guests, rejoin_guests, share_half_days
 from clbhealth.scheduler.solver import Progress, StageResult, allow_solving, stop_all
@@ -154,7 +155,8 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     repair(problem, rejoin_guests(problem, state, guests, by_id, pinned_days), state, rank, pinned_days)
     if len(quick.days) > len(state.days):  # never worse than the plan found at once
         state = quick
-    placements, unplanned = _fill_and_place(problem, state, by_id, pinned_days)
+    placements, unplanned = _fill_and_place(problem, state, by_id, pinned_days,
+                                            max(1.0, limit - (time.monotonic() - started)))
     seconds = time.monotonic() - started
     objective = _objective(problem, by_id, placements, unplanned)
     return PlanResult(placements, unplanned, by_id, stages, first_complete, seconds,
@@ -162,11 +164,12 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
 
 
 def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
-                    pinned_days: dict[str, HalfDay]) -> tuple[dict[str, Placement], dict[str, str]]:
+                    pinned_days: dict[str, HalfDay], seconds: float) -> tuple[dict[str, Placement], dict[str, str]]:
     """The fill and the shared half-days, then the placements and the reasons of what stays unplanned."""
     join_small_sessions(problem, state, by_id, pinned_days)
     fill_free_half_days(problem, state, by_id, pinned_days)
     share_half_days(problem, state, by_id, pinned_days)
+    relocate_sessions(problem, state, by_id, pinned_days, seconds)
     swap_people(problem, state, by_id)
     problem.visits[:] = list(by_id.values())
     for visit in problem.visits:
