@@ -218,6 +218,35 @@ def name_value(value: object) -> str:
         raise typer.BadParameter(f"{str(value)!r} {exc}; give a name of 1 to 100 characters in plain text.") from None
 
 
+def choice_value(choices: Sequence[str]) -> Callable[[object], str]:
+    """A parser for an option with a fixed set of values: a typo is refused naming the closest one."""
+    from clbhealth.core.closest import closest
+
+    def parse(value: object) -> str:
+        text = str(value).strip()
+        if text in choices:
+            return text
+        if text.lower() in choices:
+            return text.lower()
+        close = closest(text.lower(), choices, n=1)
+        guess = f"; did you mean {close[0]}?" if close else "."
+        raise typer.BadParameter(f"{str(value)!r} is not one of {', '.join(choices)}{guess}")
+
+    return parse
+
+
+def choice_option(flag: str, choices: Sequence[str], help: str, metavar: str = "FORMAT") -> Any:
+    """An option taking one of `choices` (a typo gets "did you mean"); the shell completes them."""
+    return typer.Option(flag, help=help, parser=choice_value(choices), metavar=metavar,
+                        autocompletion=lambda: list(choices))
+
+
+CSV_SEPARATORS = (";", ",")
+CsvSeparator = Annotated[str, typer.Option(
+    "--csv-separator", metavar="SEPARATOR", parser=choice_value(CSV_SEPARATORS), autocompletion=lambda: list(CSV_SEPARATORS),
+    help="Between the fields of a CSV: ; (default, how Excel set to Dutch (Belgium) opens it in columns) or ,.")]
+
+
 def day_option(flag: str, help: str) -> Any:
     """A date option (None when not given), parsed and range-checked by `day_value`."""
     return typer.Option(flag, help=help, parser=day_value, metavar="DATE")

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
+    choice_option,
     output_format,
     OutDir,
     WorkspaceOption,
@@ -140,7 +141,7 @@ def weekly(
 @handle_errors
 def report(
     workspace: WorkspaceOption = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT", help="table, json or html (default: "
+    fmt: Annotated[Optional[str], choice_option("--format", ("table", "json", "html"), "table, json or html (default: "
                                                "from the -o file's extension, else table).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
     as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date of the report (default: today).")] = None,

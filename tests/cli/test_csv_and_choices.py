@@ -1,0 +1,90 @@
+"""CSV for people is `;`-separated with a UTF-8 BOM (Belgian Excel opens it in columns), `--csv-separator ,`
+on request; an option with a fixed set of values refuses a typo (exit 2) naming the closest value."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from clbhealth.cli.common import app
+from tests.conftest import run
+from tests.planfixture import build_plan_workspace
+
+BOM = b"\xef\xbb\xbf"
+AS_OF = "2026-10-01"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_plan_workspace(tmp_path_factory.mktemp("csv"))
+
+
+def _read_people_csv(path, sep: str = ";") -> pd.DataFrame:
+    assert path.read_bytes().startswith(BOM)
+    return pd.read_csv(path, sep=sep, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+
+
+def test_due_csv_is_semicolons_with_a_bom(world, tmp_path, runner):
+    path = tmp_path / "due.csv"
+    run(runner, "due", "-w", world.root, "--as-of", AS_OF, "-o", path)
+    frame = _read_people_csv(path)
+    assert {"pupil_id", "last_name", "school_id", "moment", "status"} <= set(frame.columns)
+    assert len(frame) > 0 and set(frame["status"]) <= {"due", "needs_consent"}
+    comma = tmp_path / "due-comma.csv"
+    run(runner, "due", "-w", world.root, "--as-of", AS_OF, "-o", comma, "--csv-separator", ",")
+    assert _read_people_csv(comma, sep=",").equals(frame)
+
+
+def test_plan_show_csv_is_semicolons_with_a_bom(world, tmp_path, runner):
+    path = tmp_path / "plan.csv"
+    run(runner, "plan", "show", "-w", world.root, "-o", path)
+    frame = _read_people_csv(path)
+    assert {"session_id", "school_id", "staff_ids", "moments"} <= set(frame.columns) and len(frame) > 0
+
+
+@pytest.mark.parametrize("command", [["schools"], ["audit"], ["due", "--as-of", AS_OF]])
+def test_csv_on_stdout_uses_the_chosen_separator(world, runner, command):
+    semicolons = run(runner, *command, "-w", world.root, "--format", "csv").stdout
+    commas = run(runner, *command, "-w", world.root, "--format", "csv", "--csv-separator", ",").stdout
+    by_semicolon = pd.read_csv(io.StringIO(semicolons), sep=";", dtype=str, keep_default_na=False)
+    by_comma = pd.read_csv(io.StringIO(commas), sep=",", dtype=str, keep_default_na=False)
+    assert len(by_semicolon.columns) > 3 and by_semicolon.equals(by_comma)
+
+
+def test_an_unknown_separator_is_refused(world, runner):
+    refused = run(runner, "schools", "-w", world.root, "--format", "csv", "--csv-separator", "|", code=2)
+    assert "'|' is not one of ;, ," in refused.output
+
+
+@pytest.mark.parametrize(("command", "typo", "meant"), [
+    (["due", "--as-of", AS_OF, "--format"], "jsno", "json"),
+    (["due", "--as-of", AS_OF, "--status"], "misssed", "missed"),
+    (["plan", "show", "--format"], "xlxs", "xlsx"),
+    (["plan", "check", "--format"], "jsn", "json"),
+    (["plan", "explain", "--format"], "tabel", "table"),
+    (["plan", "--format"], "jason", "json"),
+    (["schools", "--level"], "secundiar", "secundair"),
+    (["schools", "--format"], "cvs", "csv"),
+    (["audit", "--format"], "jsonn", "json"),
+    (["doctor", "--format"], "jsno", "json"),
+    (["report", "--format"], "htlm", "html"),
+    (["protocols", "show", "--format"], "josn", "json"),
+    (["import", "staff", "staff.csv", "--format"], "jsno", "json"),
+])
+def test_a_mistyped_choice_names_the_closest(world, runner, command, typo, meant):
+    result = runner.invoke(app, [*command, typo, "-w", str(world.root)])
+    assert result.exit_code == 2, result.output
+    assert f"'{typo}' is not one of" in result.output and f"did you mean {meant}?" in result.output
+
+
+def test_a_choice_in_another_case_is_taken(world, runner):
+    assert run(runner, "schools", "-w", world.root, "--format", "JSON").stdout.lstrip().startswith("[")
+
+
+def test_the_status_choices_are_the_due_list_statuses():
+    from clbhealth.cli.due import DUE_STATUSES
+    from clbhealth.protocols.due import STATUSES
+
+    assert DUE_STATUSES == STATUSES
