@@ -44,6 +44,22 @@ def _show_version(value: bool) -> None:
 def _root(version: Annotated[bool, typer.Option("--version", help="Show the version and exit.",
                                                 callback=_show_version, is_eager=True)] = False) -> None:
     """Preventive health care for a Flemish CLB: rosters, due lists, planning, exports."""
+def _words_only_for_arguments() -> None:
+    """Arguments show their metavar word (FILE, DIR) only, as options do; recent typer versions add the
+    Python type after it (`FILE... <list[Path]>`). Older versions have no such method: nothing to do."""
+    from typer.core import TyperArgument
+
+    original = getattr(TyperArgument, "display_type_rich", None)
+    if original is None:
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.metavar is not None else original(self, ctx)
+
+    TyperArgument.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_words_only_for_arguments()
 import_app = typer.Typer(help="Import files as schools and staff send them (CSV or XLSX).", no_args_is_help=True)
 protocols_app = typer.Typer(help="The rules in force.", no_args_is_help=True)
 app.add_typer(import_app, name="import")

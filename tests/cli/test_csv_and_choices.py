@@ -88,3 +88,25 @@ def test_the_status_choices_are_the_due_list_statuses():
     from clbhealth.protocols.due import STATUSES
 
     assert DUE_STATUSES == STATUSES
+
+
+@pytest.mark.parametrize("command", [["plan", "show"], ["export", "calendars", "-o", "{tmp}/agenda"]])
+def test_an_unknown_staff_id_names_the_closest(world, runner, tmp_path, command):
+    args = [a.format(tmp=tmp_path) for a in command]
+    refused = run(runner, *args, "-w", world.root, "--staff", "n2", code=1)
+    assert "--staff n2: no such person" in refused.output and "the closest known: N02, N01." in refused.output
+
+
+def test_closest_ids_with_letters_and_numbers():
+    from clbhealth.core.closest import closest
+
+    assert closest("V9", ["A01", "V01", "V02", "V03"]) == ["V03", "V02", "V01"]
+    assert closest("9999", ["729", "711", "703", "40642"]) == ["729", "711", "703"]
+    assert closest("4064", ["729", "40642", "40642-2"], n=2) == ["40642", "40642-2"]
+    assert closest("X1", ["A01", "V01"]) == []
+
+
+def test_arguments_show_their_word_without_a_python_type(runner):
+    roster = runner.invoke(app, ["import", "roster", "--help"]).output
+    assert "FILE..." in roster and "<" not in roster
+    assert "<" not in runner.invoke(app, ["init", "--help"]).output
