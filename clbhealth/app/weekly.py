@@ -103,12 +103,13 @@ def weekly_lock(workspace: Workspace, wait: float | None = None) -> Iterator[Non
         yield
 
 
-def run_weekly(workspace: Workspace, out_dir: Path, as_of: dt.date, *, lock_wait: float | None = None) -> WeeklyResult:
-    """Write the week's files; log the outcome; raise ClbError (logged) when the run fails."""
+def run_weekly(workspace: Workspace, out_dir: Path, as_of: dt.date, *, lock_wait: float | None = None,
+               csv_separator: str = ";") -> WeeklyResult:
+    """Write the week's files (CSVs with `csv_separator`); log the outcome; raise ClbError (logged) when the run fails."""
     monday, label = coming_week(as_of)
     try:
         with weekly_lock(workspace, lock_wait):
-            result = _run(workspace, Path(out_dir), as_of, monday, label)
+            result = _run(workspace, Path(out_dir), as_of, monday, label, csv_separator)
     except ClbError as exc:
         log(workspace, "ERROR", f"weekly {label}: {exc.message}" + (f" {exc.hint}" if exc.hint else ""))
         raise
@@ -140,6 +141,7 @@ class _Week:
     pupils: dict[int, dict]
     max_pupil: int
     state: dict  # week label -> {pupil_watermark, first_run}
+    csv_separator: str = ";"
 
     @property
     def sunday(self) -> dt.date:
@@ -170,7 +172,8 @@ def _read_week(workspace: Workspace, as_of: dt.date, monday: dt.date, label: str
                  max_pupil=max_pupil, state=json.loads(state_text) if state_text else {})
 
 
-def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, label: str) -> WeeklyResult:
+def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, label: str,
+         csv_separator: str = ";") -> WeeklyResult:
     from clbhealth.app.due_list import due_list
 
     final = out_dir / label
@@ -183,6 +186,7 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
     folder = staging(out_dir, label)
     result = WeeklyResult(week=label, monday=monday, folder=final)
     week = _read_week(workspace, as_of, monday, label)
+    week.csv_separator = csv_separator
     due, problems = due_list(workspace, monday)
     result.warnings += [p.message for p in problems]
     written, schools, people = _write_sessions(week, folder)
@@ -190,11 +194,11 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
     heading = [f"{week.clb}: achterstand en inhalen, {week.heading_words}",
                "Toestand: resultaat ontbreekt (sessie voorbij, resultaat niet ingelezen), inhalen (niet opnieuw "
                "gepland), niet gepland (in geen enkele sessie)."]
-    written += write_pair(folder / "achterstand", BACKLOG_COLUMNS, backlog, heading, week.clb, as_of)
+    written += write_pair(folder / "achterstand", BACKLOG_COLUMNS, backlog, heading, week.clb, as_of, csv_separator)
     new_rows, since_words = _new_pupils(week, due)
     written += write_pair(folder / "nieuwe-leerlingen", NEW_COLUMNS, new_rows,
                           [f"{week.clb}: nieuwe leerlingen, {week.heading_words}", f"Leerlingen {since_words}."],
-                          week.clb, as_of)
+                          week.clb, as_of, csv_separator)
     result.warnings += _warnings(week.any_plan, counts)
     result.counts = {
         "sessions": len(week.sessions),
@@ -234,13 +238,13 @@ def _write_sessions(week: _Week, folder: Path) -> tuple[list[Path], int, int]:
         rows = [row for s in items for row in school_rows(s, site, week.words)]
         base = folder / "scholen" / school_stems[school_id]
         heading = [f"{site.name}: CLB-sessies {week.heading_words}", f"{week.clb} · {site.location}"]
-        written += write_pair(base, SCHOOL_COLUMNS, rows, heading, week.clb, week.as_of)
+        written += write_pair(base, SCHOOL_COLUMNS, rows, heading, week.clb, week.as_of, week.csv_separator)
     for staff_id, items in sorted(by_staff.items()):
         name = week.staff_names.get(staff_id, staff_id)
         rows = [row for s in items for row in staff_rows(s, week.sites, week.words)]
         base = folder / "medewerkers" / staff_stems[staff_id]
         written += write_pair(base, STAFF_COLUMNS, rows, [f"{name}: CLB-sessies {week.heading_words}", week.clb],
-                              week.clb, week.as_of)
+                              week.clb, week.as_of, week.csv_separator)
     return written, len(by_school), len(by_staff)
 
 

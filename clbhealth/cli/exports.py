@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 from clbhealth.cli.common import (
     choice_option,
+    CsvSeparator,
     output_format,
     OutDir,
     WorkspaceOption,
@@ -102,6 +103,7 @@ def weekly(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say what was written (silent otherwise).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Nothing but warnings and errors (the default; "
                                         "for cron lines that say so).")] = False,
+    csv_separator: CsvSeparator = ";",
 ) -> None:
     """For cron: the coming week's sessions per school and person, backlog, new pupils (DIR/<yyyy-Www>/).
 
@@ -123,7 +125,7 @@ def weekly(
     except ClbError as exc:
         log(ws, "ERROR", f"weekly: {exc.message}")
         raise
-    result = run_weekly(ws, out_dir, day)
+    result = run_weekly(ws, out_dir, day, csv_separator=csv_separator)
     if verbose:
         c = result.counts
         backlog = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c["backlog"].items())

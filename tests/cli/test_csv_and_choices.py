@@ -110,3 +110,13 @@ def test_arguments_show_their_word_without_a_python_type(runner):
     roster = runner.invoke(app, ["import", "roster", "--help"]).output
     assert "FILE..." in roster and "<" not in roster
     assert "<" not in runner.invoke(app, ["init", "--help"]).output
+
+
+def test_weekly_csvs_take_the_separator(world, runner, tmp_path):
+    for separator, folder in ((";", tmp_path / "semicolons"), (",", tmp_path / "commas")):
+        run(runner, "weekly", "-w", world.root, "--as-of", "2026-10-02", "-o", folder, "--csv-separator", separator,
+            code=None)
+    [semicolons] = (tmp_path / "semicolons").glob("*/scholen/100-*.csv")
+    [commas] = (tmp_path / "commas").glob("*/scholen/100-*.csv")
+    by_semicolon, by_comma = _read_people_csv(semicolons), _read_people_csv(commas, sep=",")
+    assert len(by_semicolon.columns) > 3 and len(by_semicolon) > 0 and by_semicolon.equals(by_comma)
