@@ -120,3 +120,39 @@ def test_weekly_csvs_take_the_separator(world, runner, tmp_path):
     [commas] = (tmp_path / "commas").glob("*/scholen/100-*.csv")
     by_semicolon, by_comma = _read_people_csv(semicolons), _read_people_csv(commas, sep=",")
     assert len(by_semicolon.columns) > 3 and len(by_semicolon) > 0 and by_semicolon.equals(by_comma)
+
+
+def _size(path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def test_weekly_logs_to_the_log_file_given(world, runner, tmp_path):
+    import os
+    import stat
+
+    default = world.root / "logs" / "weekly.log"
+    before = _size(default)
+    log = tmp_path / "cron" / "clbhealth-weekly.log"
+    log.parent.mkdir()
+    week = ("weekly", "-w", world.root, "--as-of", "2026-10-02", "-o", tmp_path / "w", "--log-file", log)
+    first = run(runner, *week, code=None)
+    assert first.exit_code in (0, 3)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert any(" INFO    weekly 2026-W41: " in line for line in lines)
+    run(runner, *week[:-4], "--as-of", "31/02/2026", "-o", tmp_path / "w", "--log-file", log, code=2)
+    again = log.read_text(encoding="utf-8").splitlines()
+    assert again[:len(lines)] == lines and "ERROR   weekly: --as-of:" in again[-1]  # appended
+    assert _size(default) == before  # nothing in the workspace's own log
+    if os.name == "posix":
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_a_log_file_that_is_not_a_log_is_refused(world, runner, tmp_path):
+    workbook = tmp_path / "due.xlsx"
+    run(runner, "due", "-w", world.root, "--as-of", AS_OF, "-o", workbook)
+    held = workbook.read_bytes()
+    for target, words in ((workbook, "is not a text file"), (world.root / "clbhealth.toml", "is the settings file")):
+        refused = run(runner, "weekly", "-w", world.root, "--as-of", "2026-10-02", "-o", tmp_path / "w",
+                      "--log-file", target, code=1)
+        assert words in refused.output
+    assert workbook.read_bytes() == held
