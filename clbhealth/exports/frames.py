@@ -83,7 +83,7 @@ def _write_csv(frame: pd.DataFrame, handle: IO[str], separator: str = ";") -> No
 _CSV_CHUNK = 50_000
 
 
-def _csv_columns(frame: pd.DataFrame, separator: str) -> list[Callable[[int, int], list[str]]] | None:
+def _csv_columns(frame: pd.DataFrame, separator: str = ";") -> list[Callable[[int, int], list[str]]] | None:
     """Per column, a function giving the CSV field texts of rows [start, stop); None when the frame
     needs the cell-by-cell path.
 
@@ -113,7 +113,7 @@ def _csv_columns(frame: pd.DataFrame, separator: str) -> list[Callable[[int, int
     return columns
 
 
-def _csv_field(value: object, separator: str) -> str:
+def _csv_field(value: object, separator: str = ";") -> str:
     """One value as csv.writer writes it in a row (quoted when needed), after the formula guard."""
     if _missing(value):
         return ""
