@@ -102,6 +102,29 @@ def check_output_file(workspace: Workspace, path: Path, kind: str) -> Path:
     return path
 
 
+def check_log_file(workspace: Workspace, path: Path) -> Path:
+    """Refuse a --log-file that is another file of a workspace, a folder, or an existing file that is not text
+    (a log is appended to, so an earlier log or any text file is fine)."""
+    from clbhealth.app.weekly_log import log_path
+
+    path = Path(path).expanduser()
+    if path.resolve() == log_path(workspace).resolve():
+        return path
+    _refuse_workspace_file(workspace, path, "log")
+    if path.is_dir():
+        raise ClbError(f"--log-file {path} is a folder; give a file name.")
+    if path.exists():
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(_HEAD_BYTES)
+        except OSError as exc:
+            raise ClbError(f"--log-file {path} cannot be read to see what it is ({exc.strerror}).") from None
+        if not _is_text(head, path):
+            raise ClbError(f"--log-file {path} exists and is not a text file (it looks like {_looks_like(head, path)}); "
+                           "nothing is appended to it.", hint="Give the name of a log file, new or earlier.")
+    return path
+
+
 def check_output_folder(workspace: Workspace, folder: Path) -> Path:
     """Refuse `folder` for an export of many files when they would mix with a workspace's own files."""
     folder = Path(folder).expanduser()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,7 +33,6 @@ import pandas as pd
 from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.errors import ClbError
 from clbhealth.core.files import atomic_text
-from clbhealth.core.privacy import mask_insz_like
 from clbhealth.exports import privacy
 from clbhealth.core.filenames import distinct_stems, file_stem
 from clbhealth.exports.plan import MomentWords, Session, Site, birth_text, load_sessions, load_sites
@@ -45,8 +43,8 @@ from clbhealth.exports.weekly import (
 from clbhealth.workspace import folder as workspace_module, meta, roster as pupil_rows, sessions as plan_rows
 from clbhealth.workspace import staff as staff_table
 from clbhealth.workspace.folder import Workspace, now_text
+from clbhealth.app.weekly_log import log, log_path  # noqa: F401  (log: for the CLI)
 
-LOG_NAME = "weekly.log"
 LOCK_NAME = workspace_module.WEEKLY_LOCK_NAME
 STATE_KEY = "weekly_runs"
 CATEGORIES = {  # key in summary.json -> words in achterstand.xlsx
@@ -77,19 +75,6 @@ def coming_week(as_of: dt.date) -> tuple[dt.date, str]:
     return monday, f"{year}-W{week:02d}"
 
 
-def log(workspace: Workspace, level: str, message: str) -> None:
-    """One line in logs/weekly.log (never personal data: counts, file and school names only, INSZ-like runs masked)."""
-    folder = workspace.root / "logs"
-    try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(folder / LOG_NAME, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            for line in message.splitlines() or [""]:
-                handle.write(f"{now_text()} {level:<7} {mask_insz_like(line)}\n")
-    except OSError:
-        pass  # logging must never turn a good run into a failed one
-
-
 @contextmanager
 def weekly_lock(workspace: Workspace, wait: float | None = None) -> Iterator[None]:
     """Only one weekly run per workspace at a time; a second waits a little, then gives up clearly."""
@@ -103,23 +88,24 @@ def weekly_lock(workspace: Workspace, wait: float | None = None) -> Iterator[Non
         yield
 
 
-def run_weekly(workspace: Workspace, out_dir: Path, as_of: dt.date, *, lock_wait: float | None = None) -> WeeklyResult:
-    """Write the week's files; log the outcome; raise ClbError (logged) when the run fails."""
+def run_weekly(workspace: Workspace, out_dir: Path, as_of: dt.date, *, lock_wait: float | None = None,
+               csv_separator: str = ";", log_file: Path | None = None) -> WeeklyResult:
+    """Write the week's files (CSVs with `csv_separator`); log the outcome; raise ClbError (logged) when the run fails."""
     monday, label = coming_week(as_of)
     try:
         with weekly_lock(workspace, lock_wait):
-            result = _run(workspace, Path(out_dir), as_of, monday, label)
+            result = _run(workspace, Path(out_dir), as_of, monday, label, csv_separator)
     except ClbError as exc:
-        log(workspace, "ERROR", f"weekly {label}: {exc.message}" + (f" {exc.hint}" if exc.hint else ""))
+        log(workspace, "ERROR", f"weekly {label}: {exc.message}" + (f" {exc.hint}" if exc.hint else ""), log_file)
         raise
     except Exception as exc:  # a bug: keep the details in the log, tell cron briefly
-        log(workspace, "ERROR", f"weekly {label}: unexpected {type(exc).__name__}\n{traceback.format_exc()}")
+        log(workspace, "ERROR", f"weekly {label}: unexpected {type(exc).__name__}\n{traceback.format_exc()}", log_file)
         raise ClbError(f"weekly {label} failed: unexpected {type(exc).__name__}: {exc}",
-                       hint=f"Details in {workspace.root / 'logs' / LOG_NAME}.") from None
+                       hint=f"Details in {log_path(workspace, log_file)}.") from None
     for warning in result.warnings:
-        log(workspace, "WARNING", f"weekly {label}: {warning}")
+        log(workspace, "WARNING", f"weekly {label}: {warning}", log_file)
     log(workspace, "INFO", f"weekly {label}: {len(result.files)} file(s) in {result.folder}; "
-        + ", ".join(f"{k} {v}" for k, v in result.counts.items() if not isinstance(v, dict)))
+        + ", ".join(f"{k} {v}" for k, v in result.counts.items() if not isinstance(v, dict)), log_file)
     return result
 
 
@@ -140,6 +126,7 @@ class _Week:
     pupils: dict[int, dict]
     max_pupil: int
     state: dict  # week label -> {pupil_watermark, first_run}
+    csv_separator: str = ";"
 
     @property
     def sunday(self) -> dt.date:
@@ -170,7 +157,8 @@ def _read_week(workspace: Workspace, as_of: dt.date, monday: dt.date, label: str
                  max_pupil=max_pupil, state=json.loads(state_text) if state_text else {})
 
 
-def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, label: str) -> WeeklyResult:
+def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, label: str,
+         csv_separator: str = ";") -> WeeklyResult:
     from clbhealth.app.due_list import due_list
 
     final = out_dir / label
@@ -183,6 +171,7 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
     folder = staging(out_dir, label)
     result = WeeklyResult(week=label, monday=monday, folder=final)
     week = _read_week(workspace, as_of, monday, label)
+    week.csv_separator = csv_separator
     due, problems = due_list(workspace, monday)
     result.warnings += [p.message for p in problems]
     written, schools, people = _write_sessions(week, folder)
@@ -190,11 +179,11 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
     heading = [f"{week.clb}: achterstand en inhalen, {week.heading_words}",
                "Toestand: resultaat ontbreekt (sessie voorbij, resultaat niet ingelezen), inhalen (niet opnieuw "
                "gepland), niet gepland (in geen enkele sessie)."]
-    written += write_pair(folder / "achterstand", BACKLOG_COLUMNS, backlog, heading, week.clb, as_of)
+    written += write_pair(folder / "achterstand", BACKLOG_COLUMNS, backlog, heading, week.clb, as_of, csv_separator)
     new_rows, since_words = _new_pupils(week, due)
     written += write_pair(folder / "nieuwe-leerlingen", NEW_COLUMNS, new_rows,
                           [f"{week.clb}: nieuwe leerlingen, {week.heading_words}", f"Leerlingen {since_words}."],
-                          week.clb, as_of)
+                          week.clb, as_of, csv_separator)
     result.warnings += _warnings(week.any_plan, counts)
     result.counts = {
         "sessions": len(week.sessions),
@@ -234,13 +223,13 @@ def _write_sessions(week: _Week, folder: Path) -> tuple[list[Path], int, int]:
         rows = [row for s in items for row in school_rows(s, site, week.words)]
         base = folder / "scholen" / school_stems[school_id]
         heading = [f"{site.name}: CLB-sessies {week.heading_words}", f"{week.clb} · {site.location}"]
-        written += write_pair(base, SCHOOL_COLUMNS, rows, heading, week.clb, week.as_of)
+        written += write_pair(base, SCHOOL_COLUMNS, rows, heading, week.clb, week.as_of, week.csv_separator)
     for staff_id, items in sorted(by_staff.items()):
         name = week.staff_names.get(staff_id, staff_id)
         rows = [row for s in items for row in staff_rows(s, week.sites, week.words)]
         base = folder / "medewerkers" / staff_stems[staff_id]
         written += write_pair(base, STAFF_COLUMNS, rows, [f"{name}: CLB-sessies {week.heading_words}", week.clb],
-                              week.clb, week.as_of)
+                              week.clb, week.as_of, week.csv_separator)
     return written, len(by_school), len(by_staff)
 
 

@@ -44,6 +44,22 @@ def _show_version(value: bool) -> None:
 def _root(version: Annotated[bool, typer.Option("--version", help="Show the version and exit.",
                                                 callback=_show_version, is_eager=True)] = False) -> None:
     """Preventive health care for a Flemish CLB: rosters, due lists, planning, exports."""
+def _words_only_for_arguments() -> None:
+    """Arguments show their metavar word (FILE, DIR) only, as options do; recent typer versions add the
+    Python type after it (`FILE... <list[Path]>`). Older versions have no such method: nothing to do."""
+    from typer.core import TyperArgument
+
+    original = getattr(TyperArgument, "display_type_rich", None)
+    if original is None:
+        return
+
+    def display_type_rich(self, ctx):
+        return None if self.metavar is not None else original(self, ctx)
+
+    TyperArgument.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_words_only_for_arguments()
 import_app = typer.Typer(help="Import files as schools and staff send them (CSV or XLSX).", no_args_is_help=True)
 protocols_app = typer.Typer(help="The rules in force.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
@@ -216,6 +232,35 @@ def name_value(value: object) -> str:
         return parse_name(value)
     except ValueError as exc:
         raise typer.BadParameter(f"{str(value)!r} {exc}; give a name of 1 to 100 characters in plain text.") from None
+
+
+def choice_value(choices: Sequence[str]) -> Callable[[object], str]:
+    """A parser for an option with a fixed set of values: a typo is refused naming the closest one."""
+    from clbhealth.core.closest import closest
+
+    def parse(value: object) -> str:
+        text = str(value).strip()
+        if text in choices:
+            return text
+        if text.lower() in choices:
+            return text.lower()
+        close = closest(text.lower(), choices, n=1)
+        guess = f"; did you mean {close[0]}?" if close else "."
+        raise typer.BadParameter(f"{str(value)!r} is not one of {', '.join(choices)}{guess}")
+
+    return parse
+
+
+def choice_option(flag: str, choices: Sequence[str], help: str, metavar: str = "FORMAT") -> Any:
+    """An option taking one of `choices` (a typo gets "did you mean"); the shell completes them."""
+    return typer.Option(flag, help=help, parser=choice_value(choices), metavar=metavar,
+                        autocompletion=lambda: list(choices))
+
+
+CSV_SEPARATORS = (";", ",")
+CsvSeparator = Annotated[str, typer.Option(
+    "--csv-separator", metavar="SEPARATOR", parser=choice_value(CSV_SEPARATORS), autocompletion=lambda: list(CSV_SEPARATORS),
+    help="Between the fields of a CSV: ; (default, how Excel set to Dutch (Belgium) opens it in columns) or ,.")]
 
 
 def day_option(flag: str, help: str) -> Any:

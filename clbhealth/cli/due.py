@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
+    choice_option,
+    CsvSeparator,
     output_format,
     WorkspaceOption,
     add_cells,
@@ -28,6 +30,8 @@ from clbhealth.cli.common import (
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.privacy import shown_path
 
+DUE_STATUSES = ("due", "needs_consent", "missed", "done", "objected", "refused")  # protocols.due STATUSES (tested)
+
 # --- due -----------------------------------------------------------------------------------------
 
 
@@ -38,12 +42,14 @@ def due(
     as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date the list is for (default: today).")] = None,
     school: Annotated[Optional[list[str]], typer.Option("--school", metavar="SCHOOL", help="Only this school (repeatable).")] = None,
     moment: Annotated[Optional[list[str]], typer.Option("--moment", metavar="MOMENT", help="Only this moment or dose code (repeatable).")] = None,
-    status: Annotated[Optional[list[str]], typer.Option("--status", metavar="STATUS", help="Only this status (repeatable).")] = None,
+    status: Annotated[Optional[list[str]], choice_option("--status", DUE_STATUSES, "Only this status (repeatable): "
+                                                         + ", ".join(DUE_STATUSES) + ".", metavar="STATUS")] = None,
     all_statuses: Annotated[bool, typer.Option("--all", help="Every status, not only due and needs_consent.")] = False,
-    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT",
-                                               help="table, csv, json or xlsx (default: from the -o file's "
-                                                    "extension, else table).")] = None,
+    fmt: Annotated[Optional[str], choice_option("--format", ("table", "csv", "json", "xlsx"),
+                                               "table, csv, json or xlsx (default: from the -o file's "
+                                               "extension, else table).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
+    csv_separator: CsvSeparator = ";",
 ) -> None:
     """Who is due for which contact moment and vaccination dose, and why.
 
@@ -64,7 +70,8 @@ def due(
     if fmt == "table" and output is None:
         render_due_table(public, day, ws.protocol.all_codes())
         return
-    write_frame(public, fmt, output, sheet="Due", title=f"{ws.config.clb_name}: due list as of {day}")
+    write_frame(public, fmt, output, sheet="Due", title=f"{ws.config.clb_name}: due list as of {day}",
+                separator=csv_separator)
     if output is not None:
         err.print(f"Wrote {len(public)} row(s) to {shown_path(output)}.")
 
@@ -101,7 +108,7 @@ def render_due_table(frame, day: dt.date, order: list[str]) -> None:
 def protocols_show(
     workspace: WorkspaceOption = None,
     school_year: Annotated[Optional[SchoolYear], school_year_option("Another school year than the workspace's.")] = None,
-    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json.")] = "table",
+    fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table",
 ) -> None:
     """The rules in force for the workspace's school year, with their sources.
 

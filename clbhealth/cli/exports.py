@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
+    choice_option,
+    CsvSeparator,
     output_format,
     OutDir,
     WorkspaceOption,
@@ -101,6 +103,10 @@ def weekly(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say what was written (silent otherwise).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Nothing but warnings and errors (the default; "
                                         "for cron lines that say so).")] = False,
+    csv_separator: CsvSeparator = ";",
+    log_file: Annotated[Optional[Path], typer.Option("--log-file", metavar="FILE", dir_okay=False,
+                                                     help="Append the log here (default: logs/weekly.log in the "
+                                                          "workspace).")] = None,
 ) -> None:
     """For cron: the coming week's sessions per school and person, backlog, new pupils (DIR/<yyyy-Www>/).
 
@@ -108,21 +114,24 @@ def weekly(
 
     Example: clbhealth weekly -w /srv/clb/workspace -o /srv/clb/weekly   (cron: Friday 18:00)
     """
+    from clbhealth.app.outputs import check_log_file
     from clbhealth.app.weekly import log, run_weekly
 
     if quiet and verbose:
         raise typer.BadParameter("--quiet and --verbose contradict each other; give one.", param_hint="'--quiet'")
     ws = open_workspace(workspace)
+    if log_file is not None:
+        check_log_file(ws, log_file)
     try:  # read here, not by the option, so that cron's log has the refusal too
         day = parse_day(as_of, "--as-of") or dt.date.today()
         check_output_dir(ws, out_dir)
     except typer.BadParameter as exc:
-        log(ws, "ERROR", f"weekly: --as-of: {exc.message}")
+        log(ws, "ERROR", f"weekly: --as-of: {exc.message}", log_file)
         raise
     except ClbError as exc:
-        log(ws, "ERROR", f"weekly: {exc.message}")
+        log(ws, "ERROR", f"weekly: {exc.message}", log_file)
         raise
-    result = run_weekly(ws, out_dir, day)
+    result = run_weekly(ws, out_dir, day, csv_separator=csv_separator, log_file=log_file)
     if verbose:
         c = result.counts
         backlog = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c["backlog"].items())
@@ -140,7 +149,7 @@ def weekly(
 @handle_errors
 def report(
     workspace: WorkspaceOption = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT", help="table, json or html (default: "
+    fmt: Annotated[Optional[str], choice_option("--format", ("table", "json", "html"), "table, json or html (default: "
                                                "from the -o file's extension, else table).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
     as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date of the report (default: today).")] = None,

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 from clbhealth.core.privacy import shown_path
 from clbhealth.cli.common import (
+    choice_option,
     DryRun,
     output_format,
     Quiet,
@@ -27,8 +28,8 @@ from clbhealth.cli.common import (
 # --- imports -------------------------------------------------------------------------------------
 
 
-ImportFormat = Annotated[str, typer.Option("--format", metavar="FORMAT",
-                                           help="table, or json for scripts (the summary, totals and problems).")]
+ImportFormat = Annotated[str, choice_option("--format", ("table", "json"),
+                                           "table, or json for scripts (the summary, totals and problems).")]
 
 
 def render_import(result, what: str, fmt: str = "table", quiet: bool = False) -> None:

@@ -11,6 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
+    choice_option,
+    CsvSeparator,
     output_format,
     WORKERS_MAX,
     WorkspaceOption,
@@ -29,7 +31,6 @@ from clbhealth.cli.common import (
     seed_option,
     styled,
 )
-from clbhealth.core.errors import ClbError
 from clbhealth.core.privacy import shown_path
 
 
@@ -46,7 +47,7 @@ def plan(
     seed: Annotated[int, seed_option("Random seed: the same inputs and seed give the same plan.")] = 1,
     keep_until: Annotated[Optional[dt.date], day_option("--keep-until", "Keep published sessions up to this date as they are.")] = None,
     as_of: Annotated[Optional[dt.date], day_option("--as-of", "Date of the due list and of 'today' (default: today).")] = None,
-    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table (default) or json (the whole summary).")] = "table",
+    fmt: Annotated[str, choice_option("--format", ("table", "json"), "table (default) or json (the whole summary).")] = "table",
     quiet: Quiet = False,
 ) -> None:
     """Solve and store the plan, then print its summary (or use a subcommand: show, check, explain).
@@ -57,8 +58,6 @@ def plan(
         return
     from clbhealth.app.plan import run_plan
 
-    if fmt not in ("table", "json"):
-        raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table or json.")
     ws = open_workspace(workspace)
     day = as_of or dt.date.today()
     threads = workers if workers is not None else max(1, os.cpu_count() or 1)
@@ -218,10 +217,11 @@ def plan_show(
     workspace: WorkspaceOption = None,
     school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="Only this school.")] = None,
     staff: Annotated[Optional[str], typer.Option("--staff", metavar="STAFF", help="Only this person's sessions.")] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", metavar="FORMAT",
-                                               help="table, csv, json or xlsx (default: from the -o file's "
-                                                    "extension, else table).")] = None,
+    fmt: Annotated[Optional[str], choice_option("--format", ("table", "csv", "json", "xlsx"),
+                                               "table, csv, json or xlsx (default: from the -o file's "
+                                               "extension, else table).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
+    csv_separator: CsvSeparator = ";",
 ) -> None:
     """The stored plan: one row per session.
 
@@ -265,7 +265,7 @@ def plan_show(
 
         sys.stdout.write(plain_table(shown))
         return
-    write_frame(flat, fmt, output, sheet="Plan", title=f"{ws.config.clb_name}: plan")
+    write_frame(flat, fmt, output, sheet="Plan", title=f"{ws.config.clb_name}: plan", separator=csv_separator)
     if output is not None:
         err.print(f"Wrote {len(flat)} session(s) to {shown_path(output)}.")
 
@@ -273,7 +273,7 @@ def plan_show(
 @plan_app.command("check")
 @handle_errors
 def plan_check(workspace: WorkspaceOption = None,
-               fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json.")] = "table") -> None:
+               fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table") -> None:
     """Check the stored plan against every hard rule, independently of the solver.
 
     Example: clbhealth plan check -w clbhealth-demo --format json
@@ -307,7 +307,7 @@ def plan_check(workspace: WorkspaceOption = None,
 def plan_explain(
     workspace: WorkspaceOption = None,
     school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="Only this school.")] = None,
-    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json.")] = "table",
+    fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table",
 ) -> None:
     """Why demand is unplanned or late: which rule, and which resource is short when.
 

@@ -8,7 +8,17 @@ import json
 from typing import Annotated, Optional
 
 import typer
-from clbhealth.cli.common import WorkspaceOption, add_cells, app, handle_errors, new_table, open_workspace, out
+from clbhealth.cli.common import (
+    CsvSeparator,
+    WorkspaceOption,
+    add_cells,
+    app,
+    choice_option,
+    handle_errors,
+    new_table,
+    open_workspace,
+    out,
+)
 
 LEVELS = ("kleuter", "lager", "basis", "secundair")
 
@@ -17,21 +27,18 @@ LEVELS = ("kleuter", "lager", "basis", "secundair")
 @handle_errors
 def schools_command(
     workspace: WorkspaceOption = None,
-    level: Annotated[Optional[str], typer.Option("--level", metavar="LEVEL", help="Only sites of this level: "
-                                                 "kleuter, lager, basis or secundair.")] = None,
-    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table, csv or json.")] = "table",
+    level: Annotated[Optional[str], choice_option("--level", LEVELS, "Only sites of this level: "
+                                                 "kleuter, lager, basis or secundair.", metavar="LEVEL")] = None,
+    fmt: Annotated[str, choice_option("--format", ("table", "csv", "json"), "table, csv or json.")] = "table",
+    csv_separator: CsvSeparator = ";",
 ) -> None:
     """Every school site: id, site, name, address, position, level, special, CLB and pupils imported.
 
     Example: clbhealth schools --level secundair --format csv
     """
-    from clbhealth.core.errors import ClbError
+    from clbhealth.exports.frames import safe_cell
     from clbhealth.workspace.schools import LIST_COLUMNS, list_sites
 
-    if level is not None and level not in LEVELS:
-        raise ClbError(f"--level {level!r} is not a level.", hint=f"Use one of {', '.join(LEVELS)}.")
-    if fmt not in ("table", "csv", "json"):
-        raise ClbError(f"--format {fmt!r} is not a format.", hint="Use table, csv or json.")
     ws = open_workspace(workspace)
     with ws.connect() as conn:
         rows = list_sites(conn, level)
@@ -39,9 +46,9 @@ def schools_command(
         out.print_json(json.dumps(rows, ensure_ascii=False))
     elif fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=LIST_COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=LIST_COLUMNS, delimiter=csv_separator, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: safe_cell(value) for key, value in row.items()} for row in rows)  # never a formula
         typer.echo(buffer.getvalue(), nl=False)
     else:
         table = new_table(f"{len(rows)} school site(s)", LIST_COLUMNS, right=("site", "lat", "lon", "pupils"))

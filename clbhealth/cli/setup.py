@@ -9,6 +9,8 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
+    choice_option,
+    CsvSeparator,
     output_format,
     DryRun,
     WorkspaceOption,
@@ -28,7 +30,6 @@ from clbhealth.cli.common import (
     styled,
 )
 from clbhealth.core.dates import SchoolYear
-from clbhealth.core.errors import ClbError
 from clbhealth.core.privacy import shown_path
 
 # --- init, demo --------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ class _DemoConsole:
 @app.command()
 @handle_errors
 def doctor(workspace: WorkspaceOption = None,
-           fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table or json.")] = "table") -> None:
+           fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table") -> None:
     """Check a workspace (schema, integrity, orphans, settings, protocol, permissions, lock) and say what to do.
 
     Example: clbhealth doctor -w mijn-clb --format json
@@ -160,7 +161,8 @@ def purge(
 def audit(
     workspace: WorkspaceOption = None,
     last: Annotated[int, count_option("--last", "Show the last N entries.")] = 50,
-    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="table, csv or json.")] = "table",
+    fmt: Annotated[str, choice_option("--format", ("table", "csv", "json"), "table, csv or json.")] = "table",
+    csv_separator: CsvSeparator = ";",
 ) -> None:
     """The audit log: every import, export, plan and purge with time, user, command, files and counts.
 
@@ -170,8 +172,6 @@ def audit(
 
     from clbhealth.exports.frames import write_frame
 
-    if fmt not in ("table", "csv", "json"):
-        raise ClbError(f"--format {fmt!r} is not a format here.", hint="Use table, csv or json.")
     ws = open_workspace(workspace)
     from clbhealth.workspace.audit import AUDIT_COLUMNS, recent
 
@@ -183,4 +183,4 @@ def audit(
 
         sys.stdout.write(plain_table(frame, max_width=200))
         return
-    write_frame(frame, fmt, None)
+    write_frame(frame, fmt, None, separator=csv_separator)

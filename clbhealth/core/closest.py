@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
+
+_LETTERS_AND_NUMBER = re.compile(r"([A-Za-z]*)0*(\d+)")
 
 
 def closest(value: str, known: Iterable[str], n: int = 3) -> list[str]:
-    """Up to `n` known ids like `value`: spelt alike, or for a number the numbers nearest to it."""
+    """Up to `n` known ids like `value`: spelt alike, or for a number (`9999`, `40642-2`) or letters
+    with a number (`V9`, staff ids) the known ones with the same letters and the nearest numbers."""
     known = sorted(set(known))
     found = difflib.get_close_matches(value, known, n=n, cutoff=0.5)
-    head = value.split("-")[0]
-    if head.isdigit():
-        numbers = [k for k in known if k.split("-")[0].isdigit()]
-        numbers.sort(key=lambda k: (abs(int(k.split("-")[0]) - int(head)), k))
-        found += [k for k in numbers[:n] if k not in found]
+    head = _LETTERS_AND_NUMBER.fullmatch(value.split("-")[0].strip())
+    if head:
+        letters, number = head.group(1).upper(), int(head.group(2))
+        alike = []
+        for k in known:
+            other = _LETTERS_AND_NUMBER.fullmatch(k.split("-")[0])
+            if other and other.group(1).upper() == letters:
+                alike.append((abs(int(other.group(2)) - number), k))
+        found += [k for _, k in sorted(alike)[:n] if k not in found]
     return found[:n]

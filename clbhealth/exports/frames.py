@@ -16,6 +16,7 @@ from clbhealth.core.errors import ClbError
 from clbhealth.core.files import atomic_path, atomic_text
 
 FORMATS = ("table", "csv", "json", "xlsx")
+CSV_SEPARATORS = (";", ",")  # ';' is what Belgian Excel opens in columns; ',' on request (--csv-separator)
 PLAIN_TABLE_ROWS = 2000  # beyond this a plain fixed-width table is printed (rich is slow on huge tables)
 
 
@@ -27,10 +28,16 @@ def safe_cell(value: object) -> object:
 
 
 def write_frame(frame: pd.DataFrame, fmt: str, output: Path | None, *, sheet: str = "Lijst",
-                title: str | None = None) -> None:
-    """Write `frame` in `fmt` to `output` (atomically) or stdout; xlsx needs a file."""
+                title: str | None = None, separator: str = ";") -> None:
+    """Write `frame` in `fmt` to `output` (atomically) or stdout; xlsx needs a file.
+
+    CSV is for people: `separator` (';' by default) between fields, and in a file a UTF-8 BOM, so
+    Excel set to Dutch (Belgium) opens it in columns with accents intact.
+    """
     if fmt not in FORMATS:
         raise ClbError(f"Unknown format '{fmt}'.", hint="Use table, csv, json or xlsx.")
+    if separator not in CSV_SEPARATORS:
+        raise ClbError(f"Unknown CSV separator {separator!r}.", hint="Use ; or ,.")
     if fmt == "xlsx":
         if output is None:
             raise ClbError("The xlsx format needs --output FILE.")
@@ -38,10 +45,10 @@ def write_frame(frame: pd.DataFrame, fmt: str, output: Path | None, *, sheet: st
         return
     if fmt == "csv" and output is not None:  # written as it is made: the file appears only when complete
         with atomic_text(output, encoding="utf-8-sig", newline="") as handle:
-            _write_csv(frame, handle)
+            _write_csv(frame, handle, separator)
         return
     if fmt == "csv":
-        text = _csv_text(frame)
+        text = _csv_text(frame, separator)
     elif fmt == "json":
         text = json.dumps(_records(frame), ensure_ascii=False, indent=1) + "\n"
     else:
@@ -54,29 +61,29 @@ def write_frame(frame: pd.DataFrame, fmt: str, output: Path | None, *, sheet: st
             handle.write(text)
 
 
-def _csv_text(frame: pd.DataFrame) -> str:
+def _csv_text(frame: pd.DataFrame, separator: str = ";") -> str:
     buffer = io.StringIO()
-    _write_csv(frame, buffer)
+    _write_csv(frame, buffer, separator)
     return buffer.getvalue()
 
 
-def _write_csv(frame: pd.DataFrame, handle: IO[str]) -> None:
-    writer = csv.writer(handle, lineterminator="\n")
+def _write_csv(frame: pd.DataFrame, handle: IO[str], separator: str = ";") -> None:
+    writer = csv.writer(handle, delimiter=separator, lineterminator="\n")
     writer.writerow(frame.columns)
-    columns = _csv_columns(frame)
+    columns = _csv_columns(frame, separator)
     if columns is None:
         for row in frame.itertuples(index=False, name=None):
             writer.writerow(["" if _missing(v) else _csv_cell(v) for v in row])
         return
     for start in range(0, len(frame), _CSV_CHUNK):
         cells = [column(start, start + _CSV_CHUNK) for column in columns]
-        handle.write("\n".join(map(",".join, zip(*cells))) + "\n")
+        handle.write("\n".join(map(separator.join, zip(*cells))) + "\n")
 
 
 _CSV_CHUNK = 50_000
 
 
-def _csv_columns(frame: pd.DataFrame) -> list[Callable[[int, int], list[str]]] | None:
+def _csv_columns(frame: pd.DataFrame, separator: str = ";") -> list[Callable[[int, int], list[str]]] | None:
     """Per column, a function giving the CSV field texts of rows [start, stop); None when the frame
     needs the cell-by-cell path.
 
@@ -101,17 +108,17 @@ def _csv_columns(frame: pd.DataFrame) -> list[Callable[[int, int], list[str]]] |
             continue
         else:
             return None
-        texts = np.array([_csv_field(v) for v in values] + [""], dtype=object)  # code -1 (missing) picks ""
+        texts = np.array([_csv_field(v, separator) for v in values] + [""], dtype=object)  # code -1 (missing) picks ""
         columns.append(lambda start, stop, texts=texts, codes=codes: texts[codes[start:stop]].tolist())
     return columns
 
 
-def _csv_field(value: object) -> str:
+def _csv_field(value: object, separator: str = ";") -> str:
     """One value as csv.writer writes it in a row (quoted when needed), after the formula guard."""
     if _missing(value):
         return ""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([_csv_cell(value), ""])
+    csv.writer(buffer, delimiter=separator, lineterminator="\n").writerow([_csv_cell(value), ""])
     return buffer.getvalue()[:-2]  # drop the empty second field's ',' and the line end
 
 

@@ -83,13 +83,13 @@ def staff_rows(session: Session, sites: dict[str, Site], words: MomentWords) -> 
 
 
 def write_pair(base: Path, columns: list[Column], rows: list[dict], heading: list[str], clb: str,
-                exported: dt.date) -> list[Path]:
+               exported: dt.date, separator: str = ";") -> list[Path]:
     """The same table as XLSX (for people) and CSV (for other software)."""
     workbook = new_workbook()
     table_sheet(workbook, "Lijst", columns, rows, heading=heading, clb_name=clb, exported=exported)
     # with_name, not with_suffix: a stem like 'A.01-jan' has no suffix to replace
     xlsx = save_workbook(workbook, base.with_name(base.name + ".xlsx"))
-    csv_path = write_csv(base.with_name(base.name + ".csv"), columns, rows)
+    csv_path = write_csv(base.with_name(base.name + ".csv"), columns, rows, separator)
     return [xlsx, csv_path]
 
 

@@ -169,10 +169,10 @@ def save_workbook(workbook: Workbook, path: Path) -> Path:
     return path
 
 
-def csv_text(columns: Sequence[Column], rows: Iterable[dict]) -> str:
-    """Semicolon CSV as Flemish Excel opens it; text never runs as a formula."""
+def csv_text(columns: Sequence[Column], rows: Iterable[dict], separator: str = ";") -> str:
+    """Semicolon CSV as Flemish Excel opens it (or `separator`); text never runs as a formula."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\r\n")
     writer.writerow([c.header for c in columns])
     keys = [c.key for c in columns]
     for row in rows:
@@ -183,7 +183,8 @@ def csv_text(columns: Sequence[Column], rows: Iterable[dict]) -> str:
     return buffer.getvalue()
 
 
-def write_csv(path: Path, columns: Sequence[Column], rows: Iterable[dict]) -> Path:
+def write_csv(path: Path, columns: Sequence[Column], rows: Iterable[dict], separator: str = ";") -> Path:
+    """`csv_text` in a file with a UTF-8 BOM (Excel then reads the accents right)."""
     with atomic_text(path, encoding="utf-8-sig", newline="") as handle:
-        handle.write(csv_text(columns, rows))
+        handle.write(csv_text(columns, rows, separator))
     return path

@@ -93,7 +93,7 @@ def test_cli_table_json_and_html(world, tmp_path, runner):
     assert "di 20/10/2026" in page
     for name in ("Peeters", "Janssens", "Maes"):  # aggregates only: no pupil names
         assert name not in page.replace("An Peeters", "")
-    run(runner, "report", "-w", world.root, "--format", "pdf", code=1)
+    run(runner, "report", "-w", world.root, "--format", "pdf", code=2)  # not a choice: a usage error
 
 
 def test_html_charts_are_inline_svg_within_their_boxes(world):

@@ -216,11 +216,11 @@ def test_a_killed_run_leaves_no_half_written_file(world, tmp_path, monkeypatch):
     calls = {"n": 0}
     real = weekly_files.write_csv
 
-    def dying(path, columns, rows):
+    def dying(path, columns, rows, *rest):
         calls["n"] += 1
         if calls["n"] == 3:
             raise KeyboardInterrupt  # as if killed in the middle of the run
-        return real(path, columns, rows)
+        return real(path, columns, rows, *rest)
 
     monkeypatch.setattr(weekly_files, "write_csv", dying)
     with pytest.raises(KeyboardInterrupt):

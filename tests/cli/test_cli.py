@@ -76,12 +76,12 @@ def test_due_json_csv_and_filters(loaded, runner, tmp_path):
     assert mmr["status"] == "due" and "consent on 2026-09-15" in mmr["reason"]
     result = run(runner, "due", "-w", loaded.root, "--as-of", "2026-12-01", "--format", "csv", "--all",
                  "--moment", "K1", "--moment", "l4")
-    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    table = list(csv.DictReader(io.StringIO(result.stdout), delimiter=";"))
     assert {(r["last_name"], r["moment"], r["status"]) for r in table} >= {("Claes", "K1", "done"),
                                                                           ("Aerts", "L4", "missed")}
     result = run(runner, "due", "-w", loaded.root, "--as-of", "2026-12-01", "--format", "csv", "--status",
                  "needs_consent")
-    assert {r["moment"] for r in csv.DictReader(io.StringIO(result.stdout))} == {"DTPa-IPV"}
+    assert {r["moment"] for r in csv.DictReader(io.StringIO(result.stdout), delimiter=";")} == {"DTPa-IPV"}
 
 
 def test_due_xlsx_output(loaded, runner, tmp_path):
@@ -99,7 +99,7 @@ def test_due_xlsx_output(loaded, runner, tmp_path):
 
 def test_due_bad_options(loaded, runner):
     assert "not a contact moment" in run(runner, "due", "-w", loaded.root, "--moment", "X9", code=1).output
-    assert "not a status" in run(runner, "due", "-w", loaded.root, "--status", "late", code=1).output
+    assert "'late' is not one of due" in run(runner, "due", "-w", loaded.root, "--status", "late", code=2).output
     assert "no such school" in run(runner, "due", "-w", loaded.root, "--school", "777", code=1).output
     assert "--as-of" in run(runner, "due", "-w", loaded.root, "--as-of", "31/02/2026", code=2).output  # a usage error
     assert "xlsx format needs" in run(runner, "due", "-w", loaded.root, "--format", "xlsx", code=1).output

@@ -42,7 +42,7 @@ def test_the_extension_decides_the_format_and_a_mismatch_is_refused(tmp_path, ru
     assert isinstance(json.loads(plan.read_text(encoding="utf-8")), list)
     refused = run(runner, "due", "-w", world.root, "--format", "csv", "-o", tmp_path / "x.xlsx", code=1)
     assert "--format csv does not match the file x.xlsx" in refused.output and not (tmp_path / "x.xlsx").exists()
-    typo = run(runner, "report", "-w", world.root, "--format", "jsn", code=1)
+    typo = run(runner, "report", "-w", world.root, "--format", "jsn", code=2)
     assert "did you mean json?" in typo.output
 
 

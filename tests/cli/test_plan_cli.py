@@ -90,7 +90,7 @@ def test_plan_show_json_has_every_field(demo):
 
 def test_plan_show_csv_xlsx_and_table(demo, tmp_path):
     shown = json.loads(demo.cli("plan", "show", "--format", "json").stdout)
-    rows = list(csv.DictReader(io.StringIO(demo.cli("plan", "show", "--format", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(demo.cli("plan", "show", "--format", "csv").stdout), delimiter=";"))
     assert len(rows) == len(shown) and set(FIELDS) - {"pupils"} <= set(rows[0])  # flat: pupil_ids
     first = shown[0]
     assert rows[0]["session_id"] == first["session_id"]
@@ -111,8 +111,8 @@ def test_plan_show_csv_xlsx_and_table(demo, tmp_path):
 
     no_file = demo.cli("plan", "show", "--format", "xlsx", code=1)
     assert "needs --output" in no_file.output and "Traceback" not in no_file.output
-    bad = demo.cli("plan", "show", "--format", "pdf", code=1)
-    assert "is not a format" in bad.output
+    bad = demo.cli("plan", "show", "--format", "pdf", code=2)
+    assert "'pdf' is not one of table, csv, json, xlsx" in bad.output
 
 
 def test_plan_check_passes(demo):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import run
 from tests.planner_world import make_world, pupils
 
 EXPLAIN_FIELDS = {"plan_id", "period", "school", "capacity", "utilisation", "unplanned", "resources", "late"}
@@ -37,7 +36,7 @@ def test_plan_explain_speaks_json(tmp_path, runner):
     assert set(data["late"]) == {"sessions", "listed"}
     text = world.cli("plan", "explain").output  # the text says the same
     assert f"school {group['school_id']}: 3 x K1 - capacity" in text
-    assert "did you mean json?" in world.cli("plan", "explain", "--format", "jsno", code=1).output
+    assert "did you mean json?" in world.cli("plan", "explain", "--format", "jsno", code=2).output
 
 
 def test_protocols_show_speaks_json(tmp_path, runner):

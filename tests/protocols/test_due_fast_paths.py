@@ -138,19 +138,20 @@ def test_categorical_inputs_give_the_same_rows(protocol):
     assert records(compute_due(cp, ce, protocol, YEAR, AS_OF, statuses=STATUSES)) == records(plain)
 
 
-def cell_by_cell(frame: pd.DataFrame) -> str:
-    """The CSV writer as it was: csv.writer over every cell."""
+def cell_by_cell(frame: pd.DataFrame, separator: str = ";") -> str:
+    """The CSV writer as it was: csv.writer over every cell (now ';' by default, as for people)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\n")
     writer.writerow(frame.columns)
     for row in frame.itertuples(index=False, name=None):
         writer.writerow(["" if output._missing(v) else output._csv_cell(v) for v in row])
     return buffer.getvalue()
 
 
-def test_csv_fast_path_writes_what_csv_writer_writes(monkeypatch, tmp_path):
+@pytest.mark.parametrize("separator", [";", ","])
+def test_csv_fast_path_writes_what_csv_writer_writes(monkeypatch, tmp_path, separator):
     monkeypatch.setattr(output, "_CSV_CHUNK", 3)
-    values = ["", "a,b", 'q"uote', "line\nbreak", "cr\rhere", "=1+1", "+x", "-2", "@y", "\tz", " lead", "Zoë", None]
+    values = ["", "a,b", "c;d", 'q"uote', "line\nbreak", "cr\rhere", "=1+1", "+x", "-2", "@y", "\tz", " lead", "Zoë", None]
     rng = random.Random(3)
     for n in (1, 2, 7, 20):
         data = {"id": np.array([rng.randrange(-5, 10**12) for _ in range(n)], dtype=np.int64),
@@ -158,13 +159,13 @@ def test_csv_fast_path_writes_what_csv_writer_writes(monkeypatch, tmp_path):
                 "text": pd.Series([rng.choice(values) for _ in range(n)], dtype="str"),
                 "cat2": pd.Categorical([rng.choice(values) for _ in range(n)])}
         frame = pd.DataFrame(data)
-        assert output._csv_columns(frame) is not None
-        assert output._csv_text(frame) == cell_by_cell(frame)
-        output.write_frame(frame, "csv", tmp_path / "x.csv")
-        assert (tmp_path / "x.csv").read_bytes() == ("\ufeff" + cell_by_cell(frame)).encode("utf-8")
+        assert output._csv_columns(frame, separator) is not None
+        assert output._csv_text(frame, separator) == cell_by_cell(frame, separator)
+        output.write_frame(frame, "csv", tmp_path / "x.csv", separator=separator)
+        assert (tmp_path / "x.csv").read_bytes() == ("\ufeff" + cell_by_cell(frame, separator)).encode("utf-8")
     mixed = pd.DataFrame({"a": pd.Series([1, "x", None], dtype=object), "b": [1.5, float("nan"), -0.0]})
-    assert output._csv_columns(mixed) is None  # cell by cell, as before
-    assert output._csv_text(mixed) == cell_by_cell(mixed)
+    assert output._csv_columns(mixed, separator) is None  # cell by cell, as before
+    assert output._csv_text(mixed, separator) == cell_by_cell(mixed, separator)
 
 
 def test_due_list_reads_pupils_and_events_in_one_transaction(workspace, monkeypatch):

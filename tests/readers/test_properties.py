@@ -289,5 +289,5 @@ def test_exports_never_hold_a_formula(names):
         assert row[0].data_type != "f", row[0].value
         if isinstance(row[0].value, str):
             assert not row[0].value.startswith(("=", "+", "-", "@"))
-    for row in list(csv.reader(io.StringIO(_csv_text(frame), newline="")))[1:]:
+    for row in list(csv.reader(io.StringIO(_csv_text(frame), newline=""), delimiter=";"))[1:]:
         assert not row[0].startswith(("=", "+", "-", "@", "\t", "\r"))
