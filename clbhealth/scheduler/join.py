@@ -20,7 +20,7 @@ from collections import defaultdict
 from clbhealth.scheduler.assign import person_cost
 from clbhealth.scheduler.calendar import HalfDay
 from clbhealth.scheduler.fill import MAX_DRIVE_MINUTES
-from clbhealth.scheduler.model import PlanningProblem, Visit, followers_deadlines
+from clbhealth.scheduler.model import Placement, PlanningProblem, Visit, followers_deadlines, followers_of
 from clbhealth.scheduler.repair import _State
 from clbhealth.scheduler.share import guest_fits, neighbours
 
@@ -30,14 +30,11 @@ Group = tuple[str, HalfDay]  # (staff_id, half-day): one person's sessions of on
 def join_small_sessions(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
                         known: dict[str, HalfDay]) -> int:
     """Move lone small sessions behind a session of their role with room; returns the half-days freed."""
-    groups = _groups(state, by_id)
-    followers: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for visit in by_id.values():
-        for before, months in visit.after:
-            followers[before].append((visit.visit_id, months))
+    groups = session_groups(state, by_id)
+    followers = followers_of(by_id.values())
     deadlines = followers_deadlines(list(by_id.values()))
     hosts = {h for h, _ in state.after.values()}
-    lone = [by_id[v] for v in sorted(state.days) if _movable(by_id.get(v), state, groups, hosts)]
+    lone = [by_id[v] for v in sorted(state.days) if lone_session(by_id.get(v), state, groups, hosts)]
     at_school: dict[str, list[Group]] = defaultdict(list)
     for group, members in groups.items():
         for visit_id in members:
@@ -45,13 +42,13 @@ def join_small_sessions(problem: PlanningProblem, state: _State, by_id: dict[str
     near = neighbours(problem, sorted(at_school))
     freed = 0
     for guest in sorted(lone, key=lambda v: (v.minutes, -state.days[v.visit_id].day.toordinal(), v.visit_id)):
-        if not _movable(guest, state, groups, hosts):  # another session joined it meanwhile
+        if not lone_session(guest, state, groups, hosts):  # another session joined it meanwhile
             continue
         role = next(iter(guest.roles))
         days = {**known, **state.days}
         limit = deadlines.get(guest.visit_id) if any(f not in days for f, _ in followers[guest.visit_id]) else None
         own = (state.staff[guest.visit_id][role], state.days[guest.visit_id])
-        stay = person_cost(problem, guest, problem.person(own[0])) + _weeks(problem, own[1])
+        stay = person_cost(problem, guest, problem.person(own[0])) + early_cost(problem, own[1])
         best = None
         for school_id, _ in [(guest.school_id, 0), *near.get(guest.school_id, ())]:
             for group in dict.fromkeys(at_school[school_id]):
@@ -65,7 +62,7 @@ def join_small_sessions(problem: PlanningProblem, state: _State, by_id: dict[str
                     continue
                 if not guest_fits(problem, guest, group[1], group[0], days, followers):
                     continue
-                key = (_cost_behind(problem, guest, group[0], by_id[last].school_id) + _weeks(problem, group[1]),
+                key = (_cost_behind(problem, guest, group, last, by_id) + early_cost(problem, group[1]),
                        group[1], group[0])
                 if key[0] < stay and (best is None or key < best[0]):
                     best = (key, group, last, offset + travel)
@@ -77,35 +74,34 @@ def join_small_sessions(problem: PlanningProblem, state: _State, by_id: dict[str
     return freed
 
 
-def _cost_behind(problem: PlanningProblem, guest: Visit, staff_id: str, before_school: str) -> float:
-    """The guest's person cost (continuity, travel) done by this person after a session at `before_school`:
-    the detour from there instead of a round trip."""
-    person = problem.person(staff_id)
-    round_trip = problem.km[(staff_id, guest.school_id)]
-    detour = max(0.0, problem.between(before_school, guest.school_id)[0]
-                 + (round_trip - problem.km[(staff_id, before_school)]) / 2)
-    return person_cost(problem, guest, person) + problem.weights["travel"] * (detour - round_trip)
+def _cost_behind(problem: PlanningProblem, guest: Visit, group: Group, last: str, by_id: dict[str, Visit]) -> float:
+    """The guest's person cost (continuity, travel) done by the group's person after its last session:
+    the detour from there (`PlanningProblem.leg_km`) instead of a round trip."""
+    staff_id, half = group
+    leg = problem.leg_km(staff_id, Placement(guest.visit_id, half, {}, after_visit=last), by_id)
+    return person_cost(problem, guest, problem.person(staff_id)) + problem.weights["travel"] * (
+        leg - problem.km[(staff_id, guest.school_id)])
 
 
-def _weeks(problem: PlanningProblem, half: HalfDay) -> float:
+def early_cost(problem: PlanningProblem, half: HalfDay) -> float:
     """The soft goal `early` of a session on this half-day."""
     first = problem.half_days[0].day if problem.half_days else half.day
     return problem.weights["early"] * ((half.day - first).days // 7)
 
 
-def _groups(state: _State, by_id: dict[str, Visit]) -> dict[Group, list[str]]:
-    """Each single-role session group (person, half-day) -> its visits in the order of the day."""
+def session_groups(state: _State, by_id: dict[str, Visit]) -> dict[Group, list[str]]:
+    """Each (person, half-day) -> the visits the person does then, in the order of the day."""
     groups: dict[Group, list[str]] = defaultdict(list)
     for visit_id, half in state.days.items():
-        staff = state.staff.get(visit_id, {})
-        if visit_id in by_id and len(staff) == 1:
-            groups[(next(iter(staff.values())), half)].append(visit_id)
+        if visit_id in by_id:
+            for person in state.staff.get(visit_id, {}).values():
+                groups[(person, half)].append(visit_id)
     for members in groups.values():
         members.sort(key=lambda v: (state.after.get(v, (None, 0))[1], v))
     return groups
 
 
-def _movable(visit: Visit | None, state: _State, groups: dict[Group, list[str]], hosts: set[str]) -> bool:
+def lone_session(visit: Visit | None, state: _State, groups: dict[Group, list[str]], hosts: set[str]) -> bool:
     """A new single-role session alone on its person's half-day, neither a guest nor a host."""
     if visit is None or len(visit.roles) != 1 or visit.previous is not None or visit.visit_id in state.after:
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from clbhealth.scheduler.calendar import HalfDay, add_months
@@ -127,8 +128,6 @@ class PlanningProblem:
     notice_day: dt.date | None = None  # no new session before this day (a kept half-day may stay)
     road_factor: float = 1.3  # road km per straight-line km, between two schools
     speed_kmh: float = 45.0
-    # visit_id -> the last day that leaves its later doses room in their windows (see followers_deadlines)
-    deadlines: dict[str, dt.date] = field(default_factory=dict)
 
     def between(self, school_a: str, school_b: str) -> tuple[float, int]:
         """(road km, minutes) from one school to another, as the travel settings estimate them."""
@@ -177,16 +176,22 @@ class PlanningProblem:
         return cache
 
 
+def followers_of(visits) -> dict[str, list[tuple[str, int]]]:
+    """visit_id -> the later doses that follow it, each with the months it waits (from `Visit.after`)."""
+    followers: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for visit in visits:
+        for before, months in visit.after:
+            followers[before].append((visit.visit_id, months))
+    return followers
+
+
 def followers_deadlines(visits: list[Visit]) -> dict[str, dt.date]:
     """visit_id -> the last day on which it still leaves each later dose its interval inside that
     dose's window (an HPV2 a month after HPV1 whose HPV3 comes three months later: by 30 March),
     for the follow-up doses that later doses follow and whose own window reaches past that day.
     Only follow-ups: a contact moment's session that carries a first dose keeps its whole window
     (a session of thirty pupils is not squeezed into the autumn for one pupil's third dose)."""
-    followers: dict[str, list[tuple[Visit, int]]] = {}
-    for visit in visits:
-        for before, months in visit.after:
-            followers.setdefault(before, []).append((visit, months))
+    followers = followers_of(visits)
     by_id = {v.visit_id: v for v in visits}
     found: dict[str, dt.date] = {}
 
@@ -194,7 +199,7 @@ def followers_deadlines(visits: list[Visit]) -> dict[str, dt.date]:
         if visit_id not in found:
             day = by_id[visit_id].latest
             for follower, months in followers.get(visit_id, ()) if depth < 10 else ():
-                day = min(day, add_months(last_day(follower.visit_id, depth + 1), -months))
+                day = min(day, add_months(last_day(follower, depth + 1), -months))
             found[visit_id] = day
         return found[visit_id]
 

@@ -21,7 +21,8 @@ from collections import defaultdict
 
 from clbhealth.scheduler.assign import person_cost
 from clbhealth.scheduler.calendar import HalfDay
-from clbhealth.scheduler.model import PlanningProblem, Visit, followers_deadlines
+from clbhealth.scheduler.join import early_cost, lone_session, session_groups
+from clbhealth.scheduler.model import PlanningProblem, Visit, followers_deadlines, followers_of
 from clbhealth.scheduler.repair import _State
 from clbhealth.scheduler.share import guest_fits
 
@@ -33,10 +34,7 @@ def relocate_sessions(problem: PlanningProblem, state: _State, by_id: dict[str, 
                       seconds: float = 30.0) -> int:
     """Move sessions to nearer colleagues' free half-days while that saves; returns the moves made."""
     stop = time.monotonic() + seconds
-    followers: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for visit in by_id.values():
-        for before, months in visit.after:
-            followers[before].append((visit.visit_id, months))
+    followers = followers_of(by_id.values())
     deadlines = followers_deadlines(list(by_id.values()))
     moved = 0
     for _ in range(ROUNDS):
@@ -54,10 +52,7 @@ def relocate_sessions(problem: PlanningProblem, state: _State, by_id: dict[str, 
 def _candidate_moves(problem: PlanningProblem, state: _State, by_id: dict[str, Visit], known: dict[str, HalfDay],
                      followers: dict, deadlines: dict, seen: dict) -> list[tuple[float, str, str, HalfDay]]:
     """(saving, visit, person, half-day) for every move that saves at least MIN_SAVING."""
-    counts: dict[tuple[str, HalfDay], int] = defaultdict(int)
-    for visit_id, half in state.days.items():
-        for person in state.staff.get(visit_id, {}).values():
-            counts[(person, half)] += 1
+    groups = session_groups(state, by_id)
     hosts = {h for h, _ in state.after.values()}
     free = {p.staff_id: sorted(h for h in problem.available.get(p.staff_id, ()) if h not in state.busy.get(p.staff_id, ()))
             for p in problem.persons}
@@ -65,13 +60,10 @@ def _candidate_moves(problem: PlanningProblem, state: _State, by_id: dict[str, V
     moves = []
     for visit_id in sorted(state.days):
         visit = by_id.get(visit_id)
-        if visit is None or len(visit.roles) != 1 or visit.previous is not None or visit_id in state.after \
-                or visit_id in hosts or not visit.tasks:
+        if not lone_session(visit, state, groups, hosts):
             continue
         role = next(iter(visit.roles))
         own, half = state.staff[visit_id][role], state.days[visit_id]
-        if counts[(own, half)] != 1:
-            continue
         nearer = [p for p in problem.persons if p.role == role and p.staff_id not in visit.excluded_staff
                   and person_cost(problem, visit, p) <= person_cost(problem, visit, problem.person(own)) - MIN_SAVING]
         if not nearer:
@@ -115,16 +107,14 @@ def _apply(problem: PlanningProblem, state: _State, by_id: dict[str, Visit], kno
 
 def _cost(problem: PlanningProblem, visit: Visit, staff_id: str, half: HalfDay, seen: dict) -> float:
     """The soft goals one session changes by its person and half-day."""
-    w = problem.weights
-    first = problem.half_days[0].day if problem.half_days else half.day
     role = problem.person(staff_id).role
     apart = 0
     for task in visit.tasks:
         other_days = seen.get((visit.school_id, task.pupil_id), {})
         if any(r != role and days and half.day not in days for r, days in other_days.items()):
             apart += 1
-    return (person_cost(problem, visit, problem.person(staff_id)) + w["early"] * ((half.day - first).days // 7)
-            + w["apart"] * apart)
+    return (person_cost(problem, visit, problem.person(staff_id)) + early_cost(problem, half)
+            + problem.weights["apart"] * apart)
 
 
 def _seen_by_role(state: _State, by_id: dict[str, Visit]) -> dict[tuple[str, int], dict[str, set]]:

@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.fill import MAX_DRIVE_MINUTES, MIN_GUEST_MINUTES, fill_slot
-from clbhealth.scheduler.model import PlanningProblem, Visit
+from clbhealth.scheduler.model import PlanningProblem, Visit, followers_of
 from clbhealth.scheduler.repair import _State
 
 TRIES_PER_HOST = 3  # nearby visits tried behind one small visit
@@ -32,10 +32,7 @@ def share_half_days(problem: PlanningProblem, state: _State, by_id: dict[str, Vi
     for visit in movable:
         by_school[visit.school_id].append(visit)
     near = neighbours(problem, sorted(by_school))
-    followers: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for visit in by_id.values():
-        for before, months in visit.after:
-            followers[before].append((visit.visit_id, months))
+    followers = followers_of(by_id.values())
     days = {**known, **state.days}
     taken: set[str] = {v for v, _ in state.after.values()}  # hosts and guests already
     freed = 0
@@ -127,10 +124,7 @@ def rejoin_guests(problem: PlanningProblem, state: _State, guests: dict[str, str
                   known: dict[str, HalfDay]) -> list[Visit]:
     """Each held-out guest follows its host again when the host kept its half-day and person and
     the guest still fits; returns the guests that do not (they go to the repair step)."""
-    followers: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for visit in by_id.values():
-        for before, months in visit.after:
-            followers[before].append((visit.visit_id, months))
+    followers = followers_of(by_id.values())
     failed = []
     for guest_id, host_id in guests.items():  # in half-day order: a guest may host the next one
         guest, host = by_id[guest_id], by_id.get(host_id)
