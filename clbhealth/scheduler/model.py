@@ -176,6 +176,16 @@ class PlanningProblem:
         return cache
 
 
+def first_possible_day(visit: Visit, by_id: dict[str, Visit], depth: int = 0) -> dt.date:
+    """A visit's first possible day: its window's start, or a later dose's months after the first
+    possible day of each dose it follows."""
+    day = visit.earliest
+    for before, months in visit.after:
+        if before in by_id and depth < 20:
+            day = max(day, add_months(first_possible_day(by_id[before], by_id, depth + 1), months))
+    return day
+
+
 def followers_of(visits) -> dict[str, list[tuple[str, int]]]:
     """visit_id -> the later doses that follow it, each with the months it waits (from `Visit.after`)."""
     followers: dict[str, list[tuple[str, int]]] = defaultdict(list)

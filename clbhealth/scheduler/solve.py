@@ -27,6 +27,7 @@ from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.fill import fill_free_half_days
 from clbhealth.scheduler.join import join_small_sessions
 from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
+from clbhealth.scheduler.reassign import reassign_sessions
 from clbhealth.scheduler.relocate import relocate_sessions
 from clbhealth.scheduler.repair import _State, join_together, repair, substitute_absent
 from clbhealth.scheduler.share import hold_out_guests, rejoin_guests, share_half_days
@@ -167,11 +168,14 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
 
 def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
                     pinned_days: dict[str, HalfDay], seconds: float) -> tuple[dict[str, Placement], dict[str, str]]:
-    """The fill and the shared half-days, then the placements and the reasons of what stays unplanned."""
+    """The fill and the shared half-days, then the placements and the reasons of what stays unplanned;
+    relocating and reassigning sessions use the `seconds` left."""
+    stop = time.monotonic() + seconds
     join_small_sessions(problem, state, by_id, pinned_days)
     fill_free_half_days(problem, state, by_id, pinned_days)
     share_half_days(problem, state, by_id, pinned_days)
-    relocate_sessions(problem, state, by_id, pinned_days, seconds)
+    relocate_sessions(problem, state, by_id, pinned_days, (stop - time.monotonic()) / 2)
+    reassign_sessions(problem, state, by_id, pinned_days, stop - time.monotonic())
     swap_people(problem, state, by_id)
     problem.visits[:] = list(by_id.values())
     for visit in problem.visits:
