@@ -72,6 +72,7 @@ class Visit:
     previous: HalfDay | None = None
     previous_staff: frozenset[str] = frozenset()
     previous_start: str = ""  # "HH:MM" of the previous session (a shared half-day's order)
+    riders: tuple["Visit", ...] = ()  # visits whose work rides with this later dose (packing.ride_with_follow_ups)
 
     @property
     def minutes(self) -> int:

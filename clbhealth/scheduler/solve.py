@@ -27,6 +27,7 @@ from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.fill import fill_free_half_days
 from clbhealth.scheduler.join import join_small_sessions
 from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
+from clbhealth.scheduler.packing import unhook_riders
 from clbhealth.scheduler.reassign import reassign_sessions
 from clbhealth.scheduler.relocate import relocate_sessions
 from clbhealth.scheduler.repair import _State, join_together, repair, substitute_absent
@@ -157,6 +158,7 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     repair(problem, rejoin_guests(problem, state, guests, by_id, pinned_days), state, rank, pinned_days)
     if len(quick.days) > len(state.days):  # never worse than the plan found at once
         state = quick
+    repair(problem, free_stranded_riders(problem, state, by_id, pinned_days), state, rank, pinned_days)
     report(Snapshot("filling free half-days and moving sessions to nearer colleagues", session_count(state, by_id)))
     placements, unplanned = _fill_and_place(problem, state, by_id, pinned_days,
                                             max(1.0, limit - (time.monotonic() - started)))
@@ -176,6 +178,7 @@ def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Vi
     share_half_days(problem, state, by_id, pinned_days)
     relocate_sessions(problem, state, by_id, pinned_days, (stop - time.monotonic()) / 2)
     reassign_sessions(problem, state, by_id, pinned_days, stop - time.monotonic())
+    join_small_sessions(problem, state, by_id, pinned_days)  # sessions now side by side ride along
     swap_people(problem, state, by_id)
     problem.visits[:] = list(by_id.values())
     for visit in problem.visits:
@@ -186,6 +189,21 @@ def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Vi
         if visit_id in placements:
             placements[visit_id].after_visit, placements[visit_id].offset = host, offset
     return placements, {v: r for v, r in state.reasons.items() if v not in state.days and v in by_id}
+
+
+def free_stranded_riders(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
+                         pinned_days: dict[str, HalfDay]) -> list[Visit]:
+    """Work that rode with a later dose whose earlier dose stays unplanned gets its own visit back
+    (it must not wait for a dose that cannot come); returns those visits, to be placed."""
+    known = {**pinned_days, **state.days}
+    freed = []
+    for visit in list(by_id.values()):
+        if visit.riders and visit.visit_id not in known and any(b not in known for b, _ in visit.after):
+            for rider in unhook_riders(visit):
+                by_id[rider.visit_id] = rider
+                problem.visits.append(rider)
+                freed.append(rider)
+    return freed
 
 
 def session_count(state: _State, by_id: dict[str, Visit]) -> int:
