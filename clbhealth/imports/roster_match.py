@@ -59,7 +59,8 @@ class _Known:
     by_insz: dict[str, dict] = field(default_factory=dict)
     by_number: dict[tuple, dict] = field(default_factory=dict)
     by_name: dict[tuple, dict] = field(default_factory=dict)
-    listed: set[tuple] = field(default_factory=set)  # (school, pupil number) of the rows being imported
+    listed: dict[tuple, tuple] = field(default_factory=dict)  # (school, pupil number) -> name key of the row
+    listed_insz: set[str] = field(default_factory=set)  # the INSZs of the rows being imported
 
     def __post_init__(self) -> None:
         people = self.existing.values()
@@ -68,31 +69,42 @@ class _Known:
         self.by_name = {(p["school_id"], name_key(p["last_name"], p["first_name"], p["birth_date"])): p
                         for p in people}
 
+    def _elsewhere(self, pupil: dict | None) -> dict | None:
+        """`pupil`, unless its INSZ is on one of the rows (that row is this pupil, not the one asking)."""
+        return None if pupil is None or (pupil["insz"] and pupil["insz"] in self.listed_insz) else pupil
+
     def find(self, record: "PupilRow") -> tuple[dict | None, str]:
         """The known pupil this row is about (or None) and how it was found: 'insz', 'number', 'name',
-        or an identity change to confirm: 'renumbered' (the school gave a known pupil, same name and
-        birth date, a new number) or 'insz corrected' (same number, name and birth date, new INSZ)."""
-        if record.insz:
-            pupil = self.by_insz.get(record.insz)
-            if pupil is not None:
-                return pupil, "insz"
-        same_person = self.by_name.get(record.name_key())
-        if record.pupil_number:
-            candidate = self.by_number.get((record.school_id, record.pupil_number))
-            if candidate is not None and (not record.insz or not candidate["insz"]):
+        or an identity change to confirm (IDENTITY_CHANGES): 'renumbered' (a known pupil of the same
+        name and birth date had another number), 'insz corrected' (same name and birth date, another
+        INSZ) or both. A number whose known pupil has another name is that pupil renamed only when no
+        known pupil has the row's name and birth date (numbers shifted: 1, 2, 3 -> 2, 3, 4)."""
+        if record.insz and record.insz in self.by_insz:
+            return self.by_insz[record.insz], "insz"
+        same_person = self._elsewhere(self.by_name.get(record.name_key()))
+        candidate = self._elsewhere(self.by_number.get((record.school_id, record.pupil_number))) \
+            if record.pupil_number else None
+
+        def insz_changed(pupil: dict) -> bool:
+            return bool(record.insz and pupil["insz"] and record.insz != pupil["insz"])
+
+        if candidate is not None and (same_person is None or candidate is same_person):
+            if not insz_changed(candidate):
                 return candidate, "number"
-            if candidate is not None and candidate is same_person:
-                return candidate, "insz corrected"
-            if candidate is None and same_person is not None and not (record.insz and same_person["insz"]) \
-                    and same_person["pupil_number"] and (record.school_id, same_person["pupil_number"]) not in self.listed:
-                return same_person, "renumbered"
+            return (candidate, "insz corrected") if candidate is same_person else (None, "")
+        if same_person is None:
             return None, ""
-        if same_person is not None and (not record.insz or not same_person["insz"]):
-            return same_person, "name"
-        return None, ""
+        old_number = same_person["pupil_number"]
+        renumbered = bool(record.pupil_number and old_number and old_number != record.pupil_number)
+        row_at_old_number = self.listed.get((record.school_id, old_number)) if renumbered else None
+        if row_at_old_number is not None and self.by_name.get(row_at_old_number) is None:
+            return None, ""  # its old number is listed under an unknown name: perhaps that row is this pupil
+        how = " and ".join(w for w, on in (("renumbered", renumbered), ("insz corrected", insz_changed(same_person)))
+                           if on)
+        return same_person, how or "name"
 
 
-IDENTITY_CHANGES = ("renumbered", "insz corrected")  # ways `find` takes a row for a known pupil to confirm
+IDENTITY_CHANGES = ("renumbered", "insz corrected", "renumbered and insz corrected")  # ways `find` takes a row for a known pupil to confirm
 
 
 @dataclass(frozen=True)
@@ -105,8 +117,9 @@ class IdentityChange:
 
     def describe(self) -> str:
         r, p = self.record, self.pupil
-        change = (f"pupil number {p['pupil_number']} is now {r.pupil_number}" if self.how == "renumbered" else
-                  "the INSZ changed")
+        changes = ([f"pupil number {p['pupil_number']} is now {r.pupil_number}"] if "renumbered" in self.how else []) \
+            + (["the INSZ changed"] if "insz" in self.how else [])
+        change = " and ".join(changes)
         return f"{r.file} row {r.row}: {r.last_name} {r.first_name} ({r.birth_date}): {change}"
 
 
@@ -118,7 +131,8 @@ def store_roster(conn: sqlite3.Connection, rows: list["PupilRow"], columns: Sequ
     known_insz = {p["insz"] for p in existing.values() if p["insz"]}
     existing.update(pupil_rows.pupils_with_insz(conn, [r.insz for r in rows if r.insz and r.insz not in known_insz],
                                                 columns))
-    known = _Known(existing, listed={(r.school_id, r.pupil_number) for r in rows if r.pupil_number})
+    known = _Known(existing, listed={(r.school_id, r.pupil_number): r.name_key() for r in rows if r.pupil_number},
+                   listed_insz={r.insz for r in rows if r.insz})
     stamp = now_text()
     summary = {s: {"school_id": s, "new": 0, "updated": 0, "unchanged": 0, "moved": 0, "left": 0}
                for s in sorted(covered)}
