@@ -79,7 +79,8 @@ def test_vaccinations_load_and_progress(world):
 
 def test_cli_table_json_and_html(world, tmp_path, runner):
     table = run(runner, "report", "-w", world.root, "--as-of", AS_OF.isoformat())
-    for text in ("Per school and moment", "Vaccination coverage per dose", "Load per person", "Progress", "67%"):
+    for text in ("Per school and moment", "Vaccination coverage per dose", "Load per person", "Progress", "67%",
+                 "(done / expected this school year)", "Coverage = done / expected this school year"):
         assert text in table.stdout
     data = json.loads(run(runner, "report", "-w", world.root, "--as-of", AS_OF.isoformat(), "--format", "json").stdout)
     assert data["as_of"] == "2026-10-20" and data["totals"]["done"] == 5
