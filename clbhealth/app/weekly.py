@@ -168,33 +168,33 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
                        hint="Move it away, or give --out a folder of its own for the weekly lists.")
     # Everything is written into a hidden folder first, which then takes the week's place in one
     # rename: a killed run leaves the previous week's files, never a mix of old and new.
-    folder = staging(out_dir, label)
-    result = WeeklyResult(week=label, monday=monday, folder=final)
-    week = _read_week(workspace, as_of, monday, label)
-    week.csv_separator = csv_separator
-    due, problems = due_list(workspace, monday)
-    result.warnings += [p.message for p in problems]
-    written, schools, people = _write_sessions(week, folder)
-    backlog, counts = _backlog(week, due, workspace.config.planning.plan_needs_consent)
-    heading = [f"{week.clb}: achterstand en inhalen, {week.heading_words}",
-               "Toestand: resultaat ontbreekt (sessie voorbij, resultaat niet ingelezen), inhalen (niet opnieuw "
-               "gepland), niet gepland (in geen enkele sessie)."]
-    written += write_pair(folder / "achterstand", BACKLOG_COLUMNS, backlog, heading, week.clb, as_of, csv_separator)
-    new_rows, since_words = _new_pupils(week, due)
-    written += write_pair(folder / "nieuwe-leerlingen", NEW_COLUMNS, new_rows,
-                          [f"{week.clb}: nieuwe leerlingen, {week.heading_words}", f"Leerlingen {since_words}."],
-                          week.clb, as_of, csv_separator)
-    result.warnings += _warnings(week.any_plan, counts)
-    result.counts = {
-        "sessions": len(week.sessions),
-        "schools": schools,
-        "staff": people,
-        "planned_pupil_moments": sum(len(s.pupils) for s in week.sessions),
-        "backlog": counts,
-        "new_pupils": len(new_rows),
-    }
-    written.append(_write_summary(week, folder, result, written))
-    publish(folder, final)
+    with staging(out_dir, label) as folder:
+        result = WeeklyResult(week=label, monday=monday, folder=final)
+        week = _read_week(workspace, as_of, monday, label)
+        week.csv_separator = csv_separator
+        due, problems = due_list(workspace, monday)
+        result.warnings += [p.message for p in problems]
+        written, schools, people = _write_sessions(week, folder)
+        backlog, counts = _backlog(week, due, workspace.config.planning.plan_needs_consent)
+        heading = [f"{week.clb}: achterstand en inhalen, {week.heading_words}",
+                   "Toestand: resultaat ontbreekt (sessie voorbij, resultaat niet ingelezen), inhalen (niet opnieuw "
+                   "gepland), niet gepland (in geen enkele sessie)."]
+        written += write_pair(folder / "achterstand", BACKLOG_COLUMNS, backlog, heading, week.clb, as_of, csv_separator)
+        new_rows, since_words = _new_pupils(week, due)
+        written += write_pair(folder / "nieuwe-leerlingen", NEW_COLUMNS, new_rows,
+                              [f"{week.clb}: nieuwe leerlingen, {week.heading_words}", f"Leerlingen {since_words}."],
+                              week.clb, as_of, csv_separator)
+        result.warnings += _warnings(week.any_plan, counts)
+        result.counts = {
+            "sessions": len(week.sessions),
+            "schools": schools,
+            "staff": people,
+            "planned_pupil_moments": sum(len(s.pupils) for s in week.sessions),
+            "backlog": counts,
+            "new_pupils": len(new_rows),
+        }
+        written.append(_write_summary(week, folder, result, written))
+        publish(folder, final)
     result.files = [final / p.relative_to(folder) for p in written]
     _record_run(workspace, week, result)
     return result

@@ -1,6 +1,7 @@
 """Several output files published all or nothing: written into a hidden staging folder beside
-them, then moved into place together; if anything fails (disk full, read-only, killed), every
-target is as it was before and the staging folder is removed."""
+them, then moved into place together; if anything fails (disk full, read-only, Ctrl-C), every
+target is as it was before and the staging folder is removed (and the output folder, when the run
+created it)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ STAGING_PREFIX = ".clbhealth-staging."
 def staged_files(out_dir: Path) -> Iterator[Callable[[Path], Path]]:
     """Yield `stage(target) -> path to write instead`; on success every staged file replaces its target."""
     out_dir = Path(out_dir)
+    created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         _remove_leftovers(out_dir)
@@ -39,6 +41,14 @@ def staged_files(out_dir: Path) -> Iterator[Callable[[Path], Path]]:
     try:
         yield stage
         _publish(staged, folder)
+    except BaseException:  # failed or interrupted (Ctrl-C): a folder this run created goes again, if still empty
+        shutil.rmtree(folder, ignore_errors=True)
+        if created:
+            try:
+                out_dir.rmdir()
+            except OSError:
+                pass
+        raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -12,7 +12,9 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.privacy import shown_path
@@ -93,15 +95,29 @@ def write_pair(base: Path, columns: list[Column], rows: list[dict], heading: lis
     return [xlsx, csv_path]
 
 
-def staging(out_dir: Path, label: str) -> Path:
-    """A fresh hidden folder beside the week's folder; leftovers of killed runs are removed."""
+@contextmanager
+def staging(out_dir: Path, label: str) -> Iterator[Path]:
+    """A fresh hidden folder beside the week's folder (leftovers of killed runs are removed). A run that
+    fails or is interrupted (Ctrl-C) before it publishes removes it again, and `out_dir` too when this
+    run created it and it is still empty: the folder is as it was."""
+    created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise ClbError(f"Cannot create the folder {shown_path(out_dir)}: {exc.strerror}.") from None
     for leftover in out_dir.glob(f".{label}.*"):
         shutil.rmtree(leftover, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f".{label}.", suffix=".tmp", dir=out_dir))
+    folder = Path(tempfile.mkdtemp(prefix=f".{label}.", suffix=".tmp", dir=out_dir))
+    try:
+        yield folder
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        if created:
+            try:
+                out_dir.rmdir()
+            except OSError:
+                pass
+        raise
 
 
 def publish(staged: Path, final: Path) -> None:
