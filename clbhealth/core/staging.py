@@ -43,11 +43,7 @@ def staged_files(out_dir: Path) -> Iterator[Callable[[Path], Path]]:
         _publish(staged, folder)
     except BaseException:  # failed or interrupted (Ctrl-C): a folder this run created goes again, if still empty
         shutil.rmtree(folder, ignore_errors=True)
-        if created:
-            try:
-                out_dir.rmdir()
-            except OSError:
-                pass
+        remove_if_created(out_dir, created)
         raise
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -87,3 +83,12 @@ def _publish(staged: dict[Path, Path], folder: Path) -> None:
                 pass
         raise ClbError(f"Cannot publish {shown_path(failing)}: {os_problem(exc)}; the files are as they were.",
                        hint="Free some disk space or choose another folder, then run the command again.") from None
+
+
+def remove_if_created(out_dir: Path, created: bool) -> None:
+    """An output folder this run created goes again when the run fails, if it is still empty."""
+    if created:
+        try:
+            out_dir.rmdir()
+        except OSError:
+            pass

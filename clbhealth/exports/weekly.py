@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from clbhealth.core.staging import remove_if_created
 from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.privacy import shown_path
 from clbhealth.core.errors import ClbError
@@ -112,11 +113,7 @@ def staging(out_dir: Path, label: str) -> Iterator[Path]:
         yield folder
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
-        if created:
-            try:
-                out_dir.rmdir()
-            except OSError:
-                pass
+        remove_if_created(out_dir, created)
         raise
 
 
