@@ -43,12 +43,11 @@ def build(size: str, root: Path):
 
 def covered(visits, placed: set[str]) -> int:
     """Pupil-moments whose every part is in a placed visit."""
-    parts: dict[tuple[int, str, str], list[bool]] = {}
+    parts: dict[tuple[int, str], list[bool]] = {}
     for visit in visits:
         for task in visit.tasks:
             for moment in task.moments:
-                key = (task.pupil_id, moment, visit.visit_id.split(":")[0] if visit.after else "")
-                parts.setdefault(key, []).append(visit.visit_id in placed)
+                parts.setdefault((task.pupil_id, moment), []).append(visit.visit_id in placed)
     return sum(all(flags) for flags in parts.values())
 
 
