@@ -12,6 +12,24 @@ from clbhealth.core.errors import ClbError
 from clbhealth.core.privacy import shown_path
 
 
+class WriteError(ClbError):
+    """Writing `target` failed for a reason of the disk: `problem` says which, in words ('the disk is full').
+
+    A caller writing several files (core.staging) names its own folder instead of a temporary's path."""
+
+    def __init__(self, message: str, *, target: Path, problem: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.target = Path(target)
+        self.problem = problem
+
+
+def write_error(target: Path, exc: OSError, tail: str = "", hint: str | None = None) -> WriteError:
+    """'Cannot write FILE: the disk is full<tail>.' as a WriteError."""
+    problem = os_problem(exc)
+    return WriteError(f"Cannot write {shown_path(target)}: {problem}{tail}.", target=target, problem=problem,
+                      hint=hint or "Free some disk space or choose another folder, then run the command again.")
+
+
 @contextmanager
 def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
     """Yield a temporary path next to `target`; on success it replaces `target` in one step.
@@ -25,7 +43,9 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
         for new_folder in reversed(missing):  # new folders for exports are private too
             new_folder.mkdir(mode=0o700, exist_ok=True)
     except OSError as exc:
-        raise ClbError(f"Cannot create the folder {shown_path(folder)}: {exc.strerror}.") from None
+        problem = os_problem(exc)
+        raise WriteError(f"Cannot create the folder {shown_path(folder)}: {problem}.", target=target,
+                         problem=problem) from None
     if target.is_dir():
         raise ClbError(f"{shown_path(target)} is a folder; give a file name.")
     if target.exists() and not target.is_file():  # a pipe or device: renaming over it would replace it
@@ -35,8 +55,7 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise ClbError(f"Cannot write {shown_path(target)}: {os_problem(exc)}.",
-                       hint="Choose a folder you may write to, or check the free disk space.") from None
+        raise write_error(target, exc, hint="Choose a folder you may write to, or check the free disk space.") from None
     os.close(fd)
     temp = Path(name)
     try:
@@ -47,14 +66,13 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
         try:
             os.replace(temp, target)
         except OSError as exc:
-            raise ClbError(f"Cannot write {shown_path(target)}: {os_problem(exc)}.",
-                           hint="Close the file if it is open in another program, then run the command again.") from None
+            raise write_error(target, exc, hint="Close the file if it is open in another program, then run the "
+                              "command again.") from None
         _fsync_folder(folder)
     except BaseException as exc:
         temp.unlink(missing_ok=True)
         if isinstance(exc, OSError):  # disk full, read-only, ... while writing: one line, not a traceback
-            raise ClbError(f"Cannot write {shown_path(target)}: {os_problem(exc)}; the file was left as it was.",
-                           hint="Free some disk space or choose another folder, then run the command again.") from None
+            raise write_error(target, exc, "; the file was left as it was") from None
         raise
 
 

@@ -48,6 +48,7 @@ def event_uid(session_id: str, staff_id: str) -> str:
 def export_calendars(workspace: Workspace, out_dir: Path, staff: Sequence[str] | None = None,
                      *, now: dt.datetime | None = None) -> list[Path]:
     """Write DIR/<staff_id>-<name-slug>.ics for every active person (or those named); return the paths."""
+    workspace.require_writable()  # refused before a file is written, never after
     out_dir = Path(out_dir)
     stamp_now = _utc_text(now or dt.datetime.now(dt.timezone.utc))
     with workspace.writing("export calendars") as write:

@@ -73,6 +73,7 @@ def export_consent_forms(workspace: Workspace, out_dir: Path, schools: Sequence[
                          moment: str | None = None, date_from: dt.date | None = None,
                          date_to: dt.date | None = None, *, today: dt.date | None = None) -> list[Path]:
     """Write DIR/<school>-toestemming.pdf (the letters) and DIR/<school>-klaslijst.pdf per school."""
+    workspace.require_writable()  # refused before a file is written, never after
     today = today or dt.date.today()
     letters, sites = consent_letters(workspace, schools, moment, date_from, date_to)
     if not letters:

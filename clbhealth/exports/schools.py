@@ -57,6 +57,7 @@ def export_school_workbooks(
     exported: dt.date | None = None,
 ) -> list[Path]:
     """Write DIR/<school_id>-<name-slug>.xlsx per school site; return the paths written."""
+    workspace.require_writable()  # refused before a file is written, never after
     exported = exported or dt.date.today()
     out_dir = Path(out_dir)
     with workspace.connect() as conn:

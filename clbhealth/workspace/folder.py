@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 
 from filelock import FileLock, Timeout
 
-from clbhealth.workspace import audit as audit_log, schema as db
+from clbhealth.workspace import access, audit as audit_log, schema as db
 from clbhealth.workspace.audit import now_text
 from clbhealth.workspace.settings import CONFIG_NAME, Config, Office, default_config_text, load_config
 from clbhealth.core.dates import SchoolYear
@@ -200,6 +200,11 @@ class Workspace:
                 conn.execute("ROLLBACK")
                 raise
 
+    def require_writable(self) -> None:
+        """Refuse, before anything is written, a workspace whose database cannot take a change (read-only)."""
+        with self.connect() as conn:
+            access.require_writable(conn, self.root)
+
     def audit(self, command: str, files: list[str], counts: dict) -> None:
         """Record a command that wrote no data (an export) in the audit log."""
         with self.connect() as conn:
@@ -341,6 +346,8 @@ def check_database(path: Path) -> int:
 
 
 def _unreadable(path: Path, exc: Exception) -> ClbError:
+    if isinstance(exc, sqlite3.Error) and access.cannot_open_because_read_only(path.parent, exc):
+        return access.read_only_error(path.parent, "SQLite cannot open the database there, not even to read")
     return ClbError(f"{path} is not a readable clbhealth database ({exc}).",
                     hint="Run `clbhealth doctor`, or restore the file from a backup.")
 
