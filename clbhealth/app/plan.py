@@ -19,6 +19,7 @@ from clbhealth.core.errors import ClbError
 from clbhealth.protocols.due import compute_due
 from clbhealth.scheduler.calendar import HalfDay, covers, school_half_days
 from clbhealth.scheduler.demand import MomentSpec, build_tasks, follow_up_visits, pack_visits, split_by_role
+from clbhealth.scheduler.packing import ride_with_follow_ups
 from clbhealth.scheduler.model import Person, PlanningProblem, Site, Task, Visit
 from clbhealth.scheduler.travel import TravelModel, read_matrix
 from clbhealth.workspace.folder import HOME_EDUCATION, Workspace
@@ -216,6 +217,7 @@ def visits_of(workspace: Workspace, tasks: list[Task], movable: dict[str, OldSes
     sticky, loose = sticky_visits(tasks, movable, config.setup_minutes, capacity)
     visits = pack_visits(loose, capacity, config.setup_minutes, sticky=sticky, can_meet=can_meet)
     follow = follow_up_visits(visits + pinned, specs, last, capacity, config.setup_minutes)
+    visits = ride_with_follow_ups(visits, follow, capacity)
     for visit in visits + follow:
         visit.setup = config.setup_for(visit.moments)
     used = {v.session_id for v in visits if v.session_id}

@@ -11,7 +11,8 @@ Counts come from the due list (`app.due_list.due_list(..., include_all=True)`) a
 
 Vaccination coverage per dose counts every pupil the dose concerns, whatever the year it was given.
 Load per person: sessions, half-days, pupil-moments, minutes, kilometres and travel time.
-The HTML report is one self-contained file (inline CSS, inline SVG drawn here; no scripts, no links).
+The HTML report is one self-contained file (exports/report_html.py through jinja2 templates: inline CSS and
+SVG; no scripts, no links).
 """
 
 from __future__ import annotations

@@ -88,6 +88,7 @@ SkipInvalid = Annotated[bool, typer.Option("--skip-invalid", help="Import the va
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="For cron: print nothing but warnings and errors "
                                                          "(exit codes unchanged).")]
 MAX_LISTED_PROBLEMS = 40
+INTERRUPT_REPORTED = False  # set when a command has said it was interrupted (cli.main says it otherwise)
 
 
 def say(quiet: bool, *pieces: object) -> None:
@@ -108,6 +109,8 @@ def handle_errors(func: Callable) -> Callable:
                 show_problems(exc.problems)
             fail(exc.message, exc.hint, exc.exit_code)
         except KeyboardInterrupt:
+            global INTERRUPT_REPORTED
+            INTERRUPT_REPORTED = True
             err.print("Interrupted; nothing was changed by the unfinished step.")
             raise typer.Exit(130) from None
         except sqlite3.DatabaseError as exc:

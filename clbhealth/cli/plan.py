@@ -85,42 +85,49 @@ def _plan_warnings(summary: dict) -> None:
 
 
 def _with_progress(job, seconds: float = 60.0):
-    """Run `job(progress)` showing the share of the time used, the best plan so far and its bound:
-    a live line on a terminal, else one plain line per improvement, at most one per 10 s (for logs)."""
+    """Run `job(progress)` telling in plain words the share of the time used, the step, the best
+    plan's sessions and how far above the bound it is: a live bar on a terminal, else one plain line
+    per improvement, at most one per 10 s (for logs)."""
     import time
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     started = time.monotonic()
 
-    def words(stage: str, objective, bound) -> str:
+    def words(snapshot) -> str:
         used = min(100, round(100 * (time.monotonic() - started) / max(seconds, 1e-9)))
-        text = f"planning: {used}% of the time used, {stage}"
-        if objective is not None:
-            text += f", objective {objective:,.0f}"
-        if bound is not None:
-            text += f", bound {bound:,.0f}"
+        text = f"planning: {used}% of the time used, {snapshot.step}"
+        if snapshot.sessions is not None:
+            text += f", {snapshot.sessions:,} sessions"
+        if snapshot.above_bound is not None:
+            text += f", {_percent(snapshot.above_bound)} above the bound"
         return text
 
     if not err.is_terminal:
-        last = [0.0]
+        last: dict[str, float | str] = {"time": 0.0, "step": ""}
 
-        def plain(stage: str, objective, bound) -> None:
+        def plain(snapshot) -> None:
             now = time.monotonic()
-            if now - last[0] >= 10 or stage == "first complete plan":
-                last[0] = now
-                err.print(words(stage, objective, bound), markup=False)
+            if now - float(last["time"]) >= 10 or snapshot.step != last["step"]:
+                last.update(time=now, step=snapshot.step)
+                err.print(words(snapshot), markup=False, highlight=False)
 
         return job(plain)
     with Progress(TextColumn("{task.description}", markup=False), BarColumn(), TimeElapsedColumn(), console=err,
                   transient=True) as bar:
         task = bar.add_task("planning: reading the workspace", total=max(seconds, 1e-9))
 
-        def progress(stage: str, objective, bound) -> None:
-            bar.update(task, description=words(stage, objective, bound),
-                       completed=min(seconds, time.monotonic() - started))
+        def progress(snapshot) -> None:
+            bar.update(task, description=words(snapshot), completed=min(seconds, time.monotonic() - started))
 
         return job(progress)
+
+
+def _percent(share: float) -> str:
+    """0.0213 -> '2.1%', 0.0004 -> 'less than 0.1%', 0.52 -> '52%'."""
+    if share < 0.001:
+        return "less than 0.1%"
+    return f"{100 * share:.1f}%" if share < 0.1 else f"{100 * share:,.0f}%"
 
 
 def render_plan_summary(summary: dict) -> None:

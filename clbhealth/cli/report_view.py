@@ -17,8 +17,11 @@ def print_report(report: dict, console: Console) -> None:
     console.print(styled((str(report["clb"]), "bold"),
                          f" – school year {report['school_year']}, as of {report['as_of']}: "
                          f"{t['done']} done, {t['due']} due ({t['planned']} planned), {t['missed']} missed, "
-                         f"coverage {pct(t['coverage'])}; {report['sessions_in_plan']} session(s) in the plan."))
-    numbers = ("due", "planned", "done", "missed", "refused", "coverage")
+                         f"coverage {pct(t['coverage'])} (done / expected this school year); "
+                         f"{report['sessions_in_plan']} session(s) in the plan."))
+    console.print("Coverage = done / expected this school year, expected = done + due + refused (pupil-moments); "
+                  "a dose's coverage = given / all pupils the dose counts for this school year.")
+    numbers = ("due", "planned", "done", "missed", "refused", "coverage (done / expected)")
     table = new_table("Per school and moment", ("school", "moment", *numbers), right=numbers)
     last = None
     for row in report["school_moments"]:
@@ -27,7 +30,7 @@ def print_report(report: dict, console: Console) -> None:
         add_cells(table, school, row["moment"], *(row[k] for k in ("due", "planned", "done", "missed", "refused")),
                   pct(row["coverage"]))
     console.print(table)
-    numbers = ("pupils", "done", "due", "needs consent", "refused", "missed", "coverage")
+    numbers = ("pupils", "done", "due", "needs consent", "refused", "missed", "coverage (done / pupils)")
     table = new_table("Vaccination coverage per dose", ("dose", *numbers), right=numbers)
     for row in report["vaccinations"]:
         add_cells(table, row["moment"], *(row[k] for k in ("pupils", "done", "due", "needs_consent", "refused",

@@ -1,6 +1,7 @@
 """Several output files published all or nothing: written into a hidden staging folder beside
-them, then moved into place together; if anything fails (disk full, read-only, killed), every
-target is as it was before, the staging folder is removed, and so are the folders the export made.
+them, then moved into place together; if anything fails (disk full, read-only) or is interrupted
+(Ctrl-C), every target is as it was before, the staging folder is removed, and so are the folders
+the run made (when still empty; a killed run's leftovers are removed by the next run).
 The error names the folder and the cause in one line ('the disk is full'), never a temporary's path."""
 
 from __future__ import annotations

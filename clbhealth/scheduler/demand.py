@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from clbhealth.scheduler.model import Task, Visit
+from clbhealth.scheduler.model import Task, Visit, first_possible_day
 from clbhealth.scheduler.packing import MIN_SHARED_WINDOW_DAYS, TeamCanMeet, pack_visits  # noqa: F401  (re-export)
 
 
@@ -214,22 +214,13 @@ def visits_lower_bound(visits: list[Visit], capacity: int) -> dict[str, int]:
     Work whose windows overlap could share visits; windows that share no day cannot. So per
     school and role: the connected groups of overlapping windows, each needing ceil(minutes / room).
     """
-    from clbhealth.scheduler.calendar import add_months
-
     by_id = {v.visit_id: v for v in visits}
-
-    def earliest_of(visit: Visit) -> dt.date:
-        day = visit.earliest
-        for before, months in visit.after:
-            if before in by_id:
-                day = max(day, add_months(earliest_of(by_id[before]), months))
-        return day
 
     # Per school and role (or team done together): each role's work is packed apart, so no visit
     # does two roles' parts.
     windows: dict[tuple[str, frozenset], dict[tuple[dt.date, dt.date], int]] = defaultdict(lambda: defaultdict(int))
     for visit in visits:
-        windows[(visit.school_id, visit.roles)][(earliest_of(visit), visit.latest)] += sum(t.minutes for t in visit.tasks)
+        windows[(visit.school_id, visit.roles)][(first_possible_day(visit, by_id), visit.latest)] += sum(t.minutes for t in visit.tasks)
     bound = {}
     for school, spans in windows.items():
         groups: list[list[tuple[tuple[dt.date, dt.date], int]]] = []

@@ -72,6 +72,7 @@ class Visit:
     previous: HalfDay | None = None
     previous_staff: frozenset[str] = frozenset()
     previous_start: str = ""  # "HH:MM" of the previous session (a shared half-day's order)
+    riders: tuple["Visit", ...] = ()  # visits whose work rides with this later dose (packing.ride_with_follow_ups)
 
     @property
     def minutes(self) -> int:
@@ -174,6 +175,16 @@ class PlanningProblem:
             cache = {p.staff_id: p for p in self.persons}
             self._people_cache = cache
         return cache
+
+
+def first_possible_day(visit: Visit, by_id: dict[str, Visit], depth: int = 0) -> dt.date:
+    """A visit's first possible day: its window's start, or a later dose's months after the first
+    possible day of each dose it follows."""
+    day = visit.earliest
+    for before, months in visit.after:
+        if before in by_id and depth < 20:
+            day = max(day, add_months(first_possible_day(by_id[before], by_id, depth + 1), months))
+    return day
 
 
 def followers_of(visits) -> dict[str, list[tuple[str, int]]]:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
-from clbhealth.scheduler.model import Task, Visit
+from clbhealth.scheduler.model import Task, Visit, first_possible_day
 
 MIN_SHARED_WINDOW_DAYS = 21
 
@@ -193,3 +193,56 @@ def _count(tasks: list[Task], attribute: str) -> dict[str, int]:
     for task in tasks:
         counts[getattr(task, attribute)] += task.minutes
     return counts
+
+RIDE_MARGIN_DAYS = 30  # a later dose takes riders only when its window lasts this long
+
+
+def ride_with_follow_ups(visits: list[Visit], follow: list[Visit], capacity: int) -> list[Visit]:
+    """Flexible visits ride with the later doses of their school: a visit of the same team with no
+    dose series of its own, no objection and no kept session, whose window holds the later dose's
+    whole window (from its first possible day), joins a later-dose visit with room for all of it
+    (best fit, the biggest first); never one whose own later dose must still follow, nor one whose
+    window is shorter than RIDE_MARGIN_DAYS. Two pupils' HPV2 and a class's S3 then take one
+    half-day instead of two, which leaves the scarce doctors' half-days free. Returns the visits
+    that stay on their own (the riders are kept on their host, see `unhook_riders`)."""
+    by_id = {v.visit_id: v for v in visits + follow}
+    room: dict[str, int] = {}
+    by_school: dict[str, list[Visit]] = defaultdict(list)
+    followed = {before for v in follow for before, _ in v.after}  # a dose whose later dose follows keeps its time
+    for visit in follow:
+        if visit.session_id is None and not visit.excluded_staff and visit.visit_id not in followed:
+            room[visit.visit_id] = capacity - sum(t.minutes for t in visit.tasks)
+            by_school[visit.school_id].append(visit)
+    first_day = {v.visit_id: first_possible_day(v, by_id) for v in follow}
+    kept: list[Visit] = []
+    for rider in sorted(visits, key=lambda v: (-sum(t.minutes for t in v.tasks), v.visit_id)):
+        host = _best_host(rider, by_school.get(rider.school_id, []), room, first_day)
+        if host is None:
+            kept.append(rider)
+            continue
+        host.tasks.extend(rider.tasks)
+        host.riders += (rider,)
+        room[host.visit_id] -= sum(t.minutes for t in rider.tasks)
+    order = {v.visit_id: i for i, v in enumerate(visits)}
+    return sorted(kept, key=lambda v: order[v.visit_id])
+
+
+def _best_host(rider: Visit, hosts: list[Visit], room: dict[str, int], first_day: dict[str, dt.date]) -> Visit | None:
+    """The later-dose visit with the least room that still takes the whole rider, if it may ride."""
+    minutes = sum(t.minutes for t in rider.tasks)
+    if (not hosts or rider.after or rider.session_id is not None or rider.previous is not None
+            or rider.excluded_staff or any(t.follow_ups for t in rider.tasks)):
+        return None
+    fits = [h for h in hosts if h.roles == rider.roles and room[h.visit_id] >= minutes
+            and rider.earliest <= first_day[h.visit_id] and rider.latest >= h.latest
+            and (h.latest - first_day[h.visit_id]).days >= RIDE_MARGIN_DAYS]
+    return min(fits, key=lambda h: (room[h.visit_id], h.visit_id), default=None)
+
+
+def unhook_riders(host: Visit) -> list[Visit]:
+    """A later dose's riders as visits of their own again (its earlier dose stays unplanned, so the
+    work that rode with it must not wait for it); the host keeps its own doses."""
+    riders, host.riders = list(host.riders), ()
+    mine = {id(t) for rider in riders for t in rider.tasks}
+    host.tasks = [t for t in host.tasks if id(t) not in mine]
+    return riders

@@ -40,7 +40,7 @@ def relocate_sessions(problem: PlanningProblem, state: _State, by_id: dict[str, 
     for _ in range(ROUNDS):
         if time.monotonic() > stop:
             break
-        seen = _seen_by_role(state, by_id)
+        seen = seen_by_role(state, by_id)
         moves = sorted(_candidate_moves(problem, state, by_id, known, followers, deadlines, seen), reverse=True)
         done = _apply(problem, state, by_id, known, followers, moves)
         moved += done
@@ -68,7 +68,7 @@ def _candidate_moves(problem: PlanningProblem, state: _State, by_id: dict[str, V
                   and person_cost(problem, visit, p) <= person_cost(problem, visit, problem.person(own)) - MIN_SAVING]
         if not nearer:
             continue  # only a nearer colleague (or the school's own contact) may take it
-        now = _cost(problem, visit, own, half, seen)
+        now = session_cost(problem, visit, own, half, seen)
         last = visit.latest
         if any(f not in days for f, _ in followers[visit_id]) and visit_id in deadlines:
             last = min(last, deadlines[visit_id])
@@ -79,7 +79,7 @@ def _candidate_moves(problem: PlanningProblem, state: _State, by_id: dict[str, V
             for other in itertools.takewhile(lambda h: h.day <= last, halves[start:]):
                 if other in closed or not problem.allowed(visit, other):
                     continue
-                saving = now - _cost(problem, visit, person.staff_id, other, seen)
+                saving = now - session_cost(problem, visit, person.staff_id, other, seen)
                 if saving >= MIN_SAVING and visit.minutes <= problem.block_minutes[other.part]:
                     moves.append((round(saving, 3), visit_id, person.staff_id, other))
     return moves
@@ -105,19 +105,24 @@ def _apply(problem: PlanningProblem, state: _State, by_id: dict[str, Visit], kno
     return done
 
 
-def _cost(problem: PlanningProblem, visit: Visit, staff_id: str, half: HalfDay, seen: dict) -> float:
+def session_cost(problem: PlanningProblem, visit: Visit, staff_id: str, half: HalfDay, seen: dict) -> float:
     """The soft goals one session changes by its person and half-day."""
     role = problem.person(staff_id).role
+    return (person_cost(problem, visit, problem.person(staff_id)) + early_cost(problem, half)
+            + problem.weights["apart"] * parts_apart(visit, role, half, seen))
+
+
+def parts_apart(visit: Visit, role: str, half: HalfDay, seen: dict) -> int:
+    """The session's pupils whose part of another role is done on another day."""
     apart = 0
     for task in visit.tasks:
         other_days = seen.get((visit.school_id, task.pupil_id), {})
         if any(r != role and days and half.day not in days for r, days in other_days.items()):
             apart += 1
-    return (person_cost(problem, visit, problem.person(staff_id)) + early_cost(problem, half)
-            + problem.weights["apart"] * apart)
+    return apart
 
 
-def _seen_by_role(state: _State, by_id: dict[str, Visit]) -> dict[tuple[str, int], dict[str, set]]:
+def seen_by_role(state: _State, by_id: dict[str, Visit]) -> dict[tuple[str, int], dict[str, set]]:
     """(school, pupil) -> role -> the days the pupil is seen there by that role."""
     seen: dict[tuple[str, int], dict[str, set]] = defaultdict(lambda: defaultdict(set))
     for visit_id, half in state.days.items():

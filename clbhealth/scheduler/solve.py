@@ -27,10 +27,12 @@ from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.fill import fill_free_half_days
 from clbhealth.scheduler.join import join_small_sessions
 from clbhealth.scheduler.model import Placement, PlanningProblem, Visit
+from clbhealth.scheduler.packing import unhook_riders
+from clbhealth.scheduler.reassign import reassign_sessions
 from clbhealth.scheduler.relocate import relocate_sessions
 from clbhealth.scheduler.repair import _State, join_together, repair, substitute_absent
 from clbhealth.scheduler.share import hold_out_guests, rejoin_guests, share_half_days
-from clbhealth.scheduler.solver import Progress, StageResult, allow_solving, stop_all
+from clbhealth.scheduler.solver import GapTracker, Progress, Snapshot, StageResult, allow_solving, stop_all
 from clbhealth.scheduler.swap import swap_people
 from clbhealth.scheduler.timetable import (
     PersonModel,
@@ -136,8 +138,9 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
     first_complete = time.monotonic() - started
     first_objective = _objective(problem, by_id, {v: Placement(v, h, quick.staff[v]) for v, h in quick.days.items()},
                                  {v: "" for v in by_id if v not in quick.days})
-    if progress is not None:
-        progress("first complete plan", first_objective, None)
+    report = progress or (lambda _: None)
+    report(Snapshot("first complete plan", session_count(quick, by_id)))
+    tracker = GapTracker(progress, "improving each person's timetable", session_count(quick, by_id))
     stages: list[StageResult] = []
     limit = max(options.seconds, 1.0)
     # Building the models costs time of its own: CP-SAT gets a share of what is left.
@@ -148,13 +151,15 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
             _quick_role(problem, mine, person_of, state, pinned_days)  # out of time: the plan found at once
         else:
             stages.extend(_timetable_role(problem, role, mine, person_of, state, pinned_days, by_id,
-                                          max(0.5, budget * len(mine) / max(1, len(open_visits))), options, progress))
+                                          max(0.5, budget * len(mine) / max(1, len(open_visits))), options, tracker))
         join_together(problem, [v for v in mine if len(v.roles) > 1], state, rank)
     repair(problem, [v for v in problem.visits if v.visit_id not in state.days and v.visit_id not in guests],
            state, rank, pinned_days)
     repair(problem, rejoin_guests(problem, state, guests, by_id, pinned_days), state, rank, pinned_days)
     if len(quick.days) > len(state.days):  # never worse than the plan found at once
         state = quick
+    repair(problem, free_stranded_riders(problem, state, by_id, pinned_days), state, rank, pinned_days)
+    report(Snapshot("filling free half-days and moving sessions to nearer colleagues", session_count(state, by_id)))
     placements, unplanned = _fill_and_place(problem, state, by_id, pinned_days,
                                             max(1.0, limit - (time.monotonic() - started)))
     seconds = time.monotonic() - started
@@ -165,11 +170,15 @@ def solve(problem: PlanningProblem, options: SolveOptions, *, progress: Progress
 
 def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
                     pinned_days: dict[str, HalfDay], seconds: float) -> tuple[dict[str, Placement], dict[str, str]]:
-    """The fill and the shared half-days, then the placements and the reasons of what stays unplanned."""
+    """The fill and the shared half-days, then the placements and the reasons of what stays unplanned;
+    relocating and reassigning sessions use the `seconds` left."""
+    stop = time.monotonic() + seconds
     join_small_sessions(problem, state, by_id, pinned_days)
     fill_free_half_days(problem, state, by_id, pinned_days)
     share_half_days(problem, state, by_id, pinned_days)
-    relocate_sessions(problem, state, by_id, pinned_days, seconds)
+    relocate_sessions(problem, state, by_id, pinned_days, (stop - time.monotonic()) / 2)
+    reassign_sessions(problem, state, by_id, pinned_days, stop - time.monotonic())
+    join_small_sessions(problem, state, by_id, pinned_days)  # sessions now side by side ride along
     swap_people(problem, state, by_id)
     problem.visits[:] = list(by_id.values())
     for visit in problem.visits:
@@ -180,6 +189,27 @@ def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Vi
         if visit_id in placements:
             placements[visit_id].after_visit, placements[visit_id].offset = host, offset
     return placements, {v: r for v, r in state.reasons.items() if v not in state.days and v in by_id}
+
+
+def free_stranded_riders(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
+                         pinned_days: dict[str, HalfDay]) -> list[Visit]:
+    """Work that rode with a later dose whose earlier dose stays unplanned gets its own visit back
+    (it must not wait for a dose that cannot come); returns those visits, to be placed."""
+    known = {**pinned_days, **state.days}
+    freed = []
+    for visit in list(by_id.values()):
+        if visit.riders and visit.visit_id not in known and any(b not in known for b, _ in visit.after):
+            for rider in unhook_riders(visit):
+                by_id[rider.visit_id] = rider
+                problem.visits.append(rider)
+                freed.append(rider)
+    return freed
+
+
+def session_count(state: _State, by_id: dict[str, Visit]) -> int:
+    """Sessions of a state: one person at one school in one half-day, however many visits it holds."""
+    return len({(person, half, by_id[v].school_id) for v, half in state.days.items() if v in by_id
+                for person in state.staff.get(v, {}).values()})
 
 
 def _copy_state(state: _State) -> _State:
@@ -222,7 +252,7 @@ def follow_the_first_dose(problem: PlanningProblem, person_of: dict[str, str], b
 
 def _timetable_role(problem: PlanningProblem, role: str, visits: list[Visit], person_of: dict[str, str],
                     state: _State, pinned_days: dict[str, HalfDay], by_id: dict[str, Visit], seconds: float,
-                    options: SolveOptions, progress: Progress | None) -> list[StageResult]:
+                    options: SolveOptions, tracker: GapTracker) -> list[StageResult]:
     """Every person of one role in their own model, side by side on the worker threads."""
     per_person: dict[str, list[Visit]] = defaultdict(list)
     for visit in visits:
@@ -247,7 +277,7 @@ def _timetable_role(problem: PlanningProblem, role: str, visits: list[Visit], pe
 
     def run(data: PersonModel) -> PersonPlan:
         share = seconds * workers * len(data.visits) / work
-        return timetable_person(problem, data, seconds=max(0.2, share), seed=options.seed, progress=progress,
+        return timetable_person(problem, data, seconds=max(0.2, share), seed=options.seed, tracker=tracker,
                                 fallback=first_fits[data.staff_id])
 
     # The models run on worker threads even with one worker: the main thread waits where Ctrl-C

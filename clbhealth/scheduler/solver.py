@@ -8,7 +8,18 @@ from typing import Callable
 
 from ortools.sat.python import cp_model
 
-Progress = Callable[[str, float | None, float | None], None]  # (stage, objective, bound)
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Where the planner is, for people: the step in words, the sessions of the best plan so far and
+    how far the models being solved are above their bound (0.02 = 2 %)."""
+
+    step: str
+    sessions: int | None = None
+    above_bound: float | None = None
+
+
+Progress = Callable[[Snapshot], None]
 
 
 # CP-SAT's deterministic time runs about three times slower than the clock on these models on
@@ -74,19 +85,39 @@ def parameters(seconds: float, seed: int, workers: int = 1, presolve: bool = Tru
     return solver
 
 
-class Reporter(cp_model.CpSolverSolutionCallback):
-    """Passes each improving solution's objective and the current bound to a progress callback."""
+class GapTracker:
+    """Adds up the objectives and bounds of models solved side by side (one per person) and reports
+    the step, the sessions and the share above the bound after each improvement."""
 
-    def __init__(self, stage: str, progress: Progress | None) -> None:
+    def __init__(self, progress: Progress | None, step: str, sessions: int | None) -> None:
+        self.progress, self.step, self.sessions = progress, step, sessions
+        self.best: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def update(self, key: str, objective: float, bound: float) -> None:
+        if self.progress is None:
+            return
+        with self.lock:
+            self.best[key] = (objective, bound)
+            total = sum(o for o, _ in self.best.values())
+            floor = sum(max(0.0, b) for _, b in self.best.values())
+            above = (total - floor) / floor if floor > 0 else None
+            self.progress(Snapshot(self.step, self.sessions, above))
+
+
+class Reporter(cp_model.CpSolverSolutionCallback):
+    """Passes each improving solution's objective and the current bound to a tracker."""
+
+    def __init__(self, key: str, tracker: GapTracker | None) -> None:
         super().__init__()
-        self.stage = stage
-        self.progress = progress
+        self.key = key
+        self.tracker = tracker
         self.solutions = 0
 
     def on_solution_callback(self) -> None:
         self.solutions += 1
-        if self.progress is not None:
-            self.progress(self.stage, self.ObjectiveValue(), self.BestObjectiveBound())
+        if self.tracker is not None:
+            self.tracker.update(self.key, self.ObjectiveValue(), self.BestObjectiveBound())
 
 
 @dataclass

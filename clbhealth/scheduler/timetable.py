@@ -16,7 +16,7 @@ from ortools.sat.python import cp_model
 
 from clbhealth.scheduler.calendar import HalfDay, add_months
 from clbhealth.scheduler.model import PlanningProblem, Visit
-from clbhealth.scheduler.solver import Progress, Reporter, StageResult, parameters, solve_model, status_name
+from clbhealth.scheduler.solver import GapTracker, Reporter, StageResult, parameters, solve_model, status_name
 
 
 @dataclass
@@ -148,7 +148,7 @@ def earliest_fit(problem: PlanningProblem, data: PersonModel) -> dict[str, HalfD
 
 
 def timetable_person(problem: PlanningProblem, data: PersonModel, *, seconds: float, seed: int,
-                     progress: Progress | None = None, fallback: dict[str, HalfDay] | None = None) -> PersonPlan:
+                     tracker: GapTracker | None = None, fallback: dict[str, HalfDay] | None = None) -> PersonPlan:
     """Place one person's visits; visits without any candidate are unplanned with their reason."""
     by_id = {v.visit_id: v for v in data.visits}
     options: dict[str, list[HalfDay]] = {}
@@ -180,7 +180,7 @@ def timetable_person(problem: PlanningProblem, data: PersonModel, *, seconds: fl
             model.AddHint(x[visit_id][half], 1)
     solver = parameters(seconds, seed, workers=1, wall_factor=1.5)
     started = time.monotonic()
-    status = solve_model(solver, model, Reporter(f"timetable {data.staff_id}", progress))
+    status = solve_model(solver, model, Reporter(data.staff_id, tracker))
     result = StageResult(f"timetable {data.staff_id}", status_name(status),
                          solver.ObjectiveValue() if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else float("nan"),
                          solver.BestObjectiveBound(), time.monotonic() - started)

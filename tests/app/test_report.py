@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 import pytest
 
@@ -78,7 +79,8 @@ def test_vaccinations_load_and_progress(world):
 
 def test_cli_table_json_and_html(world, tmp_path, runner):
     table = run(runner, "report", "-w", world.root, "--as-of", AS_OF.isoformat())
-    for text in ("Per school and moment", "Vaccination coverage per dose", "Load per person", "Progress", "67%"):
+    for text in ("Per school and moment", "Vaccination coverage per dose", "Load per person", "Progress", "67%",
+                 "(done / expected this school year)", "Coverage = done / expected this school year"):
         assert text in table.stdout
     data = json.loads(run(runner, "report", "-w", world.root, "--as-of", AS_OF.isoformat(), "--format", "json").stdout)
     assert data["as_of"] == "2026-10-20" and data["totals"]["done"] == 5
@@ -119,17 +121,99 @@ def test_html_charts_are_inline_svg_within_their_boxes(world):
                     assert 0 <= x <= width and 0 <= y <= height
     bars = ET.fromstring(charts[0])
     titles = [t.text for t in bars.iter("title")]
-    assert "done: 5" in titles and "planned: 4" in titles
+    assert "gedaan: 5" in titles and "gepland: 4" in titles
 
 
-def test_html_says_what_each_figure_divides_by_prints_on_a4_and_labels_its_charts(world):
-    page = report_html(build_report(world.workspace, AS_OF))
-    assert "dekking: gedaan / verwacht dit schooljaar" in page and "Dekking (gedaan / verwacht)" in page
-    assert "Dekking (gegeven / leerlingen)" in page
-    assert "@page { size: A4 portrait" in page
-    charts = [ET.fromstring(c) for c in re.findall(r"<svg.*?</svg>", page, re.S)]
-    for chart in charts:
-        assert chart.find("title") is not None and chart.get("aria-label") == chart.find("title").text
-    texts = [" ".join(t.text or "" for t in chart.iter("text")) for chart in charts]
-    assert "aandeel van de verwachte leerling-momenten" in texts[0] and "100%" in texts[0]
-    assert "leerling-momenten (cumulatief)" in texts[1] and "week van het schooljaar" in texts[1]
+class _Page(HTMLParser):
+    """The parts of the report page the checks read: the CSS, each chart's title and texts, every attribute."""
+
+    def __init__(self):
+        super().__init__()
+        self.css, self.tags, self.attributes, self.captions = "", [], [], []
+        self.charts: list[dict] = []
+        self._open: list[str] = []
+        self._text_class = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append(tag)
+        self.attributes.extend(v or "" for v in attrs.values())
+        self._open.append(tag)
+        if tag == "svg":
+            self.charts.append({"attrs": attrs, "title": "", "axis": [], "texts": []})
+        if tag == "text":
+            self._text_class = attrs.get("class")
+        if tag == "p" and attrs.get("class") == "caption":
+            self.captions.append("")
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes.extend(v or "" for _, v in attrs)
+
+    def handle_endtag(self, tag):
+        while self._open and self._open.pop() != tag:
+            pass
+
+    def handle_data(self, data):
+        where = self._open[-1] if self._open else ""
+        if where == "style":
+            self.css += data
+        elif where == "p" and self.captions and self.captions[-1] == "":
+            self.captions[-1] = data
+        elif self.charts and "svg" in self._open:
+            chart = self.charts[-1]
+            if where == "title" and self._open[-2] == "svg":
+                chart["title"] += data
+            elif where == "text":
+                chart["axis" if self._text_class == "axis" else "texts"].append(data)
+
+
+def test_html_page_parsed_prints_on_a4_labels_its_charts_says_its_divisors_and_opens_offline(world):
+    text = report_html(build_report(world.workspace, AS_OF))
+    page = _Page()
+    page.feed(text)
+    # A4, portrait, fitting the width, readable type: charts no wider than A4 less the margins (688 px), whose
+    # 12 px text then prints at 9 pt; body 10 pt and nothing below 9 pt in print.
+    assert re.search(r"@page\s*{\s*size:\s*A4\b", page.css)
+    assert re.search(r"svg text {[^}]*font-size: 12px", page.css)
+    print_css = page.css[page.css.index("@media print"):]
+    assert "font-size: 10pt" in print_css
+    assert all(float(size) >= 9 for size in re.findall(r"font-size: ([\d.]+)pt", print_css))
+    assert "&#34;" not in page.css and '"Segoe UI"' in page.css  # the CSS is not HTML-escaped
+    assert len(page.charts) == 2
+    for chart, caption in zip(page.charts, page.captions):
+        assert chart["title"] and chart["title"] == chart["attrs"]["aria-label"] == caption
+        assert float(chart["attrs"]["width"]) <= 688
+    coverage, progress = page.charts
+    assert "Dekking per school" in coverage["title"] and "Voortgang" in progress["title"]
+    assert coverage["axis"] == ["school", "dekking (gedaan / verwacht dit schooljaar)",
+                                "aandeel van de verwachte leerling-momenten (%)"]
+    assert "100%" in coverage["texts"] and "33%" in coverage["texts"]  # a tick; Basisschool Een: 5 of 15
+    assert progress["axis"] == ["leerling-momenten (cumulatief, aantal)", "week van het schooljaar (maand)"]
+    assert "okt" in progress["texts"]
+    # Offline: nothing to fetch, nothing to run.
+    assert not {"script", "link", "img", "iframe", "object", "embed"} & set(page.tags)
+    assert not any(re.search(r"https?:|//|url\(", value) for value in page.attributes)
+    assert not re.search(r"https?://|@import|url\(", text)
+    # Every coverage figure says what it divides by.
+    assert "dekking: gedaan / verwacht dit schooljaar" in text
+    assert "<th class=\"n\">Dekking (gedaan / verwacht dit schooljaar)</th>" in text
+    assert "<th class=\"n\">Dekking (gegeven / leerlingen)</th>" in text
+    assert "Dekking = gedaan / verwacht dit schooljaar, waarbij verwacht = gedaan + nog te doen" in text
+
+
+def test_report_templates_are_package_data():
+    """`pip install .` ships the templates: every file in exports/templates matches a package-data glob."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    import clbhealth.exports
+
+    root = Path(clbhealth.exports.__file__).parent
+    config = tomllib.loads((root.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = config["tool"]["setuptools"]["package-data"]["clbhealth.exports"]
+    assert "jinja2>=3.1" in config["project"]["dependencies"]
+    files = [p.relative_to(root).as_posix() for p in (root / "templates").iterdir()]
+    assert {"report.html", "charts.html", "report.css"} <= {f.split("/")[-1] for f in files}
+    assert all(any(fnmatch.fnmatch(f, g) for g in globs) for f in files), (files, globs)

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sqlite3
 
 import pytest
@@ -63,6 +64,19 @@ def test_summary_names_sessions_soft_goals_bounds_and_load(demo):
     assert "Load per person" in text and all(p in text for p in ("V01", "V02", "V03", "A01", "A02"))
     assert "Every due pupil-moment is planned." in text or "pupil-moment(s) are not planned" in text
     assert "Traceback" not in demo.output
+
+
+def test_progress_is_told_in_plain_words(demo):
+    """Off a terminal: one plain line per step (and per improvement, at most one per 10 s), each with
+    the share of the time used, the step, the best plan's sessions and, while solving, the gap."""
+    lines = [line for line in demo.output.splitlines() if line.startswith("planning:")]
+    share = r"planning: \d{1,3}% of the time used, "
+    assert re.fullmatch(share + r"first complete plan, [\d,]+ sessions", lines[0]), lines
+    gap = r"(, (less than 0\.1%|[\d.,]+%) above the bound)?"
+    assert any(re.fullmatch(share + r"improving each person's timetable, [\d,]+ sessions" + gap, line)
+               for line in lines), lines
+    assert re.fullmatch(share + r"filling free half-days and moving sessions to nearer colleagues, [\d,]+ sessions",
+                        lines[-1]), lines
 
 
 def test_plan_show_json_has_every_field(demo):
