@@ -123,9 +123,10 @@ def handle_errors(func: Callable) -> Callable:
             fail(f"the workspace database cannot be used ({exc}); nothing was changed by the unfinished step.",
                  "Run `clbhealth doctor` on the workspace and follow its advice.")
         except OSError as exc:
+            from clbhealth.core.files import os_hint, os_problem
+
             where = f" ({shown_path(exc.filename)})" if exc.filename else ""
-            fail(f"{exc.strerror or exc}{where}; nothing was changed by the unfinished step.",
-                 "Check the path, the free disk space and the permissions, then run the command again.")
+            fail(f"{os_problem(exc)}{where}; nothing was changed by the unfinished step.", os_hint(exc))
 
     return wrapper
 

@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from clbhealth.core.errors import ClbError
-from clbhealth.core.files import WriteError, os_problem, process_alive
+from clbhealth.core.files import WriteError, os_hint, os_problem, process_alive
 from clbhealth.core.privacy import shown_path
 
 STAGING_PREFIX = ".clbhealth-staging."
-HINT = "Free some disk space or choose another folder, then run the command again."
 
 
-def _refused(out_dir: Path, problem: str) -> ClbError:
+def _refused(out_dir: Path, problem: str, hint: str | None) -> ClbError:
     return ClbError(f"Cannot write into {shown_path(out_dir)}: {problem}; nothing was written, the files there "
-                    "are as they were.", hint=HINT)
+                    "are as they were.", hint=hint)
 
 
 def _new_folders(out_dir: Path) -> list[Path]:
@@ -50,9 +49,9 @@ def _failures_named(out_dir: Path, inside: Path | None, made: list[Path]) -> Ite
             shutil.rmtree(inside, ignore_errors=True)
         _remove_empty(made)
         if isinstance(exc, WriteError) and inside is not None and inside in exc.target.parents:
-            raise _refused(out_dir, exc.problem) from None
+            raise _refused(out_dir, exc.problem, exc.hint) from None
         if isinstance(exc, OSError):  # a writer that wrote straight into the folder, or making the folder
-            raise _refused(out_dir, os_problem(exc)) from None
+            raise _refused(out_dir, os_problem(exc), os_hint(exc)) from None
         raise
 
 
@@ -114,7 +113,7 @@ def _publish(staged: dict[Path, Path], folder: Path) -> None:
             except OSError:
                 pass
         raise ClbError(f"Cannot publish {shown_path(failing)}: {os_problem(exc)}; the files are as they were.",
-                       hint=HINT) from None
+                       hint=os_hint(exc)) from None
 
 
 @contextmanager
