@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from clbhealth.core.errors import ClbError
+from clbhealth.core.filekinds import refuse_other_kind
 from clbhealth.core.files import WriteError, os_hint, os_problem, process_alive
 from clbhealth.core.privacy import shown_path
 
@@ -56,8 +57,10 @@ def _failures_named(out_dir: Path, inside: Path | None, made: list[Path]) -> Ite
 
 
 @contextmanager
-def staged_files(out_dir: Path) -> Iterator[Callable[[Path], Path]]:
-    """Yield `stage(target) -> path to write instead`; on success every staged file replaces its target."""
+def staged_files(out_dir: Path, kind: str | None = None) -> Iterator[Callable[[Path], Path]]:
+    """Yield `stage(target) -> path to write instead`; on success every staged file replaces its target.
+    With `kind` (a key of core.filekinds.KINDS), a target that exists and is not an earlier export of that
+    kind (a document of the user's that happens to have the name) refuses the whole export."""
     out_dir = Path(out_dir)
     made = _new_folders(out_dir)
     with _failures_named(out_dir, None, made):
@@ -67,6 +70,12 @@ def staged_files(out_dir: Path) -> Iterator[Callable[[Path], Path]]:
     staged: dict[Path, Path] = {}
 
     def stage(target: Path) -> Path:
+        if kind is not None:
+            try:
+                refuse_other_kind(target, kind)
+            except ClbError as exc:
+                raise ClbError(exc.message, hint="Export into another folder, or move or delete that file yourself "
+                               "if it may go.") from None
         path = folder / f"{len(staged):04d}" / Path(target).name
         path.parent.mkdir(mode=0o700)
         staged[path] = Path(target)

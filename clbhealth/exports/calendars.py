@@ -62,7 +62,7 @@ def export_calendars(workspace: Workspace, out_dir: Path, staff: Sequence[str] |
         words = MomentWords(workspace.protocol, workspace.config.school_year)
         names = calendar_file_names([(sid, people.get(sid, (sid, "", 1))[0]) for sid in wanted])
         paths, records = [], []
-        with staged_files(out_dir) as stage:  # all calendars or none, and what they say is remembered only then
+        with staged_files(out_dir, "ics") as stage:  # all calendars or none, and what they say is remembered only then
             for staff_id in wanted:
                 name = people.get(staff_id, (staff_id, "", 1))[0]
                 mine = [s for s in sessions if any(m.staff_id == staff_id for m in s.staff)]

@@ -241,7 +241,8 @@ def file_lock(path: Path, wait: float, busy: "Callable[[str], ClbError]", label:
 
 def workspace_file(root: Path, path: Path) -> str | None:
     """What `path` is of the workspace folder `root` ("the database", ...), or None when it is none of its own
-    files: the folder itself, the database with its -wal, -shm and -journal, clbhealth.toml, the locks, the logs."""
+    files: the folder itself, the database with its -wal, -shm and -journal, clbhealth.toml, the locks, the logs
+    (and anything in the log folder, however deep)."""
     root, path = Path(root).resolve(), Path(path).resolve()
     name = path.name
     if path == root:
@@ -250,6 +251,8 @@ def workspace_file(root: Path, path: Path) -> str | None:
         return "the log folder"
     if path.parent == root / LOG_FOLDER:
         return "a log"
+    if root / LOG_FOLDER in path.parents:
+        return "inside the log folder"
     if path.parent != root:
         return None
     if name.startswith((DB_NAME, f".{DB_NAME}")):
