@@ -14,7 +14,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from clbhealth.workspace import audit as audit_log, integrity, schema as db
+from clbhealth.workspace import access, audit as audit_log, integrity, schema as db
 from clbhealth.workspace.settings import CONFIG_NAME, Config, load_config
 from clbhealth.core.errors import ClbError
 from clbhealth.workspace.folder import DB_NAME, LOCK_NAME, WEEKLY_LOCK_NAME, lock_holder, lock_is_free
@@ -142,9 +142,16 @@ def _check_database(root: Path, findings: list[Finding]) -> sqlite3.Connection |
     try:
         conn = integrity.open_read_only(path)
     except sqlite3.Error as exc:
+        if access.cannot_open_because_read_only(root, exc):
+            findings.append(Finding("database", f"the workspace is read-only (its folder or the disk): SQLite cannot "
+                                    f"open {DB_NAME} there, not even to read.", True, access.HINT))
+            return None
         findings.append(Finding("database", f"{DB_NAME} cannot be read as a database ({exc}).", True,
                                 f"Restore {DB_NAME} from a backup. Do not run other commands on this workspace until then."))
         return None
+    if access.looks_read_only(root):
+        findings.append(Finding("database", f"the workspace is read-only ({DB_NAME}, its folder or the disk): "
+                                "commands that only show something work; the others refuse.", True, access.HINT))
     return conn
 
 

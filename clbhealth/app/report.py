@@ -194,6 +194,8 @@ def write_report(workspace: Workspace, as_of: dt.date, fmt: str, output: Path | 
     """The report as JSON or HTML (to `output`, else stdout), or for `table` handed to `show_table`."""
     if fmt not in FORMATS:
         raise ClbError(f"--format {fmt!r} is not a report format.", hint="Use table, json or html.")
+    if output is not None:
+        workspace.require_writable()  # refused before the file is written, never after
     report = build_report(workspace, as_of)
     if fmt == "table":
         if output is not None:

@@ -33,12 +33,12 @@ import pandas as pd
 from clbhealth.core.dates import dutch_short_date
 from clbhealth.core.errors import ClbError
 from clbhealth.core.files import atomic_text
+from clbhealth.core.staging import staged_folder
 from clbhealth.exports import privacy
 from clbhealth.core.filenames import distinct_stems, file_stem
 from clbhealth.exports.plan import MomentWords, Session, Site, birth_text, load_sessions, load_sites
 from clbhealth.exports.weekly import (
-    BACKLOG_COLUMNS, NEW_COLUMNS, SCHOOL_COLUMNS, STAFF_COLUMNS, date_or_none, publish, school_rows, staff_rows,
-    staging, write_pair,
+    BACKLOG_COLUMNS, NEW_COLUMNS, SCHOOL_COLUMNS, STAFF_COLUMNS, date_or_none, school_rows, staff_rows, write_pair,
 )
 from clbhealth.workspace import folder as workspace_module, meta, roster as pupil_rows, sessions as plan_rows
 from clbhealth.workspace import staff as staff_table
@@ -93,6 +93,7 @@ def run_weekly(workspace: Workspace, out_dir: Path, as_of: dt.date, *, lock_wait
     """Write the week's files (CSVs with `csv_separator`); log the outcome; raise ClbError (logged) when the run fails."""
     monday, label = coming_week(as_of)
     try:
+        workspace.require_writable()  # refused before a file is written, never after
         with weekly_lock(workspace, lock_wait):
             result = _run(workspace, Path(out_dir), as_of, monday, label, csv_separator)
     except ClbError as exc:
@@ -166,38 +167,45 @@ def _run(workspace: Workspace, out_dir: Path, as_of: dt.date, monday: dt.date, l
         raise ClbError(f"{final} exists and is not a folder of weekly lists (no summary.json in it); "
                        "it is not replaced. Nothing was written.",
                        hint="Move it away, or give --out a folder of its own for the weekly lists.")
+    result = WeeklyResult(week=label, monday=monday, folder=final)
+    week = _read_week(workspace, as_of, monday, label)
+    week.csv_separator = csv_separator
+    due, problems = due_list(workspace, monday)
+    result.warnings += [p.message for p in problems]
     # Everything is written into a hidden folder first, which then takes the week's place in one
-    # rename: a killed run leaves the previous week's files, never a mix of old and new.
-    with staging(out_dir, label) as folder:
-        result = WeeklyResult(week=label, monday=monday, folder=final)
-        week = _read_week(workspace, as_of, monday, label)
-        week.csv_separator = csv_separator
-        due, problems = due_list(workspace, monday)
-        result.warnings += [p.message for p in problems]
-        written, schools, people = _write_sessions(week, folder)
-        backlog, counts = _backlog(week, due, workspace.config.planning.plan_needs_consent)
-        heading = [f"{week.clb}: achterstand en inhalen, {week.heading_words}",
-                   "Toestand: resultaat ontbreekt (sessie voorbij, resultaat niet ingelezen), inhalen (niet opnieuw "
-                   "gepland), niet gepland (in geen enkele sessie)."]
-        written += write_pair(folder / "achterstand", BACKLOG_COLUMNS, backlog, heading, week.clb, as_of, csv_separator)
-        new_rows, since_words = _new_pupils(week, due)
-        written += write_pair(folder / "nieuwe-leerlingen", NEW_COLUMNS, new_rows,
-                              [f"{week.clb}: nieuwe leerlingen, {week.heading_words}", f"Leerlingen {since_words}."],
-                              week.clb, as_of, csv_separator)
-        result.warnings += _warnings(week.any_plan, counts)
-        result.counts = {
-            "sessions": len(week.sessions),
-            "schools": schools,
-            "staff": people,
-            "planned_pupil_moments": sum(len(s.pupils) for s in week.sessions),
-            "backlog": counts,
-            "new_pupils": len(new_rows),
-        }
-        written.append(_write_summary(week, folder, result, written))
-        publish(folder, final)
+    # rename: a killed run (or a full disk) leaves the previous week's files, never a mix of old and new.
+    with staged_folder(final) as folder:
+        written = _write_week(week, due, folder, result, workspace.config.planning.plan_needs_consent)
     result.files = [final / p.relative_to(folder) for p in written]
     _record_run(workspace, week, result)
     return result
+
+
+def _write_week(week: _Week, due: pd.DataFrame, folder: Path, result: WeeklyResult,
+                plan_needs_consent: bool) -> list[Path]:
+    """Every file of the week into `folder`; the counts and warnings into `result`."""
+    as_of, csv_separator = week.as_of, week.csv_separator
+    written, schools, people = _write_sessions(week, folder)
+    backlog, counts = _backlog(week, due, plan_needs_consent)
+    heading = [f"{week.clb}: achterstand en inhalen, {week.heading_words}",
+               "Toestand: resultaat ontbreekt (sessie voorbij, resultaat niet ingelezen), inhalen (niet opnieuw "
+               "gepland), niet gepland (in geen enkele sessie)."]
+    written += write_pair(folder / "achterstand", BACKLOG_COLUMNS, backlog, heading, week.clb, as_of, csv_separator)
+    new_rows, since_words = _new_pupils(week, due)
+    written += write_pair(folder / "nieuwe-leerlingen", NEW_COLUMNS, new_rows,
+                          [f"{week.clb}: nieuwe leerlingen, {week.heading_words}", f"Leerlingen {since_words}."],
+                          week.clb, as_of, csv_separator)
+    result.warnings += _warnings(week.any_plan, counts)
+    result.counts = {
+        "sessions": len(week.sessions),
+        "schools": schools,
+        "staff": people,
+        "planned_pupil_moments": sum(len(s.pupils) for s in week.sessions),
+        "backlog": counts,
+        "new_pupils": len(new_rows),
+    }
+    written.append(_write_summary(week, folder, result, written))
+    return written
 
 
 def _is_week_folder(folder: Path) -> bool:

@@ -115,12 +115,18 @@ def handle_errors(func: Callable) -> Callable:
             raise typer.Exit(130) from None
         except sqlite3.DatabaseError as exc:
             # A damaged, locked or read-only database: every write is one transaction, so nothing half-done.
+            from clbhealth.workspace.access import HINT, is_read_only_failure
+
+            if is_read_only_failure(exc):
+                fail("the workspace is read-only (clbhealth.sqlite, its folder or the disk); nothing was changed "
+                     "by the unfinished step.", HINT)
             fail(f"the workspace database cannot be used ({exc}); nothing was changed by the unfinished step.",
                  "Run `clbhealth doctor` on the workspace and follow its advice.")
         except OSError as exc:
+            from clbhealth.core.files import os_hint, os_problem
+
             where = f" ({shown_path(exc.filename)})" if exc.filename else ""
-            fail(f"{exc.strerror or exc}{where}; nothing was changed by the unfinished step.",
-                 "Check the path, the free disk space and the permissions, then run the command again.")
+            fail(f"{os_problem(exc)}{where}; nothing was changed by the unfinished step.", os_hint(exc))
 
     return wrapper
 

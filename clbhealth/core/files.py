@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from contextlib import contextmanager
@@ -10,6 +11,24 @@ from typing import IO, Iterator
 
 from clbhealth.core.errors import ClbError
 from clbhealth.core.privacy import shown_path
+
+
+class WriteError(ClbError):
+    """Writing `target` failed for a reason of the disk: `problem` says which, in words ('the disk is full').
+
+    A caller writing several files (core.staging) names its own folder instead of a temporary's path."""
+
+    def __init__(self, message: str, *, target: Path, problem: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.target = Path(target)
+        self.problem = problem
+
+
+def write_error(target: Path, exc: OSError, tail: str = "", hint: str | None = None) -> WriteError:
+    """'Cannot write FILE: the disk is full<tail>.' as a WriteError."""
+    problem = os_problem(exc)
+    return WriteError(f"Cannot write {shown_path(target)}: {problem}{tail}.", target=target, problem=problem,
+                      hint=hint or os_hint(exc))
 
 
 @contextmanager
@@ -25,7 +44,9 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
         for new_folder in reversed(missing):  # new folders for exports are private too
             new_folder.mkdir(mode=0o700, exist_ok=True)
     except OSError as exc:
-        raise ClbError(f"Cannot create the folder {shown_path(folder)}: {exc.strerror}.") from None
+        problem = os_problem(exc)
+        raise WriteError(f"Cannot create the folder {shown_path(folder)}: {problem}.", target=target,
+                         problem=problem, hint=os_hint(exc)) from None
     if target.is_dir():
         raise ClbError(f"{shown_path(target)} is a folder; give a file name.")
     if target.exists() and not target.is_file():  # a pipe or device: renaming over it would replace it
@@ -35,8 +56,7 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise ClbError(f"Cannot write {shown_path(target)}: {os_problem(exc)}.",
-                       hint="Choose a folder you may write to, or check the free disk space.") from None
+        raise write_error(target, exc) from None
     os.close(fd)
     temp = Path(name)
     try:
@@ -47,25 +67,44 @@ def atomic_path(target: Path, mode: int = 0o600) -> Iterator[Path]:
         try:
             os.replace(temp, target)
         except OSError as exc:
-            raise ClbError(f"Cannot write {shown_path(target)}: {os_problem(exc)}.",
-                           hint="Close the file if it is open in another program, then run the command again.") from None
+            raise write_error(target, exc, hint=None if exc.errno in _NOT_IN_USE else
+                              "Close the file if it is open in another program, then run the command again.") from None
         _fsync_folder(folder)
     except BaseException as exc:
         temp.unlink(missing_ok=True)
         if isinstance(exc, OSError):  # disk full, read-only, ... while writing: one line, not a traceback
-            raise ClbError(f"Cannot write {shown_path(target)}: {os_problem(exc)}; the file was left as it was.",
-                           hint="Free some disk space or choose another folder, then run the command again.") from None
+            raise write_error(target, exc, "; the file was left as it was") from None
         raise
+
+
+_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", -1))
+_NOT_IN_USE = (*_FULL, errno.EROFS)  # a rename that fails for these is not about a file open in another program
+FULL_HINT = "Free some disk space, or choose a folder on another disk, then run the command again."
+READ_ONLY_HINT = ("The disk or folder may not be written to: choose a folder you may write to (not on a read-only "
+                  "disk or share), or make it writable, then run the command again.")
+DENIED_HINT = ("Choose a folder you may write to, or check the folder's and the file's permissions (a file open in "
+               "another program cannot be replaced either), then run the command again.")
+OTHER_HINT = "Check the folder, the free disk space and the permissions, or choose another folder, then run the command again."
 
 
 def os_problem(exc: OSError) -> str:
     """What an OSError means for someone saving a file: 'the disk is full', 'the folder is read-only'."""
-    import errno
-
     words = {errno.ENOSPC: "the disk is full", errno.EROFS: "the disk or folder is read-only",
              errno.EACCES: "permission denied", errno.EPERM: "permission denied",
              getattr(errno, "EDQUOT", -1): "the disk quota is used up"}
     return words.get(exc.errno, exc.strerror or str(exc))
+
+
+def os_hint(exc: OSError) -> str:
+    """What to do about an OSError while saving: free space for a full disk, a writable folder for a
+    read-only one or a refused permission; never "free some disk space" for a read-only disk."""
+    if exc.errno in _FULL:
+        return FULL_HINT
+    if exc.errno == errno.EROFS:
+        return READ_ONLY_HINT
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return DENIED_HINT
+    return OTHER_HINT
 
 
 def remove_stale_temporaries(target: Path) -> list[Path]:

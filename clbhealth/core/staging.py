@@ -1,7 +1,8 @@
 """Several output files published all or nothing: written into a hidden staging folder beside
-them, then moved into place together; if anything fails (disk full, read-only, Ctrl-C), every
-target is as it was before and the staging folder is removed (and the output folder, when the run
-created it)."""
+them, then moved into place together; if anything fails (disk full, read-only) or is interrupted
+(Ctrl-C), every target is as it was before, the staging folder is removed, and so are the folders
+the run made (when still empty; a killed run's leftovers are removed by the next run).
+The error names the folder and the cause in one line ('the disk is full'), never a temporary's path."""
 
 from __future__ import annotations
 
@@ -13,38 +14,77 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from clbhealth.core.errors import ClbError
-from clbhealth.core.files import os_problem, process_alive
+from clbhealth.core.filekinds import refuse_other_kind
+from clbhealth.core.files import WriteError, os_hint, os_problem, process_alive
 from clbhealth.core.privacy import shown_path
 
 STAGING_PREFIX = ".clbhealth-staging."
 
 
+def _refused(out_dir: Path, problem: str, hint: str | None) -> ClbError:
+    return ClbError(f"Cannot write into {shown_path(out_dir)}: {problem}; nothing was written, the files there "
+                    "are as they were.", hint=hint)
+
+
+def _new_folders(out_dir: Path) -> list[Path]:
+    """The folders `out_dir.mkdir(parents=True)` would make, deepest first."""
+    return [f for f in (out_dir, *out_dir.parents) if not f.exists()]
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for made in folders:  # deepest first; a folder someone else filled meanwhile stays
+        try:
+            made.rmdir()
+        except OSError:
+            return
+
+
 @contextmanager
-def staged_files(out_dir: Path) -> Iterator[Callable[[Path], Path]]:
-    """Yield `stage(target) -> path to write instead`; on success every staged file replaces its target."""
-    out_dir = Path(out_dir)
-    created = not out_dir.exists()
+def _failures_named(out_dir: Path, inside: Path | None, made: list[Path]) -> Iterator[None]:
+    """Any disk failure while writing into `inside` (a staging folder) is one line naming `out_dir`;
+    the folders made for the export are removed again."""
     try:
+        yield
+    except BaseException as exc:
+        if inside is not None:
+            shutil.rmtree(inside, ignore_errors=True)
+        _remove_empty(made)
+        if isinstance(exc, WriteError) and inside is not None and inside in exc.target.parents:
+            raise _refused(out_dir, exc.problem, exc.hint) from None
+        if isinstance(exc, OSError):  # a writer that wrote straight into the folder, or making the folder
+            raise _refused(out_dir, os_problem(exc), os_hint(exc)) from None
+        raise
+
+
+@contextmanager
+def staged_files(out_dir: Path, kind: str | None = None) -> Iterator[Callable[[Path], Path]]:
+    """Yield `stage(target) -> path to write instead`; on success every staged file replaces its target.
+    With `kind` (a key of core.filekinds.KINDS), a target that exists and is not an earlier export of that
+    kind (a document of the user's that happens to have the name) refuses the whole export."""
+    out_dir = Path(out_dir)
+    made = _new_folders(out_dir)
+    with _failures_named(out_dir, None, made):
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         _remove_leftovers(out_dir)
         folder = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}.", suffix=".tmp", dir=out_dir))
-    except OSError as exc:
-        raise ClbError(f"Cannot write into {shown_path(out_dir)}: {os_problem(exc)}; nothing was written.") from None
     staged: dict[Path, Path] = {}
 
     def stage(target: Path) -> Path:
+        if kind is not None:
+            try:
+                refuse_other_kind(target, kind)
+            except ClbError as exc:
+                raise ClbError(exc.message, hint="Export into another folder, or move or delete that file yourself "
+                               "if it may go.") from None
         path = folder / f"{len(staged):04d}" / Path(target).name
         path.parent.mkdir(mode=0o700)
         staged[path] = Path(target)
         return path
 
     try:
-        yield stage
-        _publish(staged, folder)
-    except BaseException:  # failed or interrupted (Ctrl-C): a folder this run created goes again, if still empty
-        shutil.rmtree(folder, ignore_errors=True)
-        remove_if_created(out_dir, created)
-        raise
+        with _failures_named(out_dir, folder, made):
+            yield stage
+            _publish(staged, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -82,13 +122,40 @@ def _publish(staged: dict[Path, Path], folder: Path) -> None:
             except OSError:
                 pass
         raise ClbError(f"Cannot publish {shown_path(failing)}: {os_problem(exc)}; the files are as they were.",
-                       hint="Free some disk space or choose another folder, then run the command again.") from None
+                       hint=os_hint(exc)) from None
 
 
-def remove_if_created(out_dir: Path, created: bool) -> None:
-    """An output folder this run created goes again when the run fails, if it is still empty."""
-    if created:
-        try:
-            out_dir.rmdir()
-        except OSError:
-            pass
+@contextmanager
+def staged_folder(final: Path) -> Iterator[Path]:
+    """Yield a hidden folder `.NAME.RANDOM.tmp` beside `final`; on success it takes `final`'s place
+    (the old one renamed `.NAME.old-PID`, then removed); on a failure the staging folder is removed and
+    `final` is as it was. Leftovers of killed runs are removed first (the caller holds a lock)."""
+    final = Path(final)
+    out_dir = final.parent
+    made = _new_folders(out_dir)
+    with _failures_named(out_dir, None, made):
+        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for leftover in out_dir.glob(f".{final.name}.*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        folder = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=out_dir))
+    try:
+        with _failures_named(out_dir, folder, made):
+            yield folder
+            _swap(folder, final)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _swap(staged: Path, final: Path) -> None:
+    """Put `staged` in place of `final` (two renames; the old one is then removed, or put back on a failure)."""
+    old = final.with_name(f".{final.name}.old-{os.getpid()}") if final.exists() else None
+    if old is not None:
+        os.rename(final, old)
+    try:
+        os.rename(staged, final)
+    except OSError:
+        if old is not None:
+            os.rename(old, final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

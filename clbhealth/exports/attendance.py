@@ -59,16 +59,10 @@ GIVEN_CHOICES = ("ja", "nee")
 WHY_NOT_CHOICES = ("afwezig", "ziek", "weigert ter plaatse")
 
 
-def export_attendance(
-    workspace: Workspace,
-    out: Path,
-    session_id: str | None = None,
-    day: dt.date | None = None,
-    staff_id: str | None = None,
-    *,
-    exported: dt.date | None = None,
-) -> Path:
+def export_attendance(workspace: Workspace, out: Path, session_id: str | None = None, day: dt.date | None = None,
+                      staff_id: str | None = None, *, exported: dt.date | None = None) -> Path:
     """Write one workbook with a sheet per session: the session named, or those on `day` (of `staff_id`)."""
+    workspace.require_writable()  # refused before a file is written, never after
     if (session_id is None) == (day is None):
         raise ClbError("Name one session (--session ID) or one day (--date DATE).",
                        hint="e.g. clbhealth export attendance --date 2026-10-06 --staff N01 --out aanwezig.xlsx")

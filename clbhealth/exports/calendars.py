@@ -48,6 +48,7 @@ def event_uid(session_id: str, staff_id: str) -> str:
 def export_calendars(workspace: Workspace, out_dir: Path, staff: Sequence[str] | None = None,
                      *, now: dt.datetime | None = None) -> list[Path]:
     """Write DIR/<staff_id>-<name-slug>.ics for every active person (or those named); return the paths."""
+    workspace.require_writable()  # refused before a file is written, never after
     out_dir = Path(out_dir)
     stamp_now = _utc_text(now or dt.datetime.now(dt.timezone.utc))
     with workspace.writing("export calendars") as write:
@@ -61,7 +62,7 @@ def export_calendars(workspace: Workspace, out_dir: Path, staff: Sequence[str] |
         words = MomentWords(workspace.protocol, workspace.config.school_year)
         names = calendar_file_names([(sid, people.get(sid, (sid, "", 1))[0]) for sid in wanted])
         paths, records = [], []
-        with staged_files(out_dir) as stage:  # all calendars or none, and what they say is remembered only then
+        with staged_files(out_dir, "ics") as stage:  # all calendars or none, and what they say is remembered only then
             for staff_id in wanted:
                 name = people.get(staff_id, (staff_id, "", 1))[0]
                 mine = [s for s in sessions if any(m.staff_id == staff_id for m in s.staff)]

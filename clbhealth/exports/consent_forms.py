@@ -73,6 +73,7 @@ def export_consent_forms(workspace: Workspace, out_dir: Path, schools: Sequence[
                          moment: str | None = None, date_from: dt.date | None = None,
                          date_to: dt.date | None = None, *, today: dt.date | None = None) -> list[Path]:
     """Write DIR/<school>-toestemming.pdf (the letters) and DIR/<school>-klaslijst.pdf per school."""
+    workspace.require_writable()  # refused before a file is written, never after
     today = today or dt.date.today()
     letters, sites = consent_letters(workspace, schools, moment, date_from, date_to)
     if not letters:
@@ -82,7 +83,7 @@ def export_consent_forms(workspace: Workspace, out_dir: Path, schools: Sequence[
     paths: list[Path] = []
     school_ids = list(dict.fromkeys(letter.school_id for letter in letters))
     stems = distinct_stems((sid, file_stem(sid, (sites.get(sid) or Site(sid, sid)).name)) for sid in school_ids)
-    with staged_files(out_dir) as stage:  # all letters or none
+    with staged_files(out_dir, "pdf") as stage:  # all letters or none
         for school_id in school_ids:
             mine = [letter for letter in letters if letter.school_id == school_id]
             site = sites.get(school_id) or Site(school_id, school_id)

@@ -192,5 +192,7 @@ def write_xlsx(frame: pd.DataFrame, output: Path, *, sheet: str = "Lijst", title
             sample = [len(str(v)) for v in frame.iloc[:500, col - 1] if not _missing(v)]
             width = min(max([len(str(name))] + sample) + 2, 60)
         ws.column_dimensions[get_column_letter(col)].width = width
-    with atomic_path(output) as temp:
-        workbook.save(temp)
+    with atomic_path(output) as temp:  # zipped in memory, written in one go (see exports.workbook.save_workbook)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        temp.write_bytes(buffer.getvalue())

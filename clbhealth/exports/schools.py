@@ -57,6 +57,7 @@ def export_school_workbooks(
     exported: dt.date | None = None,
 ) -> list[Path]:
     """Write DIR/<school_id>-<name-slug>.xlsx per school site; return the paths written."""
+    workspace.require_writable()  # refused before a file is written, never after
     exported = exported or dt.date.today()
     out_dir = Path(out_dir)
     with workspace.connect() as conn:
@@ -71,7 +72,7 @@ def export_school_workbooks(
     paths = []
     chosen = [sites.get(school_id) or Site(school_id, school_id) for school_id in sorted(by_school)]
     names = school_file_names(chosen)
-    with staged_files(out_dir) as stage:  # all workbooks or none (disk full, read-only)
+    with staged_files(out_dir, "xlsx") as stage:  # all workbooks or none (disk full, read-only)
         for site in chosen:
             workbook = school_workbook(workspace, site, by_school[site.school_id], words, exported)
             save_workbook(workbook, stage(out_dir / names[site.school_id]))

@@ -77,6 +77,7 @@ def _row(monday: str, product: str, tally: dict, lots: dict) -> dict:
 
 def export_vaccine_order(workspace: Workspace, out: Path, date_from: dt.date | None = None,
                          date_to: dt.date | None = None, *, exported: dt.date | None = None) -> tuple[Path, int]:
+    workspace.require_writable()  # refused before a file is written, never after
     rows = order_rows(workspace, date_from, date_to)
     if not rows:
         raise ClbError("No planned vaccinations in this period: nothing to order.",

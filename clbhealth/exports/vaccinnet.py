@@ -64,6 +64,7 @@ def export_vaccinnet(workspace: Workspace, out: Path, date_from: dt.date | None 
                      date_to: dt.date | None = None, *, skip_invalid: bool = False,
                      again: bool = False) -> VaccinnetResult:
     """Write the CSV and mark its doses as exported, in one transaction (a failed write marks nothing)."""
+    workspace.require_writable()  # refused before a file is written, never after
     if again and date_from is None and date_to is None:
         raise ClbError("--again repeats the doses of a date range: give --from and/or --to.")
     out = Path(out)

@@ -3,23 +3,15 @@ the backlog and the new pupils, each as XLSX (for people) and CSV (for other sof
 
 Only the columns of `privacy` leave the CLB: names, class and birth date, never findings, consent,
 objections or vaccination status. A week is written into a hidden folder that then takes the
-week's place (`staging`, `publish`): a killed run leaves the previous files, never a mix.
+week's place (`core.staging.staged_folder`): a killed run leaves the previous files, never a mix.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-from clbhealth.core.staging import remove_if_created
 from clbhealth.core.dates import dutch_short_date
-from clbhealth.core.privacy import shown_path
-from clbhealth.core.errors import ClbError
 from clbhealth.exports import privacy
 from clbhealth.exports.schools import school_visible_pupils
 from clbhealth.exports.plan import MomentWords, Session, Site, birth_text, day_name, PART_WORDS
@@ -94,38 +86,6 @@ def write_pair(base: Path, columns: list[Column], rows: list[dict], heading: lis
     xlsx = save_workbook(workbook, base.with_name(base.name + ".xlsx"))
     csv_path = write_csv(base.with_name(base.name + ".csv"), columns, rows, separator)
     return [xlsx, csv_path]
-
-
-@contextmanager
-def staging(out_dir: Path, label: str) -> Iterator[Path]:
-    """A fresh hidden folder beside the week's folder (leftovers of killed runs are removed). A run that
-    fails or is interrupted (Ctrl-C) before it publishes removes it again, and `out_dir` too when this
-    run created it and it is still empty: the folder is as it was."""
-    created = not out_dir.exists()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise ClbError(f"Cannot create the folder {shown_path(out_dir)}: {exc.strerror}.") from None
-    for leftover in out_dir.glob(f".{label}.*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix=f".{label}.", suffix=".tmp", dir=out_dir))
-    try:
-        yield folder
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        remove_if_created(out_dir, created)
-        raise
-
-
-def publish(staged: Path, final: Path) -> None:
-    """Put the staged week in place of the old one (two renames; the old one is then removed)."""
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.rename(final, old)
-        os.rename(staged, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(staged, final)
 
 
 def date_or_none(text: str | None) -> dt.date | None:

@@ -164,8 +164,13 @@ def _header_text(text: str) -> str:
 
 
 def save_workbook(workbook: Workbook, path: Path) -> Path:
+    """Saved all or nothing. The workbook is zipped in memory and written in one go: a full disk fails in
+    that write with one clear line, never inside zipfile (whose half-written archive, collected later,
+    prints a traceback of its own)."""
     with atomic_path(path) as temp:
-        workbook.save(temp)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        temp.write_bytes(buffer.getvalue())
     return path
 
 

@@ -12,7 +12,7 @@ from typing import Callable, Iterator
 
 from filelock import FileLock, Timeout
 
-from clbhealth.workspace import audit as audit_log, schema as db
+from clbhealth.workspace import access, audit as audit_log, schema as db
 from clbhealth.workspace.audit import now_text
 from clbhealth.workspace.settings import CONFIG_NAME, Config, Office, default_config_text, load_config
 from clbhealth.core.dates import SchoolYear
@@ -200,6 +200,11 @@ class Workspace:
                 conn.execute("ROLLBACK")
                 raise
 
+    def require_writable(self) -> None:
+        """Refuse, before anything is written, a workspace whose database cannot take a change (read-only)."""
+        with self.connect() as conn:
+            access.require_writable(conn, self.root)
+
     def audit(self, command: str, files: list[str], counts: dict) -> None:
         """Record a command that wrote no data (an export) in the audit log."""
         with self.connect() as conn:
@@ -236,7 +241,8 @@ def file_lock(path: Path, wait: float, busy: "Callable[[str], ClbError]", label:
 
 def workspace_file(root: Path, path: Path) -> str | None:
     """What `path` is of the workspace folder `root` ("the database", ...), or None when it is none of its own
-    files: the folder itself, the database with its -wal, -shm and -journal, clbhealth.toml, the locks, the logs."""
+    files: the folder itself, the database with its -wal, -shm and -journal, clbhealth.toml, the locks, the logs
+    (and anything in the log folder, however deep)."""
     root, path = Path(root).resolve(), Path(path).resolve()
     name = path.name
     if path == root:
@@ -245,6 +251,8 @@ def workspace_file(root: Path, path: Path) -> str | None:
         return "the log folder"
     if path.parent == root / LOG_FOLDER:
         return "a log"
+    if root / LOG_FOLDER in path.parents:
+        return "inside the log folder"
     if path.parent != root:
         return None
     if name.startswith((DB_NAME, f".{DB_NAME}")):
@@ -341,6 +349,8 @@ def check_database(path: Path) -> int:
 
 
 def _unreadable(path: Path, exc: Exception) -> ClbError:
+    if isinstance(exc, sqlite3.Error) and access.cannot_open_because_read_only(path.parent, exc):
+        return access.read_only_error(path.parent, "SQLite cannot open the database there, not even to read")
     return ClbError(f"{path} is not a readable clbhealth database ({exc}).",
                     hint="Run `clbhealth doctor`, or restore the file from a backup.")
 

@@ -35,3 +35,16 @@ def test_any_ids_give_distinct_portable_names(ids):
     assert len({s.casefold() for s in stems.values()}) == len(ids)
     for stem in stems.values():
         assert stem[0] not in ". " and all(c.isascii() and (c.isalnum() or c in "_.-") for c in stem)
+
+
+def test_every_windows_reserved_name_in_any_case_or_dress_is_escaped():
+    reserved = ["CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))]
+    for name in reserved:
+        for dressed in (name, name.lower(), f"{name}.", f"{name} ", f" {name}. ", f"{name}.csv", f"{name}.tar.gz"):
+            stem = safe_id(dressed)
+            assert stem and not stem.endswith((".", " ")) and not stem.startswith((".", " ")), (dressed, stem)
+            assert stem.split(".")[0].upper() not in reserved, (dressed, stem)
+    for id_ in ("A.", "A. ", "A..", "A . ", "."):  # Windows drops trailing dots and spaces: two names would be one
+        assert not safe_id(id_).endswith((".", " ")), id_
+    stems = distinct_stems((i, file_stem(i)) for i in ("CON", "_CON", "con", "A.", "A"))
+    assert len({s.casefold() for s in stems.values()}) == 5, stems
