@@ -16,6 +16,7 @@ from clbhealth.cli.common import (
     add_cells,
     app,
     day_option,
+    check_extension,
     check_output,
     err,
     handle_errors,
@@ -59,9 +60,10 @@ def due(
     from clbhealth.exports.frames import write_frame
     from clbhealth.protocols.due import OUTPUT_COLUMNS
 
-    fmt = output_format(fmt, output, ("table", "csv", "json", "xlsx"))
+    given, fmt = fmt, output_format(fmt, output, ("table", "csv", "json", "xlsx"))
     ws = open_workspace(workspace)
     check_output(ws, output, "text" if fmt == "table" else fmt)
+    check_extension(output, given, fmt, ("xlsx", "csv", "json", "table"))
     day = as_of or dt.date.today()
     frame, warnings = due_list(ws, day, schools=school or (), moments=moment or (), statuses=status or (),
                                include_all=all_statuses)

@@ -19,6 +19,7 @@ from clbhealth.cli.common import (
     add_cells,
     count_option,
     day_option,
+    check_extension,
     check_output,
     err,
     handle_errors,
@@ -237,9 +238,10 @@ def plan_show(
     from clbhealth.exports.frames import write_frame
     from clbhealth.workspace.plan import load_plan_frame
 
-    fmt = output_format(fmt, output, ("table", "csv", "json", "xlsx"))
+    given, fmt = fmt, output_format(fmt, output, ("table", "csv", "json", "xlsx"))
     ws = open_workspace(workspace)
     check_output(ws, output, "text" if fmt == "table" else fmt)
+    check_extension(output, given, fmt, ("xlsx", "csv", "json", "table"))
     from clbhealth.workspace.pupils import resolve_school_ids
     from clbhealth.workspace.staff import resolve_staff_id
 
@@ -314,17 +316,19 @@ def plan_check(workspace: WorkspaceOption = None,
 def plan_explain(
     workspace: WorkspaceOption = None,
     school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="Only this school.")] = None,
+    staff: Annotated[Optional[str], typer.Option("--staff", metavar="STAFF", help="This person's load, late sessions "
+                                                 "and the unplanned work of their role.")] = None,
     fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table",
 ) -> None:
     """Why demand is unplanned or late: which rule, and which resource is short when.
 
-    Example: clbhealth plan explain --school 40642 --format json
+    Example: clbhealth plan explain --school 40642 --staff V01 --format json
     """
     from clbhealth.app.explain import explain_data, explain_lines
 
     fmt = output_format(fmt, None, ("table", "json"))
     ws = open_workspace(workspace)
-    data = explain_data(ws, school=school)
+    data = explain_data(ws, school=school, staff=staff)
     if fmt == "json":  # fields: see explain_data and the README (plan_id, period, school, capacity, ...)
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
         return

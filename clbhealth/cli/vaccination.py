@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
-    DryRun, WorkspaceOption, add_cells, app, check_output, check_output_dir, day_option, err, export_app,
-    handle_errors, import_app, new_table, open_workspace, out, Quiet, say,
+    DryRun, WorkspaceOption, add_cells, app, check_extension, check_output, check_output_dir, day_option, err, export_app,
+    handle_errors, import_app, known_schools, new_table, open_workspace, out, Quiet, say,
 )
 from clbhealth.cli.imports import ImportFormat, render_import
 from clbhealth.core.privacy import shown_path
@@ -101,6 +101,7 @@ def export_vaccinnet_command(
 
     ws = open_workspace(workspace)
     check_output(ws, out_file, "csv")
+    check_extension(out_file, None, "csv", ("csv",))
     result = export_vaccinnet(ws, out_file, date_from, date_to, skip_invalid=skip_invalid, again=again)
     show_problems(result.problems)
     if result.rows == 0:
@@ -133,7 +134,8 @@ def export_consent_forms_command(
 
     ws = open_workspace(workspace)
     check_output_dir(ws, out_dir)
-    paths = export_consent_forms(ws, out_dir, school or None, moment, date_from, date_to, today=as_of)
+    sites = known_schools(ws, school)  # an unknown id is refused with the closest known ones
+    paths = export_consent_forms(ws, out_dir, sites, moment, date_from, date_to, today=as_of)
     say(quiet, f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {shown_path(out_dir)}.")
 
 
@@ -154,5 +156,6 @@ def export_vaccine_order_command(
 
     ws = open_workspace(workspace)
     check_output(ws, out_file, "xlsx")
+    check_extension(out_file, None, "xlsx", ("xlsx",))
     path, rows = export_vaccine_order(ws, out_file, date_from, date_to)
     say(quiet, f"Wrote {rows} week-product row(s) to {shown_path(path)}.")

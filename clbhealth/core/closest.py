@@ -24,3 +24,16 @@ def closest(value: str, known: Iterable[str], n: int = 3) -> list[str]:
                 alike.append((abs(int(other.group(2)) - number), k))
         found += [k for _, k in sorted(alike)[:n] if k not in found]
     return found[:n]
+
+
+def unknown_id_message(said: str, value: str, known: Iterable[str], listed: int = 8) -> str:
+    """`said` followed by the closest known ids, or, when none is alike, the first known ones (so an
+    unknown id is never answered without the ids that do exist), or that none is known at all."""
+    known = sorted(set(known))
+    close = closest(value, known)
+    if close:
+        return f"{said}; the closest known: {', '.join(close)}."
+    if not known:
+        return f"{said}; none is known yet."
+    more = f" (and {len(known) - listed} more)" if len(known) > listed else ""
+    return f"{said}; the known ones: {', '.join(known[:listed])}{more}."
