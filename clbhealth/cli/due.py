@@ -24,6 +24,7 @@ from clbhealth.cli.common import (
     open_workspace,
     out,
     protocols_app,
+    Quiet,
     school_year_option,
     show_problems,
     styled,
@@ -51,6 +52,7 @@ def due(
                                                "extension, else table).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
     csv_separator: CsvSeparator = ";",
+    quiet: Quiet = False,
 ) -> None:
     """Who is due for which contact moment and vaccination dose, and why.
 
@@ -74,7 +76,7 @@ def due(
         return
     write_frame(public, fmt, output, sheet="Due", title=f"{ws.config.clb_name}: due list as of {day}",
                 separator=csv_separator)
-    if output is not None:
+    if output is not None and not quiet:
         err.print(f"Wrote {len(public)} row(s) to {shown_path(output)}.")
 
 

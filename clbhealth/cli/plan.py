@@ -230,6 +230,7 @@ def plan_show(
                                                "extension, else table).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
     csv_separator: CsvSeparator = ";",
+    quiet: Quiet = False,
 ) -> None:
     """The stored plan: one row per session.
 
@@ -275,7 +276,7 @@ def plan_show(
         sys.stdout.write(plain_table(shown))
         return
     write_frame(flat, fmt, output, sheet="Plan", title=f"{ws.config.clb_name}: plan", separator=csv_separator)
-    if output is not None:
+    if output is not None and not quiet:
         err.print(f"Wrote {len(flat)} session(s) to {shown_path(output)}.")
 
 

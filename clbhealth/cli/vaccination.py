@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
-    DryRun, WorkspaceOption, add_cells, app, check_extension, check_output, check_output_dir, day_option, err, export_app,
+    DryRun, WorkspaceOption, add_cells, app, choice_option, check_extension, check_output, check_output_dir, day_option, err, export_app,
     handle_errors, import_app, known_schools, new_table, open_workspace, out, Quiet, say,
 )
 from clbhealth.cli.imports import ImportFormat, render_import
@@ -61,15 +61,24 @@ def import_lots_command(
 
 @app.command("lots")
 @handle_errors
-def lots_command(workspace: WorkspaceOption = None, as_of: AsOf = None) -> None:
+def lots_command(workspace: WorkspaceOption = None, as_of: AsOf = None,
+                 fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table") -> None:
     """The vaccine lots on record: expiry, doses received and given, expired or not.
 
-    Example: clbhealth lots --as-of 2026-10-01
+    Example: clbhealth lots --as-of 2026-10-01 --format json
     """
     from clbhealth.app.vaccination import lot_rows
 
     ws = open_workspace(workspace)
     rows = lot_rows(ws, as_of or dt.date.today())
+    if fmt == "json":  # fields: product, lot, expiry, received, given, left, expired (README)
+        import json
+        import sys
+
+        shown = [{**r, "received": None if r["received"] == "" else r["received"],
+                  "left": None if r["left"] == "" else r["left"], "expired": r["expired"] == "yes"} for r in rows]
+        sys.stdout.write(json.dumps(shown, ensure_ascii=False, indent=1, default=str) + "\n")
+        return
     if not rows:
         out.print("No lots on record. Import them with `clbhealth import lots FILE`.")
         return
