@@ -38,20 +38,20 @@ def events(path) -> dict[str, object]:
 
 
 def test_calendars_after_a_replan_update_by_uid_and_cancel(tmp_path, runner):
-    world = make_world(tmp_path, runner, "100", "200")
-    world.roster("100", pupils("K1", 4, prefix="A"))
-    world.roster("200", pupils("K1", 4, prefix="B"))
-    world.staff(("N1", "verpleegkundige", "ma-vm di-vm wo-vm do-vm vr-vm", "100 200"))
-    world.plan("--from", "2026-09-07", "--to", "2026-09-18")
+    planner = make_world(tmp_path, runner, "100", "200")
+    planner.roster("100", pupils("K1", 4, prefix="A"))
+    planner.roster("200", pupils("K1", 4, prefix="B"))
+    planner.staff(("N1", "verpleegkundige", "ma-vm di-vm wo-vm do-vm vr-vm", "100 200"))
+    planner.plan("--from", "2026-09-07", "--to", "2026-09-18")
     folder = tmp_path / "agenda"
-    run(runner, "export", "calendars", "-w", world.root, "-o", folder)
+    run(runner, "export", "calendars", "-w", planner.root, "-o", folder)
     [path] = list(folder.glob("N1-*.ics"))
     before = events(path)
     assert before and {int(e["sequence"]) for e in before.values()} == {0}
     first_day = min(e.decoded("dtstart").date() for e in before.values())
-    world.absences(("N1", f"{first_day:%d/%m/%Y}", f"{first_day:%d/%m/%Y}", ""))  # the nurse is ill that day
-    world.plan("--from", "2026-09-07", "--to", "2026-09-18")
-    run(runner, "export", "calendars", "-w", world.root, "-o", folder)
+    planner.absences(("N1", f"{first_day:%d/%m/%Y}", f"{first_day:%d/%m/%Y}", ""))  # the nurse is ill that day
+    planner.plan("--from", "2026-09-07", "--to", "2026-09-18")
+    run(runner, "export", "calendars", "-w", planner.root, "-o", folder)
     after = events(path)
     assert set(before) <= set(after)  # no event of the first export is left without an update
     changed = [uid for uid in before if after[uid].to_ical() != before[uid].to_ical()]
@@ -69,9 +69,9 @@ def test_calendars_after_a_replan_update_by_uid_and_cancel(tmp_path, runner):
     assert "TZID:Europe/Brussels" in path.read_text(encoding="utf-8")
     moved = {uid: after[uid] for uid in changed}
     for last in ("B01", "B02", "B03", "B04"):  # school 200's K1 done elsewhere: its session is dropped
-        world.history((last, "K1", "01/09/2026", "gedaan", ""))
-    world.plan("--from", "2026-09-07", "--to", "2026-09-18")
-    run(runner, "export", "calendars", "-w", world.root, "-o", folder)
+        planner.history((last, "K1", "01/09/2026", "gedaan", ""))
+    planner.plan("--from", "2026-09-07", "--to", "2026-09-18")
+    run(runner, "export", "calendars", "-w", planner.root, "-o", folder)
     last = events(path)
     cancelled = [e for e in last.values() if str(e["status"]) == "CANCELLED"]
     [gone] = cancelled
