@@ -93,6 +93,11 @@ def export_attendance_command(
     ws = open_workspace(workspace)
     check_output(ws, out_file, "xlsx")
     check_extension(out_file, None, "xlsx", ("xlsx",))
+    if session is not None:
+        from clbhealth.workspace.sessions import resolve_session_id
+
+        with ws.connect() as conn:
+            resolve_session_id(conn, session)  # an unknown id is refused with the closest known ones
     path = export_attendance(ws, out_file, session_id=session, day=date, staff_id=staff)
     say(quiet, f"Wrote {shown_path(path)}. Fill in the status column, then: clbhealth import results {shown_path(path)}")
 

@@ -22,6 +22,8 @@ def closest(value: str, known: Iterable[str], n: int = 3) -> list[str]:
             other = _LETTERS_AND_NUMBER.fullmatch(k.split("-")[0])
             if other and other.group(1).upper() == letters:
                 alike.append((abs(int(other.group(2)) - number), k))
+        same = [k for distance, k in sorted(alike) if distance == 0]  # `S00001` is S000001: the number itself
+        found = same + [k for k in found if k not in same]
         found += [k for _, k in sorted(alike)[:n] if k not in found]
     return found[:n]
 

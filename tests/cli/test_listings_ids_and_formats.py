@@ -200,3 +200,15 @@ def test_the_extension_picks_the_format_and_people_read_it_back(world, runner, t
     assert [s["session_id"] for s in json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))][:1] == ["S000001"]
     run(runner, "due", "--as-of", AS_OF, "--format", "csv", "-o", tmp_path / "due.tsv", "-w", world.root)  # asked for
     assert pd.read_csv(tmp_path / "due.tsv", sep=";", encoding="utf-8-sig", dtype=str).equals(frame)
+
+
+def test_an_unknown_session_names_the_closest(world, runner, tmp_path):
+    from clbhealth.core.closest import closest
+
+    assert closest("S00001", ["S000001", "S000101", "S000011"])[0] == "S000001"  # the same number first
+    assert closest("V1", ["V01", "V02", "V10"])[0] == "V01"
+    result = run(runner, "export", "attendance", "--session", "S00003", "-o", tmp_path / "a.xlsx", "-w", world.root,
+                 code=1)
+    assert "--session S00003: no such session in the current plan; the closest known: S000003" in result.output
+    assert "`clbhealth plan show` lists the sessions" in result.output and not (tmp_path / "a.xlsx").exists()
+    run(runner, "export", "attendance", "--session", "s000003", "-o", tmp_path / "a.xlsx", "-w", world.root)
