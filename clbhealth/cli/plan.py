@@ -268,7 +268,9 @@ def plan_show(
         flat[column] = flat[column].map(lambda v: " ".join(str(x) for x in v))
     if fmt == "table" and output is None:
         if flat.empty:
-            out.print("No sessions planned (run clbhealth plan).")
+            which = " ".join(part for part in (f"of {staff}" if staff else "", f"at school {school}" if school else "")
+                             if part)
+            out.print(f"No sessions {which} in the plan." if which else "No sessions planned (run clbhealth plan).")
             return
         shown = flat.drop(columns=["pupil_ids", "moments"]).assign(pupils=frame["pupil_ids"].map(len))
         from clbhealth.exports.frames import plain_table

@@ -212,3 +212,9 @@ def test_an_unknown_session_names_the_closest(world, runner, tmp_path):
     assert "--session S00003: no such session in the current plan; the closest known: S000003" in result.output
     assert "`clbhealth plan show` lists the sessions" in result.output and not (tmp_path / "a.xlsx").exists()
     run(runner, "export", "attendance", "--session", "s000003", "-o", tmp_path / "a.xlsx", "-w", world.root)
+
+
+def test_known_ids_without_sessions_say_so_not_run_plan(world, runner):
+    shown = run(runner, "plan", "show", "--school", "200", "--staff", "N01", "-w", world.root).stdout
+    assert shown.strip() == "No sessions of N01 at school 200 in the plan."
+    assert json.loads(run(runner, "plan", "show", "--staff", "N02", "--format", "json", "-w", world.root).stdout) == []
