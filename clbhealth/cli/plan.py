@@ -285,7 +285,8 @@ def plan_show(
 @plan_app.command("check")
 @handle_errors
 def plan_check(workspace: WorkspaceOption = None,
-               fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table") -> None:
+               fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table",
+               quiet: Quiet = False) -> None:
     """Check the stored plan against every hard rule, independently of the solver.
 
     Example: clbhealth plan check -w clbhealth-demo --format json
@@ -305,7 +306,8 @@ def plan_check(workspace: WorkspaceOption = None,
             raise typer.Exit(1)
         return
     if not violations:
-        out.print(f"The plan ({len(data.sessions)} sessions) keeps every hard rule.")
+        if not quiet:
+            out.print(f"The plan ({len(data.sessions)} sessions) keeps every hard rule.")
         return
     for violation in violations:
         err.print(styled(("✗", "red"), " ", str(violation)))

@@ -157,6 +157,21 @@ def test_quiet_writes_files_without_a_word(world, runner, tmp_path):
         result = run(runner, *args, "-q", "-w", world.root)
         assert result.stdout == "" and result.stderr == "", result.output
     assert (tmp_path / "due.xlsx").exists() and (tmp_path / "plan.csv").exists()
+    for args in (["doctor"], ["plan", "check"]):  # for cron: silent when all is well, only problems otherwise
+        result = run(runner, *args, "-q", "-w", world.root, code=None)
+        loud = run(runner, *args, "-w", world.root, code=None)
+        assert result.exit_code == loud.exit_code
+        assert "✓" not in result.output and "No problems found" not in result.output
+        assert "keeps every hard rule" not in result.output
+        assert [line for line in result.output.splitlines() if line.startswith("✗")] == [
+            line for line in loud.output.splitlines() if line.startswith("✗")]
+        assert result.output or result.exit_code == 0
+    (world.root / "exports").mkdir(exist_ok=True)
+    leftover = world.root / "exports" / ".due.xlsx.4242.abcd1234.tmp"  # a killed export's temporary file
+    leftover.write_bytes(b"half")
+    leftover.chmod(0o600)
+    found = run(runner, "doctor", "-q", "-w", world.root, code=1).output
+    assert "✗ leftovers" in found and "✓" not in found
 
 
 # --- the -o file's extension is the format written ----------------------------------------------------
