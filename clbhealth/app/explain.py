@@ -16,6 +16,7 @@ from clbhealth.workspace.plan import current_summary, read_explain_rows
 from clbhealth.scheduler.calendar import covers, school_half_days
 from clbhealth.workspace.folder import Workspace
 from clbhealth.workspace.pupils import resolve_school_ids
+from clbhealth.workspace.staff import resolve_staff_id
 
 LATE_SHARE = 0.8  # a session in the last fifth of its window counts as late
 LATE_LISTED = 30  # late sessions listed one by one
@@ -26,37 +27,54 @@ def _at_sites(rows: list[dict], sites: set[str]) -> list[dict]:
     return [r for r in rows if r["school_id"] in sites]
 
 
-def explain(workspace: Workspace, school: str | None = None) -> list[str]:
+def explain(workspace: Workspace, school: str | None = None, staff: str | None = None) -> list[str]:
     """Why work is unplanned or late, as lines of text."""
-    return explain_lines(explain_data(workspace, school=school))
+    return explain_lines(explain_data(workspace, school=school, staff=staff))
 
 
-def explain_data(workspace: Workspace, school: str | None = None) -> dict:
-    """Why work is unplanned or late: plan_id (None without a plan), period, school, capacity,
-    utilisation, unplanned {pupil_moments, groups}, resources and late {sessions, listed}."""
+def explain_data(workspace: Workspace, school: str | None = None, staff: str | None = None) -> dict:
+    """Why work is unplanned or late: plan_id (None without a plan), period, school, staff, person,
+    capacity, utilisation, unplanned {pupil_moments, groups}, resources and late {sessions, listed}.
+    With `staff`: that person's load, the unplanned work and resources of their role, their late sessions."""
     specs = moment_specs(workspace)
-    with workspace.connect() as conn:
+    with workspace.connect() as conn:  # an unknown --school or --staff is refused, plan or not
+        sites = set(resolve_school_ids(conn, [school])) if school else set()
+        if staff:
+            resolve_staff_id(conn, staff)
         summary = current_summary(conn)
         if summary is None:
-            return {"plan_id": None, "period": None, "school": school, "capacity": None, "utilisation": {},
-                    "unplanned": {"pupil_moments": 0, "groups": []}, "resources": [],
-                    "late": {"sessions": 0, "listed": []}}
+            return {"plan_id": None, "period": None, "school": school, "staff": staff, "person": None,
+                    "capacity": None, "utilisation": {}, "unplanned": {"pupil_moments": 0, "groups": []},
+                    "resources": [], "late": {"sessions": 0, "listed": []}}
         rows = read_explain_rows(conn, summary["plan_id"])
-        sites = set(resolve_school_ids(conn, [school])) if school else set()
     unplanned, sessions = rows["unplanned"], rows["sessions"]
     if school:
         unplanned, sessions = _at_sites(unplanned, sites), _at_sites(sessions, sites)
+    person = _person(summary, rows, staff) if staff else None
+    if person is not None:
+        unplanned = [u for u in unplanned if u["moment"] in specs and person["role"] in specs[u["moment"]].part_minutes()]
+        sessions = [s for s in sessions if staff in rows["staff_of"][s["session_id"]]]
     start, end = dt.date.fromisoformat(summary["period"][0]), dt.date.fromisoformat(summary["period"][1])
     half_days = school_half_days(workspace.config.school_year, workspace.config.planning, start, end)
     late = _late_sessions(sessions, specs)
+    resources = _resources(workspace, unplanned, specs, half_days, rows, (start, end))
     return {
-        "plan_id": summary["plan_id"], "period": list(summary["period"]), "school": school,
-        "capacity": _capacity(summary), "utilisation": summary.get("metrics", {}).get("utilisation", {}),
+        "plan_id": summary["plan_id"], "period": list(summary["period"]), "school": school, "staff": staff,
+        "person": person, "capacity": _capacity(summary),
+        "utilisation": summary.get("metrics", {}).get("utilisation", {}),
         "unplanned": {"pupil_moments": len(unplanned), "groups": _groups(unplanned)},
-        "resources": _resources(workspace, unplanned, specs, half_days, rows, (start, end)),
+        "resources": [r for r in resources if person is None or r["role"] == person["role"]],
         "late": {"sessions": len(late), "listed": [_late_entry(s, moment, window, half_days, rows)
                                                    for s, moment, window in late[:LATE_LISTED]]},
     }
+
+
+def _person(summary: dict, rows: dict, staff_id: str) -> dict:
+    """One person's part of the plan: staff_id, role, sessions, available_half_days, load_pct."""
+    role = next((p["role"] for p in rows["all_staff"] if p["staff_id"] == staff_id), None)
+    load = summary.get("metrics", {}).get("load", {}).get(staff_id, {})
+    return {"staff_id": staff_id, "role": role, "sessions": load.get("sessions", 0),
+            "available_half_days": load.get("available_half_days", 0), "load_pct": load.get("load_pct", 0)}
 
 
 def _capacity(summary: dict) -> dict | None:
@@ -147,9 +165,15 @@ def explain_lines(data: dict) -> list[str]:
         return ["No plan yet: run clbhealth plan."]
     period, school = data["period"], data["school"]
     lines = [f"Plan {data['plan_id']} ({period[0]} to {period[1]})."] + capacity_lines(data)
+    person = data.get("person")
+    if person:
+        lines.append(f"{person['staff_id']} ({person['role']}): {person['sessions']} session(s) on "
+                     f"{person['available_half_days']} available half-days ({person['load_pct']}%); below: the "
+                     f"unplanned work of the role {person['role']} and this person's late sessions.")
     unplanned = data["unplanned"]
     if not unplanned["pupil_moments"]:
-        lines.append("Nothing is unplanned" + (f" at school {school}." if school else "."))
+        lines.append("Nothing is unplanned" + (f" at school {school}" if school else "")
+                     + (f" that needs a {person['role']}." if person else "."))
     else:
         lines.append(f"{unplanned['pupil_moments']} pupil-moment(s) are not planned:")
         for group in unplanned["groups"]:

@@ -17,6 +17,9 @@ from rich.text import Text
 
 from clbhealth.core.errors import ClbError, Problem
 from clbhealth.core.privacy import mask_insz_like, shown_path
+from clbhealth.cli.formats import (  # noqa: F401  (the commands import them from here)
+    EXTENSIONS_OF_FORMAT, FORMAT_OF_EXTENSION, check_extension, output_format,
+)
 
 app = typer.Typer(
     name="clbhealth",
@@ -309,6 +312,27 @@ def open_workspace(path: Path | None):
     return Workspace.open(path)
 
 
+def known_schools(workspace, schools: Sequence[str] | None) -> list[str] | None:
+    """--school values as site ids (an institution's number stands for its sites); an unknown id is
+    refused with the closest known ones. None when no --school was given."""
+    if not schools:
+        return None
+    from clbhealth.workspace.pupils import resolve_school_ids
+
+    with workspace.connect() as conn:
+        return resolve_school_ids(conn, schools)
+
+
+def known_staff(workspace, staff: Sequence[str] | None) -> None:
+    """Refuse a --staff value that is not on the staff list, naming the closest known ids."""
+    if staff:
+        from clbhealth.workspace.staff import resolve_staff_id
+
+        with workspace.connect() as conn:
+            for staff_id in staff:
+                resolve_staff_id(conn, staff_id)
+
+
 def check_output(workspace, path: Path | None, kind: str) -> None:
     """Refuse an output file that would overwrite a workspace file or a file of another kind (before writing)."""
     if path is not None:
@@ -344,25 +368,3 @@ def show_problems(problems: list[Problem]) -> None:
             sep = "" if message.endswith((".", ":")) else "."
             text = f"{where}: {message}" + (f"{sep} {hint}" if hint else "")
             err.print(styled((mark, style), " ", mask_insz_like(text)))
-
-
-FORMAT_OF_EXTENSION = {".xlsx": "xlsx", ".csv": "csv", ".json": "json", ".html": "html", ".htm": "html",
-                       ".txt": "table"}
-
-
-def output_format(fmt: str | None, output: Path | None, allowed: Sequence[str], default: str = "table") -> str:
-    """The format to write: --format, else the extension of the -o file (`-o due.xlsx` writes a
-    workbook), else `default`; a --format that contradicts the extension, or an unknown one, is refused."""
-    from clbhealth.core.closest import closest
-
-    from_extension = FORMAT_OF_EXTENSION.get(output.suffix.lower()) if output is not None else None
-    chosen = fmt if fmt is not None else (from_extension if from_extension in allowed else default)
-    if chosen not in allowed:
-        close = closest(chosen, allowed, n=1)
-        raise ClbError(f"--format {chosen!r} is not a format here" + (f"; did you mean {close[0]}?" if close else "."),
-                       hint=f"Use {', '.join(allowed[:-1])} or {allowed[-1]}.")
-    if fmt is not None and from_extension is not None and from_extension != fmt:
-        raise ClbError(f"--format {fmt} does not match the file {shown_path(output, name_only=True)}: "
-                       f"a {output.suffix} file is {from_extension}.",
-                       hint="Leave out --format (the extension decides), or give the file the right extension.")
-    return chosen

@@ -16,6 +16,7 @@ from clbhealth.cli.common import (
     add_cells,
     app,
     day_option,
+    check_extension,
     check_output,
     err,
     handle_errors,
@@ -23,6 +24,7 @@ from clbhealth.cli.common import (
     open_workspace,
     out,
     protocols_app,
+    Quiet,
     school_year_option,
     show_problems,
     styled,
@@ -50,6 +52,7 @@ def due(
                                                "extension, else table).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
     csv_separator: CsvSeparator = ";",
+    quiet: Quiet = False,
 ) -> None:
     """Who is due for which contact moment and vaccination dose, and why.
 
@@ -59,9 +62,10 @@ def due(
     from clbhealth.exports.frames import write_frame
     from clbhealth.protocols.due import OUTPUT_COLUMNS
 
-    fmt = output_format(fmt, output, ("table", "csv", "json", "xlsx"))
+    given, fmt = fmt, output_format(fmt, output, ("table", "csv", "json", "xlsx"))
     ws = open_workspace(workspace)
     check_output(ws, output, "text" if fmt == "table" else fmt)
+    check_extension(output, given, fmt, ("xlsx", "csv", "json", "table"))
     day = as_of or dt.date.today()
     frame, warnings = due_list(ws, day, schools=school or (), moments=moment or (), statuses=status or (),
                                include_all=all_statuses)
@@ -72,7 +76,7 @@ def due(
         return
     write_frame(public, fmt, output, sheet="Due", title=f"{ws.config.clb_name}: due list as of {day}",
                 separator=csv_separator)
-    if output is not None:
+    if output is not None and not quiet:
         err.print(f"Wrote {len(public)} row(s) to {shown_path(output)}.")
 
 

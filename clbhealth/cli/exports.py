@@ -15,11 +15,13 @@ from clbhealth.cli.common import (
     WorkspaceOption,
     app,
     day_option,
+    check_extension,
     check_output,
     check_output_dir,
     err,
     export_app,
     handle_errors,
+    known_staff,
     open_workspace,
     out,
     parse_day,
@@ -67,6 +69,7 @@ def export_calendars_command(
 
     ws = open_workspace(workspace)
     check_output_dir(ws, out_dir)
+    known_staff(ws, staff)  # an unknown id is refused with the closest known ones, before anything is written
     paths = export_calendars(ws, out_dir, staff or None)
     say(quiet, f"Wrote {len(paths)} calendar(s) to {shown_path(out_dir)}.")
 
@@ -89,6 +92,12 @@ def export_attendance_command(
 
     ws = open_workspace(workspace)
     check_output(ws, out_file, "xlsx")
+    check_extension(out_file, None, "xlsx", ("xlsx",))
+    if session is not None:
+        from clbhealth.workspace.sessions import resolve_session_id
+
+        with ws.connect() as conn:
+            resolve_session_id(conn, session)  # an unknown id is refused with the closest known ones
     path = export_attendance(ws, out_file, session_id=session, day=date, staff_id=staff)
     say(quiet, f"Wrote {shown_path(path)}. Fill in the status column, then: clbhealth import results {shown_path(path)}")
 
@@ -162,10 +171,11 @@ def report(
     from clbhealth.app.report import write_report
     from clbhealth.cli.report_view import print_report
 
-    fmt = output_format(fmt, output, ("table", "json", "html"))
+    given, fmt = fmt, output_format(fmt, output, ("table", "json", "html"))
     ws = open_workspace(workspace)
     if fmt in ("json", "html"):
         check_output(ws, output, fmt)
+    check_extension(output, given, fmt, ("json", "html"))
     day = as_of or dt.date.today()
     write_report(ws, day, fmt, output, lambda shown: print_report(shown, out))
     if output is not None and not quiet:

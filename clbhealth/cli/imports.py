@@ -18,6 +18,7 @@ from clbhealth.cli.common import (
     err,
     handle_errors,
     import_app,
+    known_schools,
     new_table,
     open_workspace,
     out,
@@ -133,6 +134,8 @@ def import_roster_command(
     from clbhealth.imports.roster import import_roster
 
     ws = open_workspace(workspace)
+    if school is not None and school.strip():
+        known_schools(ws, [school])  # an unknown --school is refused with the closest known ones, not row by row
     render_import(import_roster(ws, files, school=school, site=site, dry_run=dry_run, skip_invalid=skip_invalid,
                                 same_pupils=same_pupils), "roster", fmt, quiet)
 

@@ -19,6 +19,7 @@ from clbhealth.cli.common import (
     add_cells,
     count_option,
     day_option,
+    check_extension,
     check_output,
     err,
     handle_errors,
@@ -229,6 +230,7 @@ def plan_show(
                                                "extension, else table).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", "--out", metavar="FILE", help="Write to this file.", dir_okay=False)] = None,
     csv_separator: CsvSeparator = ";",
+    quiet: Quiet = False,
 ) -> None:
     """The stored plan: one row per session.
 
@@ -237,9 +239,10 @@ def plan_show(
     from clbhealth.exports.frames import write_frame
     from clbhealth.workspace.plan import load_plan_frame
 
-    fmt = output_format(fmt, output, ("table", "csv", "json", "xlsx"))
+    given, fmt = fmt, output_format(fmt, output, ("table", "csv", "json", "xlsx"))
     ws = open_workspace(workspace)
     check_output(ws, output, "text" if fmt == "table" else fmt)
+    check_extension(output, given, fmt, ("xlsx", "csv", "json", "table"))
     from clbhealth.workspace.pupils import resolve_school_ids
     from clbhealth.workspace.staff import resolve_staff_id
 
@@ -265,7 +268,9 @@ def plan_show(
         flat[column] = flat[column].map(lambda v: " ".join(str(x) for x in v))
     if fmt == "table" and output is None:
         if flat.empty:
-            out.print("No sessions planned (run clbhealth plan).")
+            which = " ".join(part for part in (f"of {staff}" if staff else "", f"at school {school}" if school else "")
+                             if part)
+            out.print(f"No sessions {which} in the plan." if which else "No sessions planned (run clbhealth plan).")
             return
         shown = flat.drop(columns=["pupil_ids", "moments"]).assign(pupils=frame["pupil_ids"].map(len))
         from clbhealth.exports.frames import plain_table
@@ -273,14 +278,15 @@ def plan_show(
         sys.stdout.write(plain_table(shown))
         return
     write_frame(flat, fmt, output, sheet="Plan", title=f"{ws.config.clb_name}: plan", separator=csv_separator)
-    if output is not None:
+    if output is not None and not quiet:
         err.print(f"Wrote {len(flat)} session(s) to {shown_path(output)}.")
 
 
 @plan_app.command("check")
 @handle_errors
 def plan_check(workspace: WorkspaceOption = None,
-               fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table") -> None:
+               fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table",
+               quiet: Quiet = False) -> None:
     """Check the stored plan against every hard rule, independently of the solver.
 
     Example: clbhealth plan check -w clbhealth-demo --format json
@@ -300,7 +306,8 @@ def plan_check(workspace: WorkspaceOption = None,
             raise typer.Exit(1)
         return
     if not violations:
-        out.print(f"The plan ({len(data.sessions)} sessions) keeps every hard rule.")
+        if not quiet:
+            out.print(f"The plan ({len(data.sessions)} sessions) keeps every hard rule.")
         return
     for violation in violations:
         err.print(styled(("✗", "red"), " ", str(violation)))
@@ -314,17 +321,19 @@ def plan_check(workspace: WorkspaceOption = None,
 def plan_explain(
     workspace: WorkspaceOption = None,
     school: Annotated[Optional[str], typer.Option("--school", metavar="SCHOOL", help="Only this school.")] = None,
+    staff: Annotated[Optional[str], typer.Option("--staff", metavar="STAFF", help="This person's load, late sessions "
+                                                 "and the unplanned work of their role.")] = None,
     fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table",
 ) -> None:
     """Why demand is unplanned or late: which rule, and which resource is short when.
 
-    Example: clbhealth plan explain --school 40642 --format json
+    Example: clbhealth plan explain --school 40642 --staff V01 --format json
     """
     from clbhealth.app.explain import explain_data, explain_lines
 
     fmt = output_format(fmt, None, ("table", "json"))
     ws = open_workspace(workspace)
-    data = explain_data(ws, school=school)
+    data = explain_data(ws, school=school, staff=staff)
     if fmt == "json":  # fields: see explain_data and the README (plan_id, period, school, capacity, ...)
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
         return

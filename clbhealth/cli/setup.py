@@ -25,6 +25,7 @@ from clbhealth.cli.common import (
     new_table,
     open_workspace,
     out,
+    Quiet,
     school_year_option,
     seconds_option,
     styled,
@@ -95,7 +96,8 @@ class _DemoConsole:
 @app.command()
 @handle_errors
 def doctor(workspace: WorkspaceOption = None,
-           fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table") -> None:
+           fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table",
+           quiet: Quiet = False) -> None:
     """Check a workspace (schema, integrity, orphans, settings, protocol, permissions, lock) and say what to do.
 
     Example: clbhealth doctor -w mijn-clb --format json
@@ -117,6 +119,8 @@ def doctor(workspace: WorkspaceOption = None,
             raise typer.Exit(1)
         return
     for finding in findings:
+        if quiet and not finding.problem:  # for cron: only what needs doing
+            continue
         mark = ("✗", "red") if finding.problem else ("✓", "green")
         out.print(styled(mark, f" {finding.check}: {finding.message}"))
         if finding.problem and finding.advice:
@@ -124,7 +128,8 @@ def doctor(workspace: WorkspaceOption = None,
     if problems:
         err.print(styled((f"{len(problems)} problem(s)", "bold red"), f" in {shown_path(root)}; see 'What to do' above."))
         raise typer.Exit(1)
-    out.print(f"No problems found in {shown_path(root)}.")
+    if not quiet:
+        out.print(f"No problems found in {shown_path(root)}.")
 
 
 @app.command()

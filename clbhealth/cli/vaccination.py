@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 from clbhealth.cli.common import (
-    DryRun, WorkspaceOption, add_cells, app, check_output, check_output_dir, day_option, err, export_app,
-    handle_errors, import_app, new_table, open_workspace, out, Quiet, say,
+    DryRun, WorkspaceOption, add_cells, app, choice_option, check_extension, check_output, check_output_dir, day_option, err, export_app,
+    handle_errors, import_app, known_schools, new_table, open_workspace, out, Quiet, say,
 )
 from clbhealth.cli.imports import ImportFormat, render_import
 from clbhealth.core.privacy import shown_path
@@ -61,15 +61,24 @@ def import_lots_command(
 
 @app.command("lots")
 @handle_errors
-def lots_command(workspace: WorkspaceOption = None, as_of: AsOf = None) -> None:
+def lots_command(workspace: WorkspaceOption = None, as_of: AsOf = None,
+                 fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table") -> None:
     """The vaccine lots on record: expiry, doses received and given, expired or not.
 
-    Example: clbhealth lots --as-of 2026-10-01
+    Example: clbhealth lots --as-of 2026-10-01 --format json
     """
     from clbhealth.app.vaccination import lot_rows
 
     ws = open_workspace(workspace)
     rows = lot_rows(ws, as_of or dt.date.today())
+    if fmt == "json":  # fields: product, lot, expiry, received, given, left, expired (README)
+        import json
+        import sys
+
+        shown = [{**r, "received": None if r["received"] == "" else r["received"],
+                  "left": None if r["left"] == "" else r["left"], "expired": r["expired"] == "yes"} for r in rows]
+        sys.stdout.write(json.dumps(shown, ensure_ascii=False, indent=1, default=str) + "\n")
+        return
     if not rows:
         out.print("No lots on record. Import them with `clbhealth import lots FILE`.")
         return
@@ -101,6 +110,7 @@ def export_vaccinnet_command(
 
     ws = open_workspace(workspace)
     check_output(ws, out_file, "csv")
+    check_extension(out_file, None, "csv", ("csv",))
     result = export_vaccinnet(ws, out_file, date_from, date_to, skip_invalid=skip_invalid, again=again)
     show_problems(result.problems)
     if result.rows == 0:
@@ -133,7 +143,8 @@ def export_consent_forms_command(
 
     ws = open_workspace(workspace)
     check_output_dir(ws, out_dir)
-    paths = export_consent_forms(ws, out_dir, school or None, moment, date_from, date_to, today=as_of)
+    sites = known_schools(ws, school)  # an unknown id is refused with the closest known ones
+    paths = export_consent_forms(ws, out_dir, sites, moment, date_from, date_to, today=as_of)
     say(quiet, f"Wrote {len(paths) // 2} school(s) of consent letters and class lists to {shown_path(out_dir)}.")
 
 
@@ -154,5 +165,6 @@ def export_vaccine_order_command(
 
     ws = open_workspace(workspace)
     check_output(ws, out_file, "xlsx")
+    check_extension(out_file, None, "xlsx", ("xlsx",))
     path, rows = export_vaccine_order(ws, out_file, date_from, date_to)
     say(quiet, f"Wrote {rows} week-product row(s) to {shown_path(path)}.")

@@ -22,5 +22,20 @@ def closest(value: str, known: Iterable[str], n: int = 3) -> list[str]:
             other = _LETTERS_AND_NUMBER.fullmatch(k.split("-")[0])
             if other and other.group(1).upper() == letters:
                 alike.append((abs(int(other.group(2)) - number), k))
+        same = [k for distance, k in sorted(alike) if distance == 0]  # `S00001` is S000001: the number itself
+        found = same + [k for k in found if k not in same]
         found += [k for _, k in sorted(alike)[:n] if k not in found]
     return found[:n]
+
+
+def unknown_id_message(said: str, value: str, known: Iterable[str], listed: int = 8) -> str:
+    """`said` followed by the closest known ids, or, when none is alike, the first known ones (so an
+    unknown id is never answered without the ids that do exist), or that none is known at all."""
+    known = sorted(set(known))
+    close = closest(value, known)
+    if close:
+        return f"{said}; the closest known: {', '.join(close)}."
+    if not known:
+        return f"{said}; none is known yet."
+    more = f" (and {len(known) - listed} more)" if len(known) > listed else ""
+    return f"{said}; the known ones: {', '.join(known[:listed])}{more}."

@@ -85,7 +85,7 @@ def _wanted_people(people: dict, sessions: list[Session], staff: Sequence[str] |
             close = closest(unknown[0], people)
             raise ClbError(f"--staff {unknown[0]}: no such person in the staff list"
                            + (f"; the closest known: {', '.join(close)}." if close else "."),
-                           hint="Use a staff id of `clbhealth import staff`.")
+                           hint="`clbhealth staff` lists the staff ids.")
         return list(dict.fromkeys(staff))
     busy = {m.staff_id for s in sessions for m in s.staff}
     return [sid for sid, (_, _, active) in people.items() if active or sid in busy] + sorted(busy - set(people))

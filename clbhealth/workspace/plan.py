@@ -184,6 +184,7 @@ def read_explain_rows(conn: sqlite3.Connection, plan_id: int) -> dict:
             "SELECT pupil_id, moment, school_id, reason FROM unplanned WHERE plan_id = ?", (plan_id,))],
         "sessions": [dict(r) for r in conn.execute("SELECT session_id, date, part, school_id, moments FROM sessions")],
         "staff": [dict(r) for r in conn.execute("SELECT staff_id, role, availability FROM staff WHERE active = 1")],
+        "all_staff": [dict(r) for r in conn.execute("SELECT staff_id, role FROM staff")],
         "booked": booked,
         "absences": [(r[0], dt.date.fromisoformat(r[1]), dt.date.fromisoformat(r[2]), r[3])
                      for r in conn.execute("SELECT staff_id, date_from, date_to, part FROM absences")],

@@ -103,7 +103,7 @@ def resolve_school_ids(conn: sqlite3.Connection, schools) -> list[str]:
     A site id stands for itself; an institution's number (schoolnummer) for all its sites (`621`
     for site `621-3`). An unknown id is refused with the closest known ones.
     """
-    from clbhealth.core.closest import closest
+    from clbhealth.core.closest import unknown_id_message
     from clbhealth.core.errors import ClbError
     from clbhealth.readers.values import parse_school_id
     from clbhealth.workspace.schools import institution_sites
@@ -121,9 +121,8 @@ def resolve_school_ids(conn: sqlite3.Connection, schools) -> list[str]:
         elif school_id in institutions:
             sites = institutions[school_id]
         else:
-            close = closest(school_id, (known | set(institutions)) - {"HUISONDERWIJS"})
-            raise ClbError(f"--school {text}: no such school in this workspace"
-                           + (f"; the closest known: {', '.join(close)}." if close else "."),
+            raise ClbError(unknown_id_message(f"--school {text}: no such school in this workspace", school_id,
+                                              (known | set(institutions)) - {"HUISONDERWIJS"}),
                            hint="Import the school list first, or check the number (`clbhealth schools` lists them).")
         out.extend(site for site in sites if site not in out)
     return out

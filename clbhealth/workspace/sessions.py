@@ -110,3 +110,17 @@ def staff_load_rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+def resolve_session_id(conn: sqlite3.Connection, session_id: str) -> str:
+    """A --session value checked against the current plan's sessions (S000123, any case); an unknown id
+    is refused with the closest known ones. With no sessions at all the caller says there is no plan."""
+    from clbhealth.core.closest import unknown_id_message
+    from clbhealth.core.errors import ClbError
+
+    wanted = session_id.strip().upper()
+    known = {r[0] for r in conn.execute("SELECT session_id FROM sessions")}
+    if wanted in known or not known:
+        return wanted
+    raise ClbError(unknown_id_message(f"--session {session_id}: no such session in the current plan", wanted, known),
+                   hint="`clbhealth plan show` lists the sessions (also per --school or --staff).")

@@ -74,15 +74,34 @@ def _periods(conn: sqlite3.Connection, sql: str) -> list[Period]:
     return [(r[0], dt.date.fromisoformat(r[1]), dt.date.fromisoformat(r[2]), r[3]) for r in conn.execute(sql)]
 
 
+STAFF_LIST_COLUMNS = ("staff_id", "name", "role", "active", "base", "base_lat", "base_lon", "availability", "schools")
+STAFF_HINT = "`clbhealth staff` lists the staff ids; import the staff list with `clbhealth import staff FILE`."
+
+
+def list_staff(conn: sqlite3.Connection, include_inactive: bool = False, role: str | None = None) -> list[dict]:
+    """The staff list for `clbhealth staff` (STAFF_LIST_COLUMNS), in staff id order: only those on the
+    last imported list unless `include_inactive`. `base` says where their travel starts: 'own' (their
+    base_lat/base_lon) or 'office' (the CLB office of clbhealth.toml)."""
+    sql = "SELECT staff_id, name, role, active, base_lat, base_lon, availability, schools FROM staff"
+    rows = []
+    for r in conn.execute(sql + " ORDER BY staff_id"):
+        row = dict(zip(("staff_id", "name", "role", "active", "base_lat", "base_lon", "availability", "schools"),
+                       tuple(r)))
+        if (not include_inactive and not row["active"]) or (role is not None and row["role"] != role):
+            continue
+        row["active"] = bool(row["active"])
+        row["base"] = "own" if row["base_lat"] is not None and row["base_lon"] is not None else "office"
+        rows.append({c: row[c] for c in STAFF_LIST_COLUMNS})
+    return rows
+
+
 def resolve_staff_id(conn: sqlite3.Connection, staff_id: str) -> str:
     """A --staff value checked against the staff list; an unknown id is refused with the closest known ones."""
-    from clbhealth.core.closest import closest
+    from clbhealth.core.closest import unknown_id_message
     from clbhealth.core.errors import ClbError
 
     known = staff_ids(conn)
     if staff_id in known:
         return staff_id
-    close = closest(staff_id, known)
-    raise ClbError(f"--staff {staff_id}: no such person on the staff list"
-                   + (f"; the closest known: {', '.join(close)}." if close else "."),
-                   hint="Check the id (clbhealth import staff lists them), or import the staff list.")
+    raise ClbError(unknown_id_message(f"--staff {staff_id}: no such person on the staff list", staff_id, known),
+                   hint=STAFF_HINT)

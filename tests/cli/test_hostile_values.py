@@ -116,7 +116,10 @@ def test_the_plan_summary_shows_names_as_typed(template):
     (["plan", "show", "--format", "table"], ["100", "N1"]),
     (["protocols", "show"], ["K1"]),
     (["doctor"], ["clbhealth.toml"]),
-], ids=["report", "due", "schools", "plan-show", "protocols", "doctor"])
+    (["staff"], [NURSE, "Dr. [/] Bart"]),
+    (["staff", "--format", "csv"], [NURSE, "Dr. [/] Bart"]),
+    (["plan", "explain", "--staff", "N1"], ["N1 (nurse)"]),
+], ids=["report", "due", "schools", "plan-show", "protocols", "doctor", "staff", "staff-csv", "explain-staff"])
 def test_names_with_brackets_are_shown_as_typed(ws, runner, terminal, args, shown):
     before = dump(ws)
     result = run(runner, *args, "-w", ws, code=None)

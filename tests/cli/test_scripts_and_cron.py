@@ -7,7 +7,8 @@ import json
 
 from tests.planner_world import make_world, pupils
 
-EXPLAIN_FIELDS = {"plan_id", "period", "school", "capacity", "utilisation", "unplanned", "resources", "late"}
+EXPLAIN_FIELDS = {"plan_id", "period", "school", "staff", "person", "capacity", "utilisation", "unplanned", "resources",
+                  "late"}
 RULE_FIELDS = {"code", "name", "kind", "needs_consent", "who", "select", "grades", "birth_year", "follows",
                "interval_months", "catch_up_grades", "catch_up_max_age", "staff", "minutes", "valid", "source"}
 
