@@ -46,13 +46,15 @@ def _trips(result: PlanResult) -> set[tuple]:
 
 
 def _apart(result: PlanResult) -> int:
-    """Pupils seen at one school by different roles on different days."""
-    days: dict[tuple[str, int], set] = defaultdict(set)
+    """Pupils with a moment whose parts (the nurse's, the doctor's) are done at one school on
+    different days. A later dose on its own day is not counted: its interval keeps it apart."""
+    days: dict[tuple[str, int, str], set] = defaultdict(set)
     for visit_id, placement in result.placements.items():
         visit = result.visits[visit_id]
         for task in visit.tasks:
-            days[(visit.school_id, task.pupil_id)].add(placement.half.day)
-    return sum(1 for d in days.values() if len(d) > 1)
+            for moment in task.moments:
+                days[(visit.school_id, task.pupil_id, moment)].add(placement.half.day)
+    return len({(school, pupil) for (school, pupil, _), d in days.items() if len(d) > 1})
 
 
 def utilisation(problem: PlanningProblem, result: PlanResult) -> dict:
