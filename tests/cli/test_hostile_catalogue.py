@@ -71,6 +71,7 @@ CATALOGUE = {  # class of issue 13 -> the tests that hold it (file::test functio
         "test_a_misspelt_table_or_key_is_refused_with_its_line_and_the_closest_name",
         "workspace/test_settings_and_protocol_files.py::test_a_settings_file_saved_with_a_bom_is_read",
         "workspace/test_settings_and_protocol_files.py::test_a_bad_protocol_file_is_refused_clearly",
+        "workspace/test_settings_and_protocol_files.py::test_every_field_of_a_protocol_file_is_checked_with_its_line",
     ],
     "disk full and read-only": [
         "cli/test_disk_full_and_read_only.py::test_a_failing_disk_is_one_line_and_leaves_every_file_as_it_was",
