@@ -225,7 +225,7 @@ def _write_sessions(week: _Week, folder: Path) -> tuple[list[Path], int, int]:
     site_names = {sid: (week.sites.get(sid) or Site(sid, sid)).name for sid in by_school}
     school_stems = distinct_stems((sid, file_stem(sid, site_names[sid])) for sid in sorted(by_school))
     staff_stems = distinct_stems((staff_id, file_stem(staff_id, week.staff_names.get(staff_id, staff_id)))
-                                 for staff_id in sorted(by_staff))
+                                 for staff_id in sorted({*week.staff_names, *by_staff}))  # the same name every week
     for school_id, items in sorted(by_school.items()):
         site = week.sites.get(school_id) or Site(school_id, school_id)
         rows = [row for s in items for row in school_rows(s, site, week.words)]

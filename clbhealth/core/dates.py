@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 
 SCHOOL_YEAR_START_MONTH = 9
+# The marks a planning window may name instead of a date (settings and protocol files).
+WINDOW_MARKS = ("start", "autumn", "christmas", "krokus", "easter", "end")
 
 
 @dataclass(frozen=True, order=True)

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from clbhealth.core.errors import ClbError
 from clbhealth.core.filekinds import refuse_other_kind
@@ -56,12 +56,28 @@ def _failures_named(out_dir: Path, inside: Path | None, made: list[Path]) -> Ite
         raise
 
 
+def _refuse_clash(target: Path, kind: str | None) -> None:
+    """A target that exists and is not an earlier export of `kind` (a document of the user's that has
+    the export's name) refuses the whole export."""
+    if kind is None:
+        return
+    try:
+        refuse_other_kind(target, kind)
+    except ClbError as exc:
+        raise ClbError(exc.message, hint="Export into another folder, or move or delete that file yourself "
+                       "if it may go.") from None
+
+
 @contextmanager
-def staged_files(out_dir: Path, kind: str | None = None) -> Iterator[Callable[[Path], Path]]:
+def staged_files(out_dir: Path, kind: str | None = None,
+                 targets: Iterable[Path] = ()) -> Iterator[Callable[[Path], Path]]:
     """Yield `stage(target) -> path to write instead`; on success every staged file replaces its target.
     With `kind` (a key of core.filekinds.KINDS), a target that exists and is not an earlier export of that
-    kind (a document of the user's that happens to have the name) refuses the whole export."""
+    kind refuses the whole export: the `targets` known beforehand are checked before any folder is made
+    or file written, any other when it is staged."""
     out_dir = Path(out_dir)
+    for target in targets:
+        _refuse_clash(Path(target), kind)
     made = _new_folders(out_dir)
     with _failures_named(out_dir, None, made):
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -70,12 +86,7 @@ def staged_files(out_dir: Path, kind: str | None = None) -> Iterator[Callable[[P
     staged: dict[Path, Path] = {}
 
     def stage(target: Path) -> Path:
-        if kind is not None:
-            try:
-                refuse_other_kind(target, kind)
-            except ClbError as exc:
-                raise ClbError(exc.message, hint="Export into another folder, or move or delete that file yourself "
-                               "if it may go.") from None
+        _refuse_clash(Path(target), kind)  # also a file that appeared meanwhile
         path = folder / f"{len(staged):04d}" / Path(target).name
         path.parent.mkdir(mode=0o700)
         staged[path] = Path(target)

@@ -60,9 +60,11 @@ def export_calendars(workspace: Workspace, out_dir: Path, staff: Sequence[str] |
         wanted = _wanted_people(people, sessions, staff)
         sent = sent_events(conn, wanted)
         words = MomentWords(workspace.protocol, workspace.config.school_year)
-        names = calendar_file_names([(sid, people.get(sid, (sid, "", 1))[0]) for sid in wanted])
+        everyone = sorted({*people, *wanted})  # names over the whole list: a person's file keeps its name
+        names = calendar_file_names([(sid, people.get(sid, (sid, "", 1))[0]) for sid in everyone])
         paths, records = [], []
-        with staged_files(out_dir, "ics") as stage:  # all calendars or none, and what they say is remembered only then
+        targets = [out_dir / names[sid] for sid in wanted]  # a clashing file refuses before any is made
+        with staged_files(out_dir, "ics", targets) as stage:  # all or none; what they say is remembered only then
             for staff_id in wanted:
                 name = people.get(staff_id, (staff_id, "", 1))[0]
                 mine = [s for s in sessions if any(m.staff_id == staff_id for m in s.staff)]

@@ -83,7 +83,8 @@ def export_consent_forms(workspace: Workspace, out_dir: Path, schools: Sequence[
     paths: list[Path] = []
     school_ids = list(dict.fromkeys(letter.school_id for letter in letters))
     stems = distinct_stems((sid, file_stem(sid, (sites.get(sid) or Site(sid, sid)).name)) for sid in school_ids)
-    with staged_files(out_dir, "pdf") as stage:  # all letters or none
+    targets = [out_dir / f"{stems[sid]}-{part}.pdf" for sid in school_ids for part in ("toestemming", "klaslijst")]
+    with staged_files(out_dir, "pdf", targets) as stage:  # all letters or none; a clashing file refuses first
         for school_id in school_ids:
             mine = [letter for letter in letters if letter.school_id == school_id]
             site = sites.get(school_id) or Site(school_id, school_id)

@@ -72,7 +72,8 @@ def export_school_workbooks(
     paths = []
     chosen = [sites.get(school_id) or Site(school_id, school_id) for school_id in sorted(by_school)]
     names = school_file_names(chosen)
-    with staged_files(out_dir, "xlsx") as stage:  # all workbooks or none (disk full, read-only)
+    targets = [out_dir / names[site.school_id] for site in chosen]  # a clashing file refuses before any is made
+    with staged_files(out_dir, "xlsx", targets) as stage:  # all workbooks or none (disk full, read-only)
         for site in chosen:
             workbook = school_workbook(workspace, site, by_school[site.school_id], words, exported)
             save_workbook(workbook, stage(out_dir / names[site.school_id]))

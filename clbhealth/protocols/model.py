@@ -11,20 +11,8 @@ from typing import Literal
 from clbhealth.core.dates import SchoolYear
 from clbhealth.core.errors import ClbError
 from clbhealth.core.grades import GRADE_INDEX
+from clbhealth.protocols.fields import HINT, Lines, check_fields, check_tables
 from clbhealth.readers.files import read_input
-
-ROLES_KNOWN = ("nurse", "doctor", "psychosocial")
-
-_RULE_KEYS = {
-    "code", "name", "select", "grades", "age", "staff", "minutes", "from_year", "until_year", "source",
-    "series", "dose", "follows", "interval_months", "three_dose_from_age", "interval_months_three_dose",
-    "only_three_dose", "catch_up_grades", "catch_up_max_age", "with_contact", "parents_invited", "window_until",
-    "short_interval_months", "two_dose_option_until_age", "not_needed_after", "not_needed_after_age", "disease",
-}
-_PRODUCT_KEYS = {"name", "codes", "cnk", "source"}
-_PROTOCOL_KEYS = {"id", "name", "first_year", "source", "compulsory_age", "vaccinations_by_age_education",
-                  "vaccinations_by_age_source"}
-
 
 @dataclass(frozen=True)
 class Product:
@@ -172,8 +160,8 @@ def load_protocol(name_or_path: str, base: Path | None = None) -> Protocol:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ClbError(f"{label} is not valid TOML: {exc}") from None
-    return _build(label, data)
+        raise ClbError(f"{label} is not valid TOML: {exc}", hint=HINT) from None
+    return _build(label, data, Lines(text))
 
 
 
@@ -197,23 +185,23 @@ def _protocol_text(path: Path) -> str:
                        hint="Save it as UTF-8 (in Notepad: Save as, Encoding UTF-8).") from None
 
 
-def _build(label: str, data: dict) -> Protocol:
+def _build(label: str, data: dict, lines: Lines) -> Protocol:
+    """The protocol from its TOML data, every table and field checked against the schema (protocols.fields)."""
     def fail(message: str) -> ClbError:
-        return ClbError(f"{label}: {message}")
+        return ClbError(f"{label}: {message}", hint=HINT)
 
+    check_tables(label, data, lines)
     head = data.get("protocol", {})
     if not isinstance(head, dict):
         raise fail("[protocol] must be a table (name, source, first_year)")
-    unknown_tables = set(data) - {"protocol", "contact", "vaccination", "product"}
-    if unknown_tables:
-        raise fail(f"has unknown table(s) {', '.join(sorted(unknown_tables))}: a protocol has [protocol], "
-                   "[[contact]], [[vaccination]] and [[product]]")
     for kind in ("contact", "vaccination", "product"):
         if not isinstance(data.get(kind, []), list) or not all(isinstance(r, dict) for r in data.get(kind, [])):
             raise fail(f"'{kind}' must be a list of [[{kind}]] tables")
-    unknown = set(head) - _PROTOCOL_KEYS
-    if unknown:
-        raise fail(f"[protocol] has unknown field(s) {', '.join(sorted(unknown))}")
+    check_fields(label, "[protocol]", "protocol", 1, head, lines)
+    for kind in ("contact", "vaccination", "product"):
+        for n, raw in enumerate(data.get(kind, []), start=1):
+            where = f"{kind} #{n}" + (f" ({raw['code']})" if isinstance(raw.get("code"), str) else "")
+            check_fields(label, where, kind, n, raw, lines)
     if not data.get("contact") and not data.get("vaccination"):
         raise fail("has no [[contact]] or [[vaccination]] rules: a protocol lists the rules it applies")
     if not str(head.get("name", "")).strip():
@@ -253,9 +241,6 @@ _RULE_DEFAULTS = {
 
 def _rule(kind: str, n: int, raw: dict, fail) -> Rule:
     """One [[contact]] or [[vaccination]] table, checked."""
-    unknown = set(raw) - _RULE_KEYS
-    if unknown:
-        raise fail(f"{kind} #{n} has unknown field(s) {', '.join(sorted(unknown))}")
     for required in ("code", "name", "source", "from_year"):
         if required not in raw:
             raise fail(f"{kind} #{n} lacks '{required}' (every rule cites its source)")
@@ -287,9 +272,6 @@ def _rule(kind: str, n: int, raw: dict, fail) -> Rule:
 
 def _product(n: int, raw: dict, codes: set[str], fail) -> Product:
     """One [[product]] table: a name, the dose codes it serves, its CNK code ('' = for the CLB to fill in)."""
-    unknown = set(raw) - _PRODUCT_KEYS
-    if unknown:
-        raise fail(f"product #{n} has unknown field(s) {', '.join(sorted(unknown))}")
     if not raw.get("name") or not raw.get("codes") or "source" not in raw:
         raise fail(f"product #{n} needs 'name', 'codes' and 'source'")
     cnk = str(raw.get("cnk", "")).strip()

@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clbhealth.core.dates import SchoolYear
+from clbhealth.core.dates import WINDOW_MARKS, SchoolYear
 from clbhealth.core.errors import ClbError
 from clbhealth.workspace.settings_keys import unknown_setting
 from clbhealth.readers.files import read_input_text
@@ -77,7 +77,6 @@ class Planning:
     nurse_assists_vaccination: bool = False
 
 
-WINDOW_MARKS = ("start", "autumn", "christmas", "krokus", "easter", "end")
 
 
 @dataclass(frozen=True)
