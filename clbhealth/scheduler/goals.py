@@ -24,7 +24,7 @@ GOALS: tuple[Goal, ...] = (
     Goal("balance", "percentage points", 10, "spread of load relative to availability, per role"),
     Goal("continuity", "sessions", 200, "sessions not done by the school's fixed contact (or, re-planning, the previous person)"),
     Goal("early", "weeks", 1, "weeks a session lies after the start of the planning period"),
-    Goal("apart", "pupil-parts", 5, "a pupil's parts of one moment (nurse and doctor) on different days"),
+    Goal("apart", "pupil-parts", 1, "a pupil's parts of one moment (nurse and doctor) on different days"),
     Goal("moved", "sessions", 300, "re-planning: a session moved from its announced half-day"),
 )
 GOAL_BY_NAME = {goal.name: goal for goal in GOALS}

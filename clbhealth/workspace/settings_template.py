@@ -97,7 +97,7 @@ travel = 1         # per km driven
 balance = 10       # per percentage point between the busiest and the least busy person
 continuity = 200   # per session not done by the school's fixed contact (or, re-planning, its previous one)
 early = 1          # per week a session lies after the start of the planning period
-apart = 5          # per pupil whose nurse and doctor parts of one moment fall on different days
+apart = 1          # per pupil whose nurse and doctor parts of one moment fall on different days (1 km of driving)
 moved = 300        # re-planning: per session moved from its announced half-day
 
 [travel]
