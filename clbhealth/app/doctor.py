@@ -162,6 +162,12 @@ def _check_schema_and_data(conn: sqlite3.Connection, findings: list[Finding]) ->
     tables = integrity.table_names(conn)
     _check_foreign_keys(conn, findings)
     _check_orphans(conn, tables, findings)
+    lost = integrity.missing_indexes(conn)
+    if lost:
+        findings.append(Finding("indexes", f"{len(lost)} index(es) missing ({', '.join(lost[:5])}): commands work, "
+                                "only slower on a large workspace.", True,
+                                "The next clbhealth command that opens the workspace for writing (e.g. an import "
+                                "or a plan) re-creates them; no data is lost."))
     if db.schema_version(conn) == db.SCHEMA_VERSION:  # the columns the school-list import adds
         from clbhealth.workspace.schools import position_report
 

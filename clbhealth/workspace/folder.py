@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -125,7 +125,16 @@ class Workspace:
         if version < db.SCHEMA_VERSION:
             with workspace.locked(), workspace.connect() as conn:
                 db.migrate(conn)
+        else:
+            workspace._restore_lost_indexes()
         return workspace
+
+    def _restore_lost_indexes(self) -> None:
+        """An index the file lost is made again (a read-only workspace keeps working without it)."""
+        with self.connect() as conn, suppress(OSError, sqlite3.OperationalError):
+            if db.lost_indexes(conn):
+                with self.locked():
+                    db.restore_indexes(conn)
 
     # --- database access ----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from clbhealth.workspace.schema import file_uri
+from clbhealth.workspace.schema import expected_indexes, file_uri, index_statements, schema_version
 
 
 def open_read_only(path: Path) -> sqlite3.Connection:
@@ -39,3 +39,9 @@ def orphan_count(conn: sqlite3.Connection, child: str, column: str, parent: str,
 def pupils_with_odd_leaving(conn: sqlite3.Connection) -> int:
     """Pupils whose 'active' flag and 'left on' date disagree."""
     return conn.execute("SELECT count(*) FROM pupils WHERE (active = 0) != (left_on IS NOT NULL)").fetchone()[0]
+
+
+def missing_indexes(conn: sqlite3.Connection) -> list[str]:
+    """The indexes the database's schema version should have and it has not (they only cost speed)."""
+    have = index_statements(conn)
+    return sorted(name for name in expected_indexes(schema_version(conn)) if name not in have)

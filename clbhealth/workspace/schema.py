@@ -66,6 +66,25 @@ def expected_columns(version: int) -> dict[str, frozenset[str]]:
         conn.close()
 
 
+@lru_cache(maxsize=None)
+def expected_indexes(version: int) -> dict[str, str]:
+    """The named indexes a database of schema `version` has (name -> its CREATE statement)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for script in MIGRATIONS[:version]:
+            for statement in _statements(script):
+                conn.execute(statement)
+        return index_statements(conn)
+    finally:
+        conn.close()
+
+
+def index_statements(conn: sqlite3.Connection) -> dict[str, str]:
+    """The database's own named indexes (not SQLite's automatic ones), name -> CREATE statement."""
+    return {r[0]: r[1] for r in conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+
+
 @dataclass(frozen=True)
 class SchemaState:
     """What a database's schema is: its version label and how its tables differ from that version's."""
@@ -143,7 +162,29 @@ def migrate(conn: sqlite3.Connection) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+    restore_indexes(conn)
     return old
+
+
+def lost_indexes(conn: sqlite3.Connection) -> list[str]:
+    """The CREATE statements of the indexes the file's schema version has and the file lost."""
+    have = index_statements(conn)
+    return [sql for name, sql in expected_indexes(schema_version(conn)).items() if name not in have]
+
+
+def restore_indexes(conn: sqlite3.Connection) -> None:
+    """Re-create an index the schema has and the file lost (indexes hold no data, only speed)."""
+    lost = lost_indexes(conn)
+    if not lost:
+        return
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for sql in lost:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError:  # a read-only workspace: it works, only slower
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
 
 
 def newer_schema_error(version: int):

@@ -435,3 +435,22 @@ def test_doctor_leaves_the_staging_folder_of_a_running_weekly_alone(ws, runner):
         result = run(runner, "doctor", "-w", ws)
     assert "no temporary files of interrupted commands" in result.output
     assert f"rm -r '{staging}'" in run(runner, "doctor", "-w", ws, code=1).output
+
+
+def _indexes(ws: Path) -> set[str]:
+    with sqlite3.connect(ws / "clbhealth.sqlite") as conn:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")}
+
+
+def test_a_lost_index_is_reported_by_doctor_and_made_again_by_the_next_command(ws, runner):
+    """An index holds no data: doctor says it is missing (read-only), the next command re-creates it."""
+    with sqlite3.connect(ws / "clbhealth.sqlite") as conn:
+        conn.execute("DROP INDEX pupils_by_name")
+    before = snapshot(ws)
+    result = run(runner, "doctor", "-w", ws, code=1)
+    assert "✗ indexes: 1 index(es) missing (pupils_by_name)" in result.output
+    assert "no data is lost" in result.output
+    assert snapshot(ws) == before
+    run(runner, "due", "-w", ws, "--as-of", "2026-10-01")
+    assert "pupils_by_name" in _indexes(ws)
+    assert "indexes" not in run(runner, "doctor", "-w", ws).output
