@@ -166,8 +166,8 @@ def _check_schema_and_data(conn: sqlite3.Connection, findings: list[Finding]) ->
     if lost:
         findings.append(Finding("indexes", f"{len(lost)} index(es) missing ({', '.join(lost[:5])}): commands work, "
                                 "only slower on a large workspace.", True,
-                                "The next clbhealth command that opens the workspace for writing (e.g. an import "
-                                "or a plan) re-creates them; no data is lost."))
+                                "The next clbhealth command on this workspace (e.g. clbhealth due) re-creates "
+                                "them; no data is lost."))
     if db.schema_version(conn) == db.SCHEMA_VERSION:  # the columns the school-list import adds
         from clbhealth.workspace.schools import position_report
 
