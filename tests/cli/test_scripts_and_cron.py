@@ -74,3 +74,25 @@ def test_quiet_prints_only_warnings_and_keeps_the_exit_codes(tmp_path, runner):
     assert world.cli(*week, "--quiet", "--verbose", code=2).exit_code == 2
     exported = world.cli("export", "schools", "-o", world.tmp / "scholen", "--quiet")
     assert exported.stdout == "" and any((world.tmp / "scholen").iterdir())
+
+
+def test_plan_explain_on_a_plan_stored_without_a_full_summary(tmp_path, runner):
+    """An older plan or one stored with a partial summary: the period comes from the plan's own dates."""
+    import sqlite3
+
+    from tests.conftest import run
+    from tests.planfixture import build_plan_workspace
+
+    root = build_plan_workspace(tmp_path).root  # its plan is stored with the summary '{}'
+    db = root / "clbhealth.sqlite"
+    for stored in ("{}", '{"metrics": null, "bounds": {"coverage": {}}}', "not json", "[1, 2]"):
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE plans SET summary = ?", (stored,))
+        data = json.loads(run(runner, "plan", "explain", "--format", "json", "-w", root).stdout)
+        assert set(data) == EXPLAIN_FIELDS and data["plan_id"] == 1, stored
+        assert data["period"] == ["2026-10-01", "2027-06-30"] and data["capacity"] is None
+        assert data["utilisation"] == {}
+        text = run(runner, "plan", "explain", "-w", root).output
+        assert text.startswith("Plan 1 (2026-10-01 to 2027-06-30).") and "Traceback" not in text
+        staff = json.loads(run(runner, "plan", "explain", "--staff", "N01", "--format", "json", "-w", root).stdout)
+        assert staff["person"]["staff_id"] == "N01" and staff["person"]["sessions"] == 0
