@@ -61,7 +61,7 @@ def explain_data(workspace: Workspace, school: str | None = None, staff: str | N
     return {
         "plan_id": summary["plan_id"], "period": list(summary["period"]), "school": school, "staff": staff,
         "person": person, "capacity": _capacity(summary),
-        "utilisation": summary.get("metrics", {}).get("utilisation", {}),
+        "utilisation": _part(_part(summary, "metrics"), "utilisation"),
         "unplanned": {"pupil_moments": len(unplanned), "groups": _groups(unplanned)},
         "resources": [r for r in resources if person is None or r["role"] == person["role"]],
         "late": {"sessions": len(late), "listed": [_late_entry(s, moment, window, half_days, rows)
@@ -72,20 +72,26 @@ def explain_data(workspace: Workspace, school: str | None = None, staff: str | N
 def _person(summary: dict, rows: dict, staff_id: str) -> dict:
     """One person's part of the plan: staff_id, role, sessions, available_half_days, load_pct."""
     role = next((p["role"] for p in rows["all_staff"] if p["staff_id"] == staff_id), None)
-    load = summary.get("metrics", {}).get("load", {}).get(staff_id, {})
+    load = _part(_part(_part(summary, "metrics"), "load"), staff_id)
     return {"staff_id": staff_id, "role": role, "sessions": load.get("sessions", 0),
             "available_half_days": load.get("available_half_days", 0), "load_pct": load.get("load_pct", 0)}
 
 
 def _capacity(summary: dict) -> dict | None:
     """The LP bound on what these people can do: pupil_moments, at_most, planned, short [{role, month, free_minutes}]."""
-    coverage = summary.get("bounds", {}).get("coverage")
-    if not coverage:
+    coverage = _part(_part(summary, "bounds"), "coverage")
+    if not coverage or "pupil_moments" not in coverage or "at_most" not in coverage:
         return None
     return {"pupil_moments": coverage["pupil_moments"], "at_most": coverage["at_most"],
-            "planned": summary.get("coverage", {}).get("planned", 0),
+            "planned": _part(summary, "coverage").get("planned", 0),
             "short": [{"role": s["role"], "month": s["month"], "free_minutes": s["free_minutes"]}
-                      for s in coverage.get("short", [])]}
+                      for s in coverage.get("short") or []]}
+
+
+def _part(data: dict, key: str) -> dict:
+    """data[key] when it is a mapping, else {} (a plan stored with a partial summary)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _groups(unplanned: list[dict]) -> list[dict]:

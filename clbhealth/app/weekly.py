@@ -62,6 +62,7 @@ class WeeklyResult:
     files: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)  # what summary.json says
 
     @property
     def exit_code(self) -> int:
@@ -335,6 +336,7 @@ def _write_summary(week: _Week, folder: Path, result: WeeklyResult, written: lis
         "files": sorted(p.relative_to(folder).as_posix() for p in written) + ["summary.json"],
         "warnings": result.warnings,
     }
+    result.summary = summary
     with atomic_text(folder / "summary.json") as handle:
         handle.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     return folder / "summary.json"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -116,6 +117,8 @@ def weekly(
     log_file: Annotated[Optional[Path], typer.Option("--log-file", metavar="FILE", dir_okay=False,
                                                      help="Append the log here (default: logs/weekly.log in the "
                                                           "workspace).")] = None,
+    fmt: Annotated[str, choice_option("--format", ("table", "json"), "table (the lines of --verbose) or json "
+                                      "(what summary.json says, with the folder).")] = "table",
 ) -> None:
     """For cron: the coming week's sessions per school and person, backlog, new pupils (DIR/<yyyy-Www>/).
 
@@ -141,7 +144,12 @@ def weekly(
         log(ws, "ERROR", f"weekly: {exc.message}", log_file)
         raise
     result = run_weekly(ws, out_dir, day, csv_separator=csv_separator, log_file=log_file)
-    if verbose:
+    if fmt == "json":  # fields: folder, then summary.json's: clb, week, from, to, counts, files, warnings
+        import json
+
+        sys.stdout.write(json.dumps({"folder": shown_path(result.folder), **result.summary},
+                                    ensure_ascii=False, indent=1) + "\n")
+    elif verbose:
         c = result.counts
         backlog = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in c["backlog"].items())
         out.print(f"Week {result.week}: {c['sessions']} session(s) at {c['schools']} school(s) for {c['staff']} "

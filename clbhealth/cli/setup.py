@@ -139,6 +139,7 @@ def purge(
                                                  parser=day_value, metavar="DATE")],
     workspace: WorkspaceOption = None,
     dry_run: DryRun = False,
+    fmt: Annotated[str, choice_option("--format", ("table", "json"), "table or json.")] = "table",
 ) -> None:
     """Remove pupils who left before DATE, with their history and planned contacts (this workspace only).
 
@@ -149,6 +150,15 @@ def purge(
     day = left_before
     ws = open_workspace(workspace)
     result = purge_left(ws, day, dry_run=dry_run)
+    if fmt == "json":  # fields: left_before, dry_run, pupils, rows {events, session_pupils, unplanned}, per_school, note
+        import json
+
+        sys.stdout.write(json.dumps({
+            "left_before": day.isoformat(), "dry_run": dry_run, "pupils": result.pupils,
+            "rows": {table: result.rows.get(table, 0) for table, _ in PUPIL_ROWS},
+            "per_school": [{"school_id": r["school_id"], "pupils": r["pupils"]} for r in result.per_school],
+            "note": DOSSIER_NOTE}, ensure_ascii=False, indent=1) + "\n")
+        return
     if result.per_school:
         table = new_table("pupils who left before " + day.isoformat(), ("school id", "pupils"), right=("pupils",))
         for row in result.per_school:

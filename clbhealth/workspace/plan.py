@@ -195,10 +195,21 @@ def read_explain_rows(conn: sqlite3.Connection, plan_id: int) -> dict:
 
 
 def current_summary(conn: sqlite3.Connection) -> dict | None:
-    row = conn.execute("SELECT plan_id, summary FROM plans ORDER BY plan_id DESC LIMIT 1").fetchone()
+    """The latest plan's stored summary with its plan_id; `period` comes from the plan's own dates
+    when the summary lacks it (an older plan, a partial or unreadable summary). None without a plan."""
+    row = conn.execute("SELECT plan_id, date_from, date_to, summary FROM plans "
+                       "ORDER BY plan_id DESC LIMIT 1").fetchone()
     if row is None:
         return None
-    summary = json.loads(row["summary"])
+    try:
+        summary = json.loads(row["summary"] or "{}")
+    except ValueError:
+        summary = {}
+    if not isinstance(summary, dict):
+        summary = {}
+    period = summary.get("period")
+    if not (isinstance(period, (list, tuple)) and len(period) == 2 and all(isinstance(d, str) for d in period)):
+        summary["period"] = [row["date_from"], row["date_to"]]
     summary["plan_id"] = row["plan_id"]
     return summary
 

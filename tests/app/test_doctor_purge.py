@@ -204,6 +204,24 @@ def test_purge_removes_who_left_before_the_date_with_all_their_rows(loaded, runn
     assert "Removed 0 pupil(s)" in again.output
 
 
+PURGE_FIELDS = ["left_before", "dry_run", "pupils", "rows", "per_school", "note"]
+
+
+def test_purge_speaks_json(loaded, runner):
+    before = dump(loaded)
+    dry = run(runner, "purge", "--left-before", "2026-01-01", "--dry-run", "--format", "json", "-w", loaded.root)
+    data = json.loads(dry.stdout)  # nothing but the JSON on stdout
+    assert list(data) == PURGE_FIELDS and data["dry_run"] is True and data["pupils"] == 1
+    assert data["rows"] == {"events": 1, "session_pupils": 1, "unplanned": 1}
+    assert [set(r) for r in data["per_school"]] == [{"school_id", "pupils"}] and "LARS" in data["note"]
+    assert dump(loaded) == before
+    done = json.loads(run(runner, "purge", "--left-before", "2026-01-01", "--format", "JSON", "-w", loaded.root).stdout)
+    assert done["dry_run"] is False and done["pupils"] == 1
+    assert count(loaded, "SELECT count(*) FROM pupils WHERE last_name = 'Vertrokken'") == 0
+    assert "did you mean json?" in run(runner, "purge", "--left-before", "2026-01-01", "--format", "jsno",
+                                       "-w", loaded.root, code=2).output
+
+
 @pytest.mark.parametrize("day, message, code", [("31/02/2026", "is not a real date", 2), ("2099-01-01", "lies in the future", 1),
                                                 ("2999-01-01", "is outside 2000-01-01 .. 2100-12-31", 2),
                                                 ("gisteren", "is not a date", 2)])

@@ -74,3 +74,43 @@ def test_quiet_prints_only_warnings_and_keeps_the_exit_codes(tmp_path, runner):
     assert world.cli(*week, "--quiet", "--verbose", code=2).exit_code == 2
     exported = world.cli("export", "schools", "-o", world.tmp / "scholen", "--quiet")
     assert exported.stdout == "" and any((world.tmp / "scholen").iterdir())
+
+
+def test_plan_explain_on_a_plan_stored_without_a_full_summary(tmp_path, runner):
+    """An older plan or one stored with a partial summary: the period comes from the plan's own dates."""
+    import sqlite3
+
+    from tests.conftest import run
+    from tests.planfixture import build_plan_workspace
+
+    root = build_plan_workspace(tmp_path).root  # its plan is stored with the summary '{}'
+    db = root / "clbhealth.sqlite"
+    for stored in ("{}", '{"metrics": null, "bounds": {"coverage": {}}}', "not json", "[1, 2]"):
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE plans SET summary = ?", (stored,))
+        data = json.loads(run(runner, "plan", "explain", "--format", "json", "-w", root).stdout)
+        assert set(data) == EXPLAIN_FIELDS and data["plan_id"] == 1, stored
+        assert data["period"] == ["2026-10-01", "2027-06-30"] and data["capacity"] is None
+        assert data["utilisation"] == {}
+        text = run(runner, "plan", "explain", "-w", root).output
+        assert text.startswith("Plan 1 (2026-10-01 to 2027-06-30).") and "Traceback" not in text
+        staff = json.loads(run(runner, "plan", "explain", "--staff", "N01", "--format", "json", "-w", root).stdout)
+        assert staff["person"]["staff_id"] == "N01" and staff["person"]["sessions"] == 0
+
+
+WEEKLY_FIELDS = ["folder", "clb", "week", "from", "to", "counts", "files", "warnings"]
+
+
+def test_weekly_speaks_json(tmp_path, runner):
+    world = _short_world(tmp_path, runner)
+    world.plan("--from", "2026-09-07", "--to", "2026-09-07")
+    week = ("weekly", "--as-of", "2026-09-04", "-o", world.tmp / "weekly")
+    result = world.cli(*week, "--format", "json", code=3)  # the exit code as without JSON
+    data = json.loads(result.stdout)  # nothing but the JSON on stdout; the warnings on stderr
+    assert list(data) == WEEKLY_FIELDS and data["week"] == "2026-W37" and data["from"] == "2026-09-07"
+    stored = json.loads((world.tmp / "weekly" / "2026-W37" / "summary.json").read_text(encoding="utf-8"))
+    assert {k: v for k, v in data.items() if k != "folder"} == stored
+    assert data["folder"].endswith("2026-W37") and "Warning:" in result.stderr
+    quiet = world.cli(*week, "--format", "json", "--quiet", code=3)  # for cron: the JSON still printed
+    assert json.loads(quiet.stdout)["counts"] == data["counts"]
+    assert "did you mean json?" in world.cli(*week, "--format", "jsn", code=2).output
