@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from clbhealth.core.errors import ClbError, Problem
+from clbhealth.core.errors import ClbError, Problem, listed
 from clbhealth.core.privacy import mask_insz_like, shown_path
 from clbhealth.cli.formats import (  # noqa: F401  (the commands import them from here)
     EXTENSIONS_OF_FORMAT, FORMAT_OF_EXTENSION, check_extension, output_format,
@@ -349,7 +349,8 @@ def check_output_dir(workspace, folder: Path) -> None:
 
 
 def show_problems(problems: list[Problem]) -> None:
-    """Every problem, grouped when there are many of the same kind so none is lost in the noise."""
+    """Every problem, grouped when there are many of the same kind so none is lost in the noise; a
+    group names its first rows and how many more (`--format json` lists each problem)."""
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
     for group, style, mark in ((errors, "red", "✗"), (warnings, "yellow", "!")):
@@ -361,8 +362,8 @@ def show_problems(problems: list[Problem]) -> None:
         for problem in group:
             buckets.setdefault((problem.file, problem.column, problem.message, problem.hint), []).append(problem)
         for (file, column, message, hint), items in buckets.items():
-            rows = ", ".join(str(p.row) for p in items if p.row is not None)
-            where = f"{file}, {len(items)} row(s) [{rows}]"
+            rows = sorted({p.row for p in items if p.row is not None})
+            where = f"{file}, {len(rows)} row(s) [{listed(rows)}]" if rows else f"{file}, {len(items)} time(s)"
             if column:
                 where += f", column '{column}'"
             sep = "" if message.endswith((".", ":")) else "."

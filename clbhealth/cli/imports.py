@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from clbhealth.core.privacy import shown_path
+from clbhealth.core.errors import ClbError
+from clbhealth.core.privacy import mask_insz_like, shown_path
 from clbhealth.cli.common import (
     choice_option,
     DryRun,
@@ -49,9 +51,10 @@ def render_import(result, what: str, fmt: str = "table", quiet: bool = False) ->
         raise typer.Exit(3)
 
 
-def _import_json(result) -> None:
+def _import_json(result, refused: ClbError | None = None) -> None:
     """Fields: kind, files, dry_run, written, totals, summary, skipped_rows, warnings, errors (each
-    problem {file, row, column, value, message, hint, severity}; values of INSZ columns masked)."""
+    problem {file, row, column, value, message, hint, severity}; values of INSZ columns masked),
+    refused (null, or {message, hint} when nothing was imported: the exit code is then 1)."""
     import dataclasses
     import json
     import sys
@@ -64,7 +67,30 @@ def _import_json(result) -> None:
         "kind": result.kind, "files": [shown_path(f) for f in result.files], "dry_run": result.dry_run,
         "written": result.written, "totals": result.totals, "summary": result.summary,
         "skipped_rows": result.skipped_rows, "warnings": [problem(p) for p in result.warnings],
-        "errors": [problem(p) for p in result.errors]}, ensure_ascii=False, indent=1, default=str) + "\n")
+        "errors": [problem(p) for p in result.errors],
+        "refused": None if refused is None else {"message": mask_insz_like(refused.message),
+                                                 "hint": mask_insz_like(refused.hint) if refused.hint else None}},
+        ensure_ascii=False, indent=1, default=str) + "\n")
+
+
+@contextmanager
+def refused_as_json(fmt: str, kind: str, files, dry_run: bool = False):
+    """With --format json, an import that is refused (its rows, its file, the workspace) still prints
+    its JSON document on stdout: nothing written, the problems, and why (`refused`); exit code 1."""
+    try:
+        yield
+    except ClbError as exc:
+        if fmt != "json":
+            raise
+        from clbhealth.imports.common import ImportResult
+
+        files = [str(f) for f in (files if isinstance(files, list) else [files])]
+        problems = exc.problems
+        result = ImportResult(kind=kind, files=files, dry_run=dry_run,
+                              errors=[p for p in problems if p.severity == "error"],
+                              warnings=[p for p in problems if p.severity != "error"])
+        _import_json(result, exc)
+        raise ClbError(exc.message, hint=exc.hint, exit_code=exc.exit_code) from None
 
 
 def _import_table(result, what: str) -> None:
@@ -102,13 +128,13 @@ def import_schools_command(
     """
     from clbhealth.imports.schools import import_schools
 
-    ws = open_workspace(workspace)
-    clb_number = clb.strip() if clb is not None else None
-    if clb_number is not None and not clb_number.isdigit():
-        from clbhealth.core.errors import ClbError
-
-        raise ClbError(f"--clb {clb!r} is not a CLB number.", hint="Give the CLB's instellingsnummer, e.g. 114975.")
-    render_import(import_schools(ws, file, clb=clb_number, dry_run=dry_run, skip_invalid=skip_invalid), "schools", fmt, quiet)
+    with refused_as_json(fmt, "schools", file, dry_run):
+        ws = open_workspace(workspace)
+        clb_number = clb.strip() if clb is not None else None
+        if clb_number is not None and not clb_number.isdigit():
+            raise ClbError(f"--clb {clb!r} is not a CLB number.", hint="Give the CLB's instellingsnummer, e.g. 114975.")
+        result = import_schools(ws, file, clb=clb_number, dry_run=dry_run, skip_invalid=skip_invalid)
+    render_import(result, "schools", fmt, quiet)
 
 
 @import_app.command("roster")
@@ -133,11 +159,13 @@ def import_roster_command(
     """
     from clbhealth.imports.roster import import_roster
 
-    ws = open_workspace(workspace)
-    if school is not None and school.strip():
-        known_schools(ws, [school])  # an unknown --school is refused with the closest known ones, not row by row
-    render_import(import_roster(ws, files, school=school, site=site, dry_run=dry_run, skip_invalid=skip_invalid,
-                                same_pupils=same_pupils), "roster", fmt, quiet)
+    with refused_as_json(fmt, "roster", files, dry_run):
+        ws = open_workspace(workspace)
+        if school is not None and school.strip():
+            known_schools(ws, [school])  # an unknown --school is refused with the closest known ones, not row by row
+        result = import_roster(ws, files, school=school, site=site, dry_run=dry_run, skip_invalid=skip_invalid,
+                               same_pupils=same_pupils)
+    render_import(result, "roster", fmt, quiet)
 
 
 @import_app.command("history")
@@ -156,8 +184,10 @@ def import_history_command(
     """
     from clbhealth.imports.history import import_history
 
-    ws = open_workspace(workspace)
-    render_import(import_history(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "history", fmt, quiet)
+    with refused_as_json(fmt, "history", file, dry_run):
+        ws = open_workspace(workspace)
+        result = import_history(ws, file, dry_run=dry_run, skip_invalid=skip_invalid)
+    render_import(result, "history", fmt, quiet)
 
 
 Replace = Annotated[bool, typer.Option("--replace", help="Replace all known entries with this file's.")]
@@ -179,8 +209,10 @@ def import_staff_command(
     """
     from clbhealth.imports.staff import import_staff
 
-    ws = open_workspace(workspace)
-    render_import(import_staff(ws, file, dry_run=dry_run, skip_invalid=skip_invalid), "staff", fmt, quiet)
+    with refused_as_json(fmt, "staff", file, dry_run):
+        ws = open_workspace(workspace)
+        result = import_staff(ws, file, dry_run=dry_run, skip_invalid=skip_invalid)
+    render_import(result, "staff", fmt, quiet)
 
 
 @import_app.command("absences")
@@ -200,8 +232,10 @@ def import_absences_command(
     """
     from clbhealth.imports.staff import import_absences
 
-    ws = open_workspace(workspace)
-    render_import(import_absences(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "absences", fmt, quiet)
+    with refused_as_json(fmt, "absences", file, dry_run):
+        ws = open_workspace(workspace)
+        result = import_absences(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace)
+    render_import(result, "absences", fmt, quiet)
 
 
 @import_app.command("closures")
@@ -221,8 +255,10 @@ def import_closures_command(
     """
     from clbhealth.imports.staff import import_closures
 
-    ws = open_workspace(workspace)
-    render_import(import_closures(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace), "closures", fmt, quiet)
+    with refused_as_json(fmt, "closures", file, dry_run):
+        ws = open_workspace(workspace)
+        result = import_closures(ws, file, dry_run=dry_run, skip_invalid=skip_invalid, replace=replace)
+    render_import(result, "closures", fmt, quiet)
 
 
 @import_app.command("results")
@@ -240,5 +276,7 @@ def import_results_command(
     """
     from clbhealth.imports.results import import_results
 
-    ws = open_workspace(workspace)
-    render_import(import_results(ws, file, dry_run=dry_run), "results", fmt, quiet)
+    with refused_as_json(fmt, "results", file, dry_run):
+        ws = open_workspace(workspace)
+        result = import_results(ws, file, dry_run=dry_run)
+    render_import(result, "results", fmt, quiet)

@@ -11,7 +11,7 @@ from clbhealth.cli.common import (
     DryRun, WorkspaceOption, add_cells, app, choice_option, check_extension, check_output, check_output_dir, day_option, err, export_app,
     handle_errors, import_app, known_schools, new_table, open_workspace, out, Quiet, say,
 )
-from clbhealth.cli.imports import ImportFormat, render_import
+from clbhealth.cli.imports import ImportFormat, refused_as_json, render_import
 from clbhealth.core.privacy import shown_path
 
 AsOf = Annotated[Optional[dt.date], day_option("--as-of", "The date of today (default: the real today).")]
@@ -35,8 +35,10 @@ def import_consent_command(
     """
     from clbhealth.imports.consent import import_consent
 
-    ws = open_workspace(workspace)
-    render_import(import_consent(ws, file, dry_run=dry_run, today=as_of), "consent forms", fmt, quiet)
+    with refused_as_json(fmt, "consent", file, dry_run):
+        ws = open_workspace(workspace)
+        result = import_consent(ws, file, dry_run=dry_run, today=as_of)
+    render_import(result, "consent forms", fmt, quiet)
 
 
 @import_app.command("lots")
@@ -55,8 +57,10 @@ def import_lots_command(
     """
     from clbhealth.imports.lots import import_lots
 
-    ws = open_workspace(workspace)
-    render_import(import_lots(ws, file, dry_run=dry_run, today=as_of), "lots", fmt, quiet)
+    with refused_as_json(fmt, "lots", file, dry_run):
+        ws = open_workspace(workspace)
+        result = import_lots(ws, file, dry_run=dry_run, today=as_of)
+    render_import(result, "lots", fmt, quiet)
 
 
 @app.command("lots")

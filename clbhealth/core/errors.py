@@ -1,9 +1,23 @@
-"""The project's own error type and the row-level problems that imports report."""
+"""The project's own error type, the row-level problems that imports report, and the brief list
+that names many of them (rows, ids) in a message a person reads."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
+
+LISTED = 10  # items a message names before "... and N more"
+
+
+def listed(items: Iterable[object], at_most: int = LISTED) -> str:
+    """The first `at_most` items, comma-separated, and how many more: `2, 3, 5 and 189 more`.
+
+    For a message a person reads: the full list belongs in a separate field (the JSON output)."""
+    items = [str(i) for i in items]
+    if len(items) <= at_most:
+        return ", ".join(items)
+    return ", ".join(items[:at_most]) + f" and {len(items) - at_most} more"
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,7 @@ def refuse_if_invalid(result: ImportResult, skip_invalid: bool, what: str) -> No
         rows = len({(p.file, p.row) for p in result.errors})
         raise ClbError(
             f"{len(result.errors)} problem(s) in {rows} row(s) of the {what}; nothing was imported.",
-            hint="Fix the rows listed above and import again, or add --skip-invalid to import the valid rows.",
+            hint="Fix the rows listed above (--format json lists each one) and import again, or add --skip-invalid to "
+                 "import the valid rows.",
             problems=result.errors + result.warnings,
         )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clbhealth.core.privacy import shown_path
-from clbhealth.core.errors import ClbError, Problem
+from clbhealth.core.errors import ClbError, Problem, listed
 from clbhealth.imports.common import ImportResult, RowChecker
 from clbhealth.imports.result_doses import (  # noqa: F401
     OUTCOME_DUTCH,
@@ -250,10 +250,9 @@ def _check_complete(path: Path, plan: _Plan, rows: list[dict], in_file: set, pre
     for session_id in sorted(in_file):
         missing = sorted((k[1], k[2]) for k in plan.planned if k[0] == session_id and k not in present)
         if missing:
-            listed = ", ".join(f"{pid} {moment}" for pid, moment in missing[:10])
             result.errors.append(Problem(
                 shown_path(path, name_only=True), f"session {session_id}: {len(missing)} planned pupil-moment(s) have no row in the file "
-                f"(leerling-id {listed}{', ...' if len(missing) > 10 else ''})",
+                f"(leerling-id {listed(f'{pid} {moment}' for pid, moment in missing)})",
                 hint="Use the whole sheet as exported; leave the status empty for a pupil without a result."))
     for session_id in sorted(in_file):
         day = dt.date.fromisoformat(plan.sessions[session_id]["date"])

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from clbhealth.core.errors import listed
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -141,8 +143,8 @@ def _difference(wanted: dict[str, frozenset[str]], have: dict[str, frozenset[str
     return tuple(found)
 
 
-def _listed(items: tuple[str, ...], at_most: int = 8) -> str:
-    return ", ".join(items[:at_most]) + (f" and {len(items) - at_most} more" if len(items) > at_most else "")
+def _listed(items: tuple[str, ...]) -> str:
+    return listed(items, at_most=8)
 
 
 def migrate(conn: sqlite3.Connection) -> int:
