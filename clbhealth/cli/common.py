@@ -67,8 +67,7 @@ import_app = typer.Typer(help="Import files as schools and staff send them (CSV 
 protocols_app = typer.Typer(help="The rules in force.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
 app.add_typer(protocols_app, name="protocols")
-plan_app = typer.Typer(help="Plan nurse and doctor sessions across all schools (OR-Tools CP-SAT).",
-                       invoke_without_command=True)
+plan_app = typer.Typer(invoke_without_command=True)  # its help: the docstring of `cli.plan.plan`, with an example
 app.add_typer(plan_app, name="plan")
 export_app = typer.Typer(help="Files for schools and staff: school workbooks, calendars, attendance sheets.",
                          no_args_is_help=True)

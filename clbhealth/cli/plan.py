@@ -51,7 +51,8 @@ def plan(
     fmt: Annotated[str, choice_option("--format", ("table", "json"), "table (default) or json (the whole summary).")] = "table",
     quiet: Quiet = False,
 ) -> None:
-    """Solve and store the plan, then print its summary (or use a subcommand: show, check, explain).
+    """Plan nurse and doctor sessions across all schools (OR-Tools CP-SAT): solve and store the plan,
+    then print its summary (or use a subcommand: show, check, explain).
 
     Example: clbhealth plan --as-of 2026-09-01 --time-limit 120
     """

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from openpyxl import load_workbook
 
@@ -26,6 +27,43 @@ def test_help_shows_types_as_words_and_an_example(runner):
     assert "<str>" not in due and "<path>" not in due
     assert "FILE..." in runner.invoke(app, ["import", "roster", "--help"]).output
     assert "--install-completion" in runner.invoke(app, ["--help"]).output
+
+
+def _commands():
+    """Every command as its words (`["plan", "show"]`) with its click command; `plan` itself is one."""
+    from typer.main import get_command
+
+    def walk(command, words):
+        if hasattr(command, "commands"):
+            if words and getattr(command, "invoke_without_command", False):
+                yield words, command
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*words, name])
+        else:
+            yield words, command
+
+    return list(walk(get_command(app), []))
+
+
+PYTHON_TYPES = re.compile(r"(?i:<(str|int|float|bool|path|date|datetime|list\[[^>]*\])>)|"
+                          r"\b(TEXT|INTEGER|FLOAT|PATH|BOOLEAN|FILENAME|DIRECTORY)\b")  # typer's and click's words
+SPEAKS_JSON = (["plan"], ["plan", "show"], ["plan", "check"], ["plan", "explain"], ["doctor"], ["protocols", "show"],
+               ["schools"], ["staff"], ["due"], ["report"], ["weekly"], ["audit"], ["lots"], ["purge"])
+
+
+def test_every_command_has_an_example_words_for_types_and_one_output_spelling(runner):
+    commands = _commands()
+    assert len(commands) >= 30
+    for words, command in commands:
+        text = runner.invoke(app, [*words, "--help"]).output
+        assert f"Example: clbhealth {' '.join(words)}" in text, words
+        assert not PYTHON_TYPES.search(text), (words, PYTHON_TYPES.search(text))
+        for param in command.params:
+            if set(param.opts) & {"-o", "--out", "--output"}:
+                assert {"-o", "--output"} <= set(param.opts), (words, param.opts)
+        formats = [p for p in command.params if "--format" in p.opts]
+        if words in SPEAKS_JSON or words[0] == "import":
+            assert formats and "json" in (formats[0].help or ""), words
 
 
 def test_the_extension_decides_the_format_and_a_mismatch_is_refused(tmp_path, runner):
