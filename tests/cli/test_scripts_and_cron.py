@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.planner_world import make_world, pupils
+from tests.planner_world import ROSTER_HEADER, make_world, pupils
 
 EXPLAIN_FIELDS = {"plan_id", "period", "school", "staff", "person", "capacity", "utilisation", "unplanned", "resources",
                   "late"}
@@ -114,3 +114,61 @@ def test_weekly_speaks_json(tmp_path, runner):
     quiet = world.cli(*week, "--format", "json", "--quiet", code=3)  # for cron: the JSON still printed
     assert json.loads(quiet.stdout)["counts"] == data["counts"]
     assert "did you mean json?" in world.cli(*week, "--format", "jsn", code=2).output
+
+
+PLAN_FIELDS = {"plan_id", "period", "as_of", "notice_day", "kept_sessions", "per_moment", "coverage", "consent_sizing",
+               "bounds", "metrics", "unplanned_pupil_moments", "unplanned_reasons", "moved", "dropped", "substitutes",
+               "new_sessions", "reused_sessions", "warnings"}
+
+
+def test_plan_speaks_json(tmp_path, runner):
+    world = _short_world(tmp_path, runner)
+    result = world.plan("--from", "2026-09-07", "--to", "2026-09-07", "--format", "json")
+    data = json.loads(result.stdout)  # the whole summary, nothing else on stdout (progress goes to stderr)
+    assert set(data) == PLAN_FIELDS and data["plan_id"] == 1 and data["period"] == ["2026-09-07", "2026-09-07"]
+    assert set(data["coverage"]) == {"due", "planned", "pct"} and data["unplanned_pupil_moments"] == 3
+    assert {"pupil_moments", "at_most", "short"} <= set(data["bounds"]["coverage"])
+    assert {"terms", "weights", "units", "utilisation", "load"} <= set(data["metrics"])
+
+
+IMPORT_FIELDS = {"kind", "files", "dry_run", "written", "totals", "summary", "skipped_rows", "warnings", "errors",
+                 "refused"}
+PROBLEM_FIELDS = {"file", "row", "column", "value", "message", "hint", "severity"}
+
+
+def _import_files(world) -> list[tuple[str, str, str, str]]:
+    """(kind, header, a good row, a bad row) for each import a world without a plan takes."""
+    first = pupils("K1", 1, prefix="A")[0]  # A01 of school 100, as _short_world imported it
+    insz = world.insz[first.last]
+    return [
+        ("schools", "school_id;name;street;postcode;municipality;lat;lon;level",
+         "100;Basisschool Een;Straat 1;2440;Geel;51.17;4.98;basis", "100;Basisschool Een;Straat 1;2440;Geel;51.17;4.98;kok"),
+        ("roster", ROSTER_HEADER.strip(), f"100;1001;{insz};A01;Kind;{first.born:%d/%m/%Y};{first.sex};K1A;1ste kleuterklas",
+         "100;1001;;A01;Kind;31/02/2023;M;K1A;1ste kleuterklas"),
+        ("history", "rijksregisternummer;code;datum;status", f"{insz};K1;15/09/2026;gedaan", f"{insz};K9;15/09/2026;gedaan"),
+        ("staff", "medewerker_id;naam;rol;beschikbaarheid;scholen", "N1;Nurse N1;verpleegkundige;ma-vm;100 500",
+         "N1;Nurse N1;kok;ma-vm;100 500"),
+        ("absences", "medewerker_id;van;tot;dagdeel", "N1;01/10/2026;02/10/2026;", "ZZ9;01/10/2026;02/10/2026;"),
+        ("closures", "instellingsnummer;van;tot;dagdeel;reden", "100;20/10/2026;20/10/2026;;studiedag",
+         "999;20/10/2026;20/10/2026;;studiedag"),
+        ("lots", "product;lot;expiry;doses", "Tetravac;TV1;2027-01-31;20", "Geen;TV1;2027-01-31;20"),
+    ]
+
+
+def test_every_import_speaks_json_also_when_it_is_refused(tmp_path, runner):
+    world = _short_world(tmp_path, runner)
+    for kind, header, good, bad in _import_files(world):
+        path = world.tmp / f"{kind}-good.csv"
+        path.write_text(f"{header}\n{good}\n", encoding="utf-8")
+        data = json.loads(world.cli("import", kind, path, "--dry-run", "--format", "json").stdout)
+        assert set(data) == IMPORT_FIELDS and data["kind"] == kind, (kind, data)
+        assert data["dry_run"] is True and data["written"] is False and data["refused"] is None and not data["errors"]
+        path = world.tmp / f"{kind}-bad.csv"
+        path.write_text(f"{header}\n{bad}\n", encoding="utf-8")
+        result = world.cli("import", kind, path, "--format", "json", code=1)
+        refused = json.loads(result.stdout)  # a refused import still prints its document
+        assert set(refused) == IMPORT_FIELDS and refused["written"] is False, (kind, refused)
+        assert refused["refused"]["message"].endswith("nothing was imported."), (kind, refused["refused"])
+        [error] = refused["errors"]
+        assert set(error) == PROBLEM_FIELDS and error["row"] == 2 and error["severity"] == "error", (kind, error)
+        assert "Error:" in result.stderr
