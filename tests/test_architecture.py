@@ -6,7 +6,9 @@
   the packages of the middle floor may import each other as long as no circle forms;
 - nothing below cli/ imports typer or rich;
 - SQL (string literals that read like SQL, calls of .execute/.executemany/.executescript) only in workspace/;
-- no function over 60 lines, no module over 400 lines.
+- no function over 60 lines, no module over 400 lines;
+- nothing POSIX-only (CLBs run Windows): no fcntl, pwd, grp, termios, resource; no uid, fork or
+  process-group calls; `os.kill` only where core/files.py asks whether a process runs (not on Windows).
 """
 
 from __future__ import annotations
@@ -154,6 +156,24 @@ def test_nothing_below_cli_imports_typer_or_rich():
              for path in _modules() if _package(path) not in ("cli", None)
              for line, module in _imported(path) if module.split(".")[0] in ("typer", "rich")]
     assert not wrong, "\n".join(wrong)
+
+
+POSIX_MODULES = {"fcntl", "pwd", "grp", "termios", "resource", "posix", "pty", "tty"}
+POSIX_CALLS = {"getuid", "geteuid", "getgid", "getegid", "fork", "forkpty", "killpg", "setsid", "getpgid", "setpgid",
+               "chown", "lchown", "statvfs"}
+
+
+def test_nothing_posix_only():
+    wrong = [f"{_name(path)}:{line} imports {module}" for path in _modules()
+             for line, module in _imported(path) if module.split(".")[0] in POSIX_MODULES]
+    for path in _modules():
+        for node in ast.walk(_tree(path)):
+            if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os"):
+                continue
+            guarded = node.attr == "getuid" and _name(path) == "workspace/audit.py"  # behind hasattr(os, "getuid")
+            if (node.attr in POSIX_CALLS and not guarded) or (node.attr == "kill" and _name(path) != "core/files.py"):
+                wrong.append(f"{_name(path)}:{node.lineno} uses os.{node.attr}")
+    assert not wrong, "POSIX-only code in the product:\n" + "\n".join(wrong)
 
 
 def test_sql_only_in_workspace():

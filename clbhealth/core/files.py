@@ -139,6 +139,10 @@ def process_alive(pid: int) -> bool:
     """Whether a process with this id runs (ours counts as running)."""
     if pid == os.getpid():
         return True
+    if os.name == "nt":  # os.kill(pid, 0) on Windows is TerminateProcess: it would end the process asked about
+        import ctypes
+
+        return windows_process_alive(pid, ctypes.windll.kernel32)  # type: ignore[attr-defined]
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -146,6 +150,23 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def windows_process_alive(pid: int, kernel32) -> bool:
+    """Whether process `pid` runs, asked of Windows (kernel32) without touching it: a process that
+    cannot be opened for lack of rights runs; one that can runs until it has an exit code."""
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return kernel32.GetLastError() == 5  # ERROR_ACCESS_DENIED: someone else's process
+    try:
+        import ctypes
+
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def _fsync_folder(folder: Path) -> None:

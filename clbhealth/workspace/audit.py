@@ -22,8 +22,8 @@ def record(conn: sqlite3.Connection, command: str, files: list[str] | None, coun
     """One audit row: time, user, command, file names (INSZ-like digits masked) and counts; never personal data."""
     try:
         user = getpass.getuser()
-    except Exception:  # no user name in some containers
-        user = str(os.getuid())
+    except Exception:  # no user name in some containers (Windows has no uid: os.getuid is POSIX only)
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
     conn.execute(
         "INSERT INTO audit (at, user, command, files, counts) VALUES (?, ?, ?, ?, ?)",
         (now_text(), user, command, json.dumps([shown_path(f, name_only=True) for f in files or []]), json.dumps(counts or {})),

@@ -172,3 +172,27 @@ def test_every_import_speaks_json_also_when_it_is_refused(tmp_path, runner):
         [error] = refused["errors"]
         assert set(error) == PROBLEM_FIELDS and error["row"] == 2 and error["severity"] == "error", (kind, error)
         assert "Error:" in result.stderr
+
+
+def test_on_a_terminal_the_plan_shows_a_bar_in_plain_words(monkeypatch):
+    """Off a terminal the plan logs plain lines (test_plan_cli); on one it shows a live bar with the same words."""
+    import io
+    import time
+
+    from rich.console import Console
+
+    from clbhealth.cli import plan as plan_cli
+    from clbhealth.scheduler.solver import Snapshot
+
+    screen = io.StringIO()
+    monkeypatch.setattr(plan_cli, "err", Console(file=screen, force_terminal=True, width=160, markup=False))
+
+    def job(progress):
+        progress(Snapshot(step="first complete plan", sessions=1204, above_bound=0.02))
+        time.sleep(0.4)  # the bar redraws itself 10 times a second
+        return "the plan"
+
+    assert plan_cli._with_progress(job, seconds=2) == "the plan"
+    shown = screen.getvalue()
+    assert "━" in shown and "\x1b[" in shown  # a bar drawn in place, not lines for a log
+    assert "planning: " in shown and "% of the time used, first complete plan, 1,204 sessions, 2.0% above the bound" in shown
