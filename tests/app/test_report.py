@@ -93,6 +93,11 @@ def test_cli_table_json_and_html(world, tmp_path, runner):
         assert forbidden not in page
     assert "Basisschool Een" in page and "Vaccinatie difterie-tetanus-kinkhoest-polio" in page
     assert "di 20/10/2026" in page
+    parsed = _Page()  # the file the command wrote: A4, charts titled with labelled axes, divisors said
+    parsed.feed(page)
+    assert re.search(r"@page\s*{\s*size:\s*A4\b", parsed.css) and len(parsed.charts) == 2
+    assert all(chart["title"] and len(chart["axis"]) >= 2 for chart in parsed.charts)
+    assert "Dekking (gedaan / verwacht dit schooljaar)" in page
     for name in ("Peeters", "Janssens", "Maes"):  # aggregates only: no pupil names
         assert name not in page.replace("An Peeters", "")
     run(runner, "report", "-w", world.root, "--format", "pdf", code=2)  # not a choice: a usage error

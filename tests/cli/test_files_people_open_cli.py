@@ -12,6 +12,7 @@ from icalendar import Calendar
 
 from tests.app.test_weekly import settle_unplanned, world  # noqa: F401  (the fixture)
 from tests.conftest import run
+from tests.exports.test_export_schools import _printed_points
 from tests.planner_world import make_world, pupils
 
 
@@ -99,10 +100,16 @@ def test_the_school_workbook_prints_on_a4_and_opens_with_the_clbs_contact(world,
     day = re.compile(r"^(ma|di|wo|do|vr) \d{1,2} (jan|feb|mrt|apr|mei|jun|jul|aug|sep|okt|nov|dec) 20\d\d$")
     deadlines = [r[1].value for r in info.iter_rows(min_row=8) if r[0].value and r[1].value]
     assert deadlines and all(day.match(str(d)) for d in deadlines), deadlines
+    assert [c.value for c in info[7]] == ["Wat de school doet", "Uiterlijk"]
+    tasks = " ".join(str(r[0].value) for r in info.iter_rows(min_row=8) if r[0].value)
+    for what in ("ouders", "antwoordstroken", "rustig lokaal", "meld nieuwe"):  # K1 parents, consent, room, lists
+        assert what in tasks, (what, tasks)
     for sheet in book.worksheets:
         assert sheet.page_setup.orientation == "portrait" and int(sheet.page_setup.paperSize) == 9, sheet.title  # A4
         assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1, sheet.title
         assert sheet.print_title_rows, sheet.title  # the header rows repeat on every printed page
+        sizes = {c.font.sz or 11 for row in sheet.iter_rows() for c in row if c.value is not None}  # None: Calibri 11
+        assert min(sizes) >= 9 and _printed_points(sheet) >= 9, (sheet.title, sizes, _printed_points(sheet))
     planning = book["Planning"]
     dates = [c.value for c in planning["A"] if isinstance(c.value, str) and day.match(c.value)]
     assert "di 6 okt 2026" in dates
