@@ -176,6 +176,26 @@ def test_nothing_posix_only():
     assert not wrong, "POSIX-only code in the product:\n" + "\n".join(wrong)
 
 
+# Issue 14: where a well-kept library does the job, it is used, and no hand-written version is left.
+LIBRARIES = {
+    "exports/calendars.py": {"icalendar", "zoneinfo"},  # events, VTIMEZONE for Europe/Brussels
+    "workspace/folder.py": {"filelock"},  # locks on Windows, macOS and Linux
+    "app/weekly_log.py": {"logging"},  # the weekly log for cron: a file handler
+    "exports/report_html.py": {"jinja2"},  # the HTML report's templates
+}
+HAND_WRITTEN = re.compile(r"BEGIN:(VCALENDAR|VEVENT|VTIMEZONE)|DTSTART[;:]|TZID[=:]|<!DOCTYPE|<html\b", re.IGNORECASE)
+
+
+def test_the_libraries_are_used_and_no_hand_written_version_is_left():
+    for name, libraries in LIBRARIES.items():
+        imported = {module.split(".")[0] for _, module in _imported(PACKAGE / name)}
+        assert libraries <= imported, (name, libraries - imported)
+    wrong = [f"{_name(path)}:{node.lineno} {node.value[:40]!r}" for path in _modules() for node in ast.walk(_tree(path))
+             if isinstance(node, ast.Constant) and isinstance(node.value, str) and HAND_WRITTEN.search(node.value)
+             and _name(path) != "core/filekinds.py"]  # filekinds recognises an existing page, it writes none
+    assert not wrong, "calendar or HTML text written by hand:\n" + "\n".join(wrong)
+
+
 def test_sql_only_in_workspace():
     wrong = []
     for path in _modules():
