@@ -128,6 +128,8 @@ def km_lower_bound_by_month(problem, visits, capacity: int) -> float:
     per_slot: dict[tuple[str, tuple, str], list] = defaultdict(list)  # minutes of work per person, month, part
     cost = []
     for (school, role, m), minute_vars in placed.items():
+        if not people_of[role]:
+            continue  # no one of the role: not this bound's work
         held = []
         for person in people_of[role]:
             for part in room:
@@ -146,6 +148,8 @@ def km_lower_bound_by_month(problem, visits, capacity: int) -> float:
     # ceil(its minutes / a block's room) sessions in those months (HPV2 months after HPV1 cannot
     # share HPV1's sessions).
     for (school, role, window), _ in work.items():
+        if not people_of[role]:
+            continue
         inside = sum(minutes for (s2, r2, w2), minutes in work.items()
                      if s2 == school and r2 == role and set(w2) <= set(window))
         needed = math.ceil(inside / capacity - 1e-9)

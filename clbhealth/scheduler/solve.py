@@ -42,6 +42,8 @@ from clbhealth.scheduler.timetable import (
 )
 
 SOLVER_SHARE = 0.6  # of the time left after the first complete plan, for CP-SAT itself
+MAX_EXTRA_ROUNDS = 4  # of relocate, reassign, join and swap after the first
+MIN_ROUND_GAIN = 0.001  # a round must shorten the drive by this share for another to follow
 
 
 @dataclass
@@ -180,6 +182,7 @@ def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Vi
     reassign_sessions(problem, state, by_id, pinned_days, stop - time.monotonic())
     join_small_sessions(problem, state, by_id, pinned_days)  # sessions now side by side ride along
     swap_people(problem, state, by_id)
+    improve_while_it_pays(problem, state, by_id, pinned_days, stop)
     problem.visits[:] = list(by_id.values())
     for visit in problem.visits:
         if visit.visit_id not in state.days:
@@ -189,6 +192,31 @@ def _fill_and_place(problem: PlanningProblem, state: _State, by_id: dict[str, Vi
         if visit_id in placements:
             placements[visit_id].after_visit, placements[visit_id].offset = host, offset
     return placements, {v: r for v, r in state.reasons.items() if v not in state.days and v in by_id}
+
+
+def improve_while_it_pays(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
+                          pinned_days: dict[str, HalfDay], stop: float) -> int:
+    """Each move frees half-days the others can use (a session that rode along frees a morning a
+    nearer colleague may take): relocate, reassign, join and swap again while time is left and a
+    round still shortens the drive; returns the rounds run."""
+    rounds = 0
+    while time.monotonic() < stop and rounds < MAX_EXTRA_ROUNDS:
+        before = round_trip_km(problem, state, by_id)
+        relocate_sessions(problem, state, by_id, pinned_days, (stop - time.monotonic()) / 2)
+        reassign_sessions(problem, state, by_id, pinned_days, max(0.0, stop - time.monotonic()))
+        join_small_sessions(problem, state, by_id, pinned_days)
+        swap_people(problem, state, by_id)
+        rounds += 1
+        if round_trip_km(problem, state, by_id) > before * (1 - MIN_ROUND_GAIN):
+            break
+    return rounds
+
+
+def round_trip_km(problem: PlanningProblem, state: _State, by_id: dict[str, Visit]) -> float:
+    """Km of the plan with every session (person, half-day, school) one round trip."""
+    trips = {(p, half, by_id[v].school_id) for v, half in state.days.items() if v in by_id
+             for p in state.staff.get(v, {}).values()}
+    return sum(problem.km[(p, school)] for p, _, school in trips)
 
 
 def free_stranded_riders(problem: PlanningProblem, state: _State, by_id: dict[str, Visit],
