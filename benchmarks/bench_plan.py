@@ -146,6 +146,12 @@ def main() -> None:
         f"{greedy.travel_km(problem):,.0f}", "<= 1.15")
     row("km vs LP bound with the calendar", f"{round_trips:,.0f} / {lb_km_month:,.0f} = "
         f"{round_trips / max(lb_km_month, 1):.3f}", "", "<= 1.15")
+    for role in sorted({p.role for p in problem.persons}):
+        mine = sum(problem.km[(p, school)] for p, _, school in trips if problem.person(p).role == role)
+        bound_of_role = km_lower_bound_by_month(problem, placed, context.capacity, role)
+        if mine and bound_of_role == bound_of_role:  # not NaN
+            row(f"{role} km vs its calendar LP", f"{mine:,.0f} / {bound_of_role:,.0f} = "
+                f"{mine / max(bound_of_role, 1):.3f}", "", "(diagnostic)")
     row("km vs the best assignment of these visits", f"{round_trips:,.0f} / {km_assigned:,.0f} = "
         f"{round_trips / max(km_assigned, 1):.3f}", "", "(diagnostic)")
     row("km driven (shared half-days: one tour)", f"{metrics['terms']['travel']:,.0f}", "", "")

@@ -95,12 +95,13 @@ def _add_months(day, months: int):
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def km_lower_bound_by_month(problem, visits, capacity: int) -> float:
+def km_lower_bound_by_month(problem, visits, capacity: int, only_role: str | None = None) -> float:
     """The km LP above with the calendar added: each visit's work falls in the months of its
     window; a person's sessions in a month and part of day are at most their available half-days
     then; an afternoon session holds at most an afternoon's room; the work of each window needs
     whole sessions inside it. Still a relaxation of every plan of the one-round-trip-per-session
-    model, and a tighter one."""
+    model, and a tighter one. With `only_role`, the bound on that role's km alone (roles share no person,
+    so the bounds of the roles add up to the whole)."""
     month_of = lambda day: (day.year, day.month)  # noqa: E731
     months = sorted({month_of(h.day) for h in problem.half_days})
     setup = max(0, max(problem.block_minutes.values()) - capacity)
@@ -121,8 +122,8 @@ def km_lower_bound_by_month(problem, visits, capacity: int) -> float:
         solver.Add(sum(share.values()) == minutes)
         for m, var in share.items():
             placed[(school, role, m)].append(var)
-    people_of = {role: [p for p in problem.persons if p.role == role and problem.available.get(p.staff_id)]
-                 for role in {r for _, r in total}}
+    people_of = {r: [p for p in problem.persons if p.role == r and problem.available.get(p.staff_id)
+                     and only_role in (None, r)] for r in {r for _, r in total}}
     sessions: dict[tuple[str, str], list] = defaultdict(list)
     in_month: dict[tuple[str, str, tuple], list] = defaultdict(list)
     per_slot: dict[tuple[str, tuple, str], list] = defaultdict(list)  # minutes of work per person, month, part

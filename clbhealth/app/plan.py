@@ -15,7 +15,7 @@ from clbhealth.app.plan_demand import (
     team_can_meet,
 )
 from clbhealth.app.plan_save import save_plan
-from clbhealth.core.errors import ClbError
+from clbhealth.core.errors import ClbError, listed
 from clbhealth.protocols.due import compute_due
 from clbhealth.scheduler.calendar import HalfDay, covers, school_half_days
 from clbhealth.scheduler.demand import MomentSpec, build_tasks, follow_up_visits, pack_visits, split_by_role
@@ -235,11 +235,11 @@ def site_warnings(visits: list[Visit], no_position: list[str], schools: list[dic
     warnings = []
     if planned & set(no_position):
         warnings.append("these schools have no position, so travel to them is counted from the office: "
-                        + ", ".join(sorted(planned & set(no_position))))
+                        + listed(sorted(planned & set(no_position))) + " (clbhealth schools lists them all)")
     vanished = {r["school_id"] for r in schools if not r.get("listed", 1)} & planned
     if vanished:
         warnings.append("these sites are no longer in the official school list but still have pupils, who are "
-                        "planned there as before; import the new rosters to move them: " + ", ".join(sorted(vanished)))
+                        "planned there as before; import the new rosters to move them: " + listed(sorted(vanished)))
     return warnings
 
 

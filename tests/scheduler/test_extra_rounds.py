@@ -34,3 +34,4 @@ def test_a_plan_that_cannot_drive_less_runs_one_round_and_no_time_runs_none():
     assert improve_while_it_pays(problem, state, by_id, {}, time.monotonic() + 30) == 1
     assert (state.days["x"], state.days["y"]) == (MON, TUE)
     assert improve_while_it_pays(problem, state, by_id, {}, time.monotonic() - 1) == 0
+
