@@ -85,6 +85,9 @@ def parameters(seconds: float, seed: int, workers: int = 1, presolve: bool = Tru
     return solver
 
 
+INFORMATIVE_GAP = 1.0  # a share above the bound beyond this is not shown
+
+
 class GapTracker:
     """Adds up the objectives and bounds of models solved side by side (one per person) and reports
     the step, the sessions and the share above the bound after each improvement."""
@@ -101,7 +104,11 @@ class GapTracker:
             self.best[key] = (objective, bound)
             total = sum(o for o, _ in self.best.values())
             floor = sum(max(0.0, b) for _, b in self.best.values())
+            # Early, CP-SAT's bounds are weak (a plan "855% above" says nothing): the share is
+            # told once it is within INFORMATIVE_GAP, else the line gives steps and sessions only.
             above = (total - floor) / floor if floor > 0 else None
+            if above is not None and above > INFORMATIVE_GAP:
+                above = None
             self.progress(Snapshot(self.step, self.sessions, above))
 
 
